@@ -1,0 +1,53 @@
+"""Every Slack identifier the app and its tests share: command, action_id, callback_id, block_id, metadata."""
+
+from __future__ import annotations
+
+from typing import Final
+
+COMMAND: Final = "/rakuten"
+
+# Message metadata on every order card: lets a restart find a card posted just before a crash.
+ORDER_EVENT_TYPE: Final = "rakuten_order"
+
+# --- order card buttons (button value: an encoded OrderRef, see bot.blocks.refs) ---
+ACTION_MARK_SHIPPED: Final = "order_mark_shipped"
+ACTION_ACCEPT: Final = "order_accept"
+ACTION_REFUSE: Final = "order_refuse"
+ACTION_SHOW_ADDRESS: Final = "order_show_address"
+ACTION_DISCONNECT_CONFIRM: Final = "account_disconnect_confirm"
+
+# --- Home tab ---
+ACTION_HOME_REFRESH: Final = "home_refresh"
+
+# --- modals (callback_id) ---
+VIEW_SHIP: Final = "ship_modal"
+VIEW_CONNECT: Final = "connect_modal"
+VIEW_SETTINGS: Final = "settings_modal"
+
+# --- ship modal inputs (block_id / action_id) ---
+BLOCK_CARRIER: Final = "ship_carrier"
+ACTION_CARRIER: Final = "ship_carrier_select"
+BLOCK_TRACKING_NUMBER: Final = "ship_tracking_number"
+ACTION_TRACKING_NUMBER: Final = "ship_tracking_number_input"
+BLOCK_TRACKING_URL: Final = "ship_tracking_url"
+ACTION_TRACKING_URL: Final = "ship_tracking_url_input"
+BLOCK_ITEMS: Final = "ship_items"
+ACTION_ITEMS: Final = "ship_items_select"
+
+# --- connect modal inputs ---
+BLOCK_LOGIN: Final = "connect_login"
+ACTION_LOGIN: Final = "connect_login_input"
+BLOCK_TOKEN: Final = "connect_token"
+ACTION_TOKEN: Final = "connect_token_input"
+
+# --- settings modal inputs ---
+BLOCK_CHANNEL: Final = "settings_channel"
+ACTION_CHANNEL: Final = "settings_channel_select"
+BLOCK_EXPRESS_MENTION: Final = "settings_express_mention"
+ACTION_EXPRESS_MENTION: Final = "settings_express_mention_input"
+BLOCK_SHIPPER_GROUP: Final = "settings_shipper_group"
+ACTION_SHIPPER_GROUP: Final = "settings_shipper_group_input"
+BLOCK_OPTIONS: Final = "settings_options"
+ACTION_OPTIONS: Final = "settings_options_select"
+OPTION_SHOW_FULL_ADDRESS: Final = "show_full_address"
+OPTION_AUTO_ACCEPT: Final = "auto_accept"

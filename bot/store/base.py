@@ -1,0 +1,97 @@
+"""The one store interface the rest of the bot uses.
+
+The embedded implementation is TinyDB (``bot.store.tinydb_store``); a server-backed store (PostgreSQL)
+implements the same protocol when a shop outgrows one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.store.records import AccountRecord, AuditEntry, OrderRecord
+
+
+class StoreError(Exception):
+    pass
+
+
+class StoreLockedError(StoreError):
+    """Another process already owns this data directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    orders_removed: int
+    orders_anonymised: int
+    audit_removed: int
+
+
+class Store(Protocol):
+    def batch(self) -> AbstractContextManager[None]:
+        """Group the writes made inside into one durable write (reentrant; also holds the store lock)."""
+        ...
+
+    # accounts
+    def get_account(self, login: str) -> AccountRecord | None: ...
+    def list_accounts(self) -> list[AccountRecord]: ...
+    def save_account(self, account: AccountRecord) -> None: ...
+    def update_account(
+        self, login: str, change: Callable[[AccountRecord], AccountRecord | None]
+    ) -> AccountRecord | None:
+        """Read-modify-write under the lock; ``change`` returns the new record, or None to leave it as is."""
+        ...
+
+    def delete_account(self, login: str) -> bool:
+        """Remove the account (and its token). Its orders stay until pruned. False if it did not exist."""
+        ...
+
+    # orders
+    def get_order(self, account: str, purchaseid: str) -> OrderRecord | None: ...
+    def find_orders(self, purchaseid: str) -> list[OrderRecord]:
+        """Every account's order with this purchaseid (normally zero or one)."""
+        ...
+
+    def list_orders(self, account: str | None = None, *, open_only: bool = True) -> list[OrderRecord]: ...
+    def iter_orders(self, account: str | None = None, *, open_only: bool = True) -> Iterator[OrderRecord]: ...
+    def save_order(self, order: OrderRecord) -> None: ...
+    def save_orders(self, orders: list[OrderRecord]) -> None: ...
+    def update_order(
+        self, account: str, purchaseid: str, change: Callable[[OrderRecord], OrderRecord | None]
+    ) -> OrderRecord | None:
+        """Atomic read-modify-write (check-then-act for idempotent clicks).
+
+        ``change`` gets a private copy; it returns the record to store, or None to store nothing.
+        Returns what is stored afterwards (None if the order does not exist).
+        """
+        ...
+
+    # audit trail
+    def add_audit(self, entry: AuditEntry) -> None: ...
+    def list_audit(
+        self, *, account: str | None = None, purchaseid: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
+    # small settings that belong to no account (e.g. the bootstrap admin)
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str | None) -> None: ...
+
+    # maintenance
+    def prune(
+        self,
+        now: datetime,
+        *,
+        closed_retention: timedelta,
+        personal_data_retention: timedelta,
+        audit_retention: timedelta,
+    ) -> PruneReport:
+        """Drop orders closed before ``now - closed_retention``; blank buyers' personal data (name, address,
+        phone, login) on orders closed before ``now - personal_data_retention``; drop old audit entries."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,105 @@
+"""One exception hierarchy for everything that can go wrong talking to Rakuten.
+
+Messages name the action and never contain the token. ``retryable`` tells the client (and the bot's
+background jobs) whether trying again later can help.
+
+    RakutenError
+    ├── TransportError            network failure or timeout            (retryable)
+    ├── ServerError               5xx, ServerError code, maintenance    (retryable)
+    │   └── MalformedResponseError  non-XML, truncated or refused XML   (retryable)
+    └── ApiError                  an ``errorresponse`` from Rakuten
+        ├── AuthenticationError   InvalidUserConnection: bad login/token
+        ├── QuotaExceededError    hourly quota spent: wait until ``retry_at``
+        ├── PermissionDeniedError InvalidUserRights other than quota
+        ├── ParameterError        ParameterError: an invalid or missing parameter
+        └── BusinessError         anything else Rakuten refuses (item not accepted, already shipped…)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class RakutenError(Exception):
+    retryable: bool = False
+
+    def __init__(self, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.action = action
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.message}"
+
+
+class TransportError(RakutenError):
+    retryable = True
+
+
+class ServerError(RakutenError):
+    retryable = True
+
+    def __init__(self, message: str, *, action: str, status_code: int | None = None) -> None:
+        super().__init__(message, action=action)
+        self.status_code = status_code
+
+
+class MalformedResponseError(ServerError):
+    """The body is not the XML Rakuten documents: HTML, truncated, or refused for safety (DTD, entities)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetails:
+    type: str | None
+    code: str | None
+    message: str | None
+    details: tuple[str, ...] = ()
+
+
+class ApiError(RakutenError):
+    def __init__(self, error: ErrorDetails, *, action: str, status_code: int | None = None) -> None:
+        super().__init__(_describe(error), action=action)
+        self.error = error
+        self.status_code = status_code
+
+    @property
+    def code(self) -> str | None:
+        return self.error.code
+
+    @property
+    def details(self) -> tuple[str, ...]:
+        return self.error.details
+
+
+class AuthenticationError(ApiError):
+    pass
+
+
+class QuotaExceededError(ApiError):
+    def __init__(
+        self, error: ErrorDetails, *, action: str, retry_at: datetime, status_code: int | None = None
+    ) -> None:
+        super().__init__(error, action=action, status_code=status_code)
+        self.retry_at = retry_at
+
+
+class PermissionDeniedError(ApiError):
+    pass
+
+
+class ParameterError(ApiError):
+    pass
+
+
+class BusinessError(ApiError):
+    pass
+
+
+def _describe(error: ErrorDetails) -> str:
+    head = error.message or error.code or "error"
+    if error.code and error.message and error.code not in error.message:
+        head = f"{error.message} ({error.code})"
+    if error.details:
+        return f"{head}: {'; '.join(error.details)}"
+    return head
