@@ -128,6 +128,7 @@ class OrderRecord:
     # Set just before a card is posted: a crash before ``card`` is stored is then recovered from the
     # channel's history (message metadata) instead of posting a second card.
     post_started_at: datetime | None = None
+    post_thread_ts: str | None = None  # the burst summary the card was being posted under, for recovery
     card_fingerprint: str | None = None  # digest of what the card last showed, to skip no-op updates
     first_seen_at: datetime | None = None
     updated_at: datetime | None = None
@@ -302,6 +303,7 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
         total=_money(doc.get("total")),
         card=CardRef(**card) if card else None,
         post_started_at=_dt(doc.get("post_started_at")),
+        post_thread_ts=doc.get("post_thread_ts"),
         card_fingerprint=doc.get("card_fingerprint"),
         first_seen_at=_dt(doc.get("first_seen_at")),
         updated_at=_dt(doc.get("updated_at")),

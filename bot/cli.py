@@ -1,0 +1,101 @@
+"""``rakuten-bot run | demo | check`` (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from bot.config import ConfigError, RunMode, Settings
+from bot.logging_setup import configure_logging
+from bot.store import StoreLockedError
+
+logger = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="rakuten-bot", description="Run a Rakuten France seller's order desk from Slack."
+    )
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="default: INFO")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check}")
+    commands.add_parser("run", help="poll Rakuten and serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    demo = commands.add_parser("demo", help="the whole job on this machine: Rakuten simulator + local Slack stand-in")
+    demo.add_argument("--orders", type=int, default=6, help="orders the simulator starts with (default 6)")
+    demo.add_argument("--seed", type=int, default=7)
+    commands.add_parser("check", help="check configuration, Slack and Rakuten connectivity; non-zero exit on problems")
+    args = parser.parse_args(argv)
+
+    configure_logging(args.log_level)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(orders=args.orders, seed=args.seed)
+    try:
+        settings = Settings.from_env(os.environ, require_slack_secret=args.command == "run")
+    except ConfigError as error:
+        print("rakuten-bot: the configuration has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        from bot.check import run_check
+
+        return run_check(settings)
+    return run(settings)
+
+
+def run(settings: Settings) -> int:
+    from bot.app_factory import build_app
+    from bot.context import build_context
+
+    try:
+        context = build_context(settings)
+    except StoreLockedError as error:
+        print(f"rakuten-bot: {error}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    app = build_app(context)
+    context.start_polling()
+    try:
+        if settings.mode is RunMode.SOCKET:
+            _serve_socket_mode(app, settings, stop)
+        else:
+            _serve_http(app, context, settings, stop)
+    finally:
+        logger.info("shutting down: letting the running poll finish, flushing the store")
+        context.close()
+    return 0
+
+
+def _serve_socket_mode(app, settings: Settings, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    _on_signals(lambda: stop.set())
+    handler.connect()
+    logger.info("Socket Mode: connected; polling every %ss", settings.poll_seconds)
+    stop.wait()
+    handler.close()
+
+
+def _serve_http(app, context, settings: Settings, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    from bot.health import health_report
+    from bot.http_server import HttpServer, SlackWsgiApp
+
+    server = HttpServer(SlackWsgiApp(app, lambda: health_report(context)), port=settings.port)
+    serving = threading.Thread(target=server.serve_forever, name="http-server", daemon=True)
+    _on_signals(lambda: stop.set())
+    serving.start()
+    stop.wait()
+    server.close()
+    serving.join(timeout=10)
+
+
+def _on_signals(callback) -> None:  # type: ignore[no-untyped-def]
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: callback())

@@ -1,0 +1,210 @@
+"""One poll of one Rakuten account: fetch, reconcile, store, post — and tell the channel when it can't.
+
+Rakuten has no webhooks, so this is the heart of the bot. A poll reads new sales (awaiting acceptance) and
+current sales over a lookback window (every page): current sales are the catch-up path for an order accepted
+on the Rakuten site or missed while the bot was down. Failures never lose or duplicate an order: unposted
+orders stay in the store and are posted by the next poll that can.
+
+Health is explicit, so that "no orders" never looks like "broken": after a few failed polls in a row one
+alert goes to the channel, and one "recovered" message when a poll works again; a spent hourly quota is
+announced once and that action waits for the hour to turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.blocks.messages import outage_alert, quota_message, recovered_message
+from bot.card_publisher import CardPublisher, CardRecoveryError
+from bot.config import Tuning
+from bot.rakuten_clients import RakutenClients
+from bot.reconcile import merge_listings, reconcile
+from bot.slack_poster import SlackPoster, SlackWriteError
+from bot.store.base import Store
+from bot.store.records import AccountRecord, OrderRecord, PollHealth
+from rakuten.actions import Action
+from rakuten.errors import QuotaExceededError, RakutenError
+from rakuten.models import Sale
+
+logger = logging.getLogger(__name__)
+PARIS = ZoneInfo("Europe/Paris")
+
+# Called with the account and the orders first seen in this poll (e.g. auto-accept); must not raise.
+NewOrdersHook = Callable[[AccountRecord, list[OrderRecord]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    login: str
+    ok: bool
+    skipped: bool = False
+    new_orders: int = 0
+    changed_orders: int = 0
+    cards_posted: int = 0
+    cards_updated: int = 0
+    error: str | None = None
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clients: RakutenClients,
+        publisher: CardPublisher,
+        poster: SlackPoster,
+        clock: Callable[[], datetime],
+        tuning: Tuning,
+        on_new_orders: NewOrdersHook | None = None,
+    ) -> None:
+        self._store = store
+        self._clients = clients
+        self._publisher = publisher
+        self._poster = poster
+        self._clock = clock
+        self._tuning = tuning
+        self._on_new_orders = on_new_orders
+        self._guard = threading.Lock()
+        self._running: set[str] = set()
+
+    def poll(self, login: str) -> PollOutcome:
+        """Poll one account; a second call for the same account while one runs returns at once (skipped)."""
+        with self._guard:
+            if login in self._running:
+                return PollOutcome(login, ok=True, skipped=True)
+            self._running.add(login)
+        try:
+            return self._poll(login)
+        finally:
+            with self._guard:
+                self._running.discard(login)
+
+    def _poll(self, login: str) -> PollOutcome:
+        account = self._store.get_account(login)
+        if account is None:
+            return PollOutcome(login, ok=True, skipped=True)  # disconnected since the job was scheduled
+        now = self._clock()
+        fetched = self._fetch(account, now)
+
+        sales = merge_listings(fetched.new_sales, fetched.current_sales)
+        with self._store.batch():
+            result = reconcile(login, sales.values(), lambda pid: self._store.get_order(login, pid), now=now)
+            self._store.save_orders(result.touched)
+        if result.new_orders and self._on_new_orders is not None:
+            self._on_new_orders(account, result.new_orders)
+
+        slack_error = None
+        posted = updated = 0
+        try:
+            report = self._publisher.publish_missing(account, self._store.list_orders(login, open_only=True))
+            posted = report.posted
+            for order in result.changed_orders:
+                current = self._store.get_order(login, order.purchaseid)
+                if current is not None and self._publisher.refresh(account, current):
+                    updated += 1
+            updated += report.updated
+        except (SlackWriteError, CardRecoveryError) as error:
+            slack_error = f"Slack: {error}"
+            logger.warning("poll of %s: %s", login, slack_error)
+
+        error = fetched.error or slack_error
+        self._record_health(account, now, fetched, error)
+        return PollOutcome(
+            login,
+            ok=error is None,
+            new_orders=len(result.new_orders),
+            changed_orders=len(result.changed_orders),
+            cards_posted=posted,
+            cards_updated=updated,
+            error=error,
+        )
+
+    def _fetch(self, account: AccountRecord, now: datetime) -> _Fetched:
+        fetched = _Fetched()
+        client = self._clients.client_for(account)
+        since = self._lookback_start(now)
+        calls: list[tuple[Action, Callable[[], list[Sale]]]] = [
+            (Action.GET_NEW_SALES, client.get_new_sales),
+            (Action.GET_CURRENT_SALES, lambda: client.get_current_sales(since)),
+        ]
+        for action, call in calls:
+            blocked_until = account.health.quota_blocked_until.get(action.value)
+            if blocked_until is not None and blocked_until > now:
+                continue
+            try:
+                sales = call()
+            except QuotaExceededError as error:
+                fetched.quota[action.value] = error.retry_at
+                continue
+            except RakutenError as error:
+                fetched.error = f"Rakuten: {error}"
+                logger.warning("poll of %s: %s", account.login, fetched.error)
+                break  # the same cause (bad token, outage) would fail the next call too
+            fetched.succeeded.add(action.value)
+            (fetched.new_sales if action is Action.GET_NEW_SALES else fetched.current_sales).extend(sales)
+        return fetched
+
+    def _lookback_start(self, now: datetime) -> date:
+        return (now.astimezone(PARIS) - timedelta(days=self._tuning.lookback_days)).date()
+
+    def _record_health(self, account: AccountRecord, now: datetime, fetched: _Fetched, error: str | None) -> None:
+        """Update the account's health and say in the channel what changed: outage, recovery, quota."""
+        health = account.health
+        health.last_attempt_at = now
+        for action in fetched.succeeded:
+            health.quota_blocked_until.pop(action, None)
+            health.quota_notified.pop(action, None)
+        for action, retry_at in fetched.quota.items():
+            health.quota_blocked_until[action] = retry_at
+            if not health.quota_notified.get(action):
+                sent = self._tell(account, quota_message(account.login, action, retry_at))
+                health.quota_notified[action] = sent
+        if error is None and not fetched.succeeded:
+            pass  # every action is waiting for its quota: neither a success nor a failure
+        elif error is None:
+            if health.outage_alerted:
+                down_since = health.last_success_at or health.last_error_at or now
+                health.outage_alerted = not self._tell(account, recovered_message(account.login, down_since, now))
+            health.last_success_at = now
+            health.consecutive_failures = 0
+        else:
+            health.consecutive_failures += 1
+            health.last_error = error
+            health.last_error_at = now
+            if health.consecutive_failures >= self._tuning.failure_alert_threshold and not health.outage_alerted:
+                since = health.last_success_at or now
+                health.outage_alerted = self._tell(
+                    account, outage_alert(account.login, error, since, health.consecutive_failures)
+                )
+        self._store.update_account(account.login, _set_health(health))
+
+    def _tell(self, account: AccountRecord, message: object) -> bool:
+        """Post a notice to the order channel; False if Slack refused (it is tried again next poll)."""
+        try:
+            self._poster.post(account.channel_id, **message.as_kwargs())  # type: ignore[attr-defined]
+        except SlackWriteError as error:
+            logger.warning("could not tell channel %s: %s", account.channel_id, error)
+            return False
+        return True
+
+
+@dataclass(slots=True)
+class _Fetched:
+    new_sales: list[Sale] = field(default_factory=list)
+    current_sales: list[Sale] = field(default_factory=list)
+    quota: dict[str, datetime] = field(default_factory=dict)  # action -> when it may be called again
+    succeeded: set[str] = field(default_factory=set)
+    error: str | None = None
+
+
+def _set_health(health: PollHealth) -> Callable[[AccountRecord], AccountRecord]:
+    def change(account: AccountRecord) -> AccountRecord:
+        account.health = health
+        return account
+
+    return change

@@ -1,0 +1,111 @@
+"""APScheduler 3.x wiring: one polling job per account, plus daily store maintenance.
+
+``max_instances=1`` and ``coalesce`` mean a slow poll is never overlapped by the next one and a backlog of
+missed runs collapses into one; the misfire grace fits the interval, so a poll delayed by a busy pool still
+runs instead of being dropped (APScheduler's default grace is one second).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+logger = logging.getLogger(__name__)
+
+MAINTENANCE_JOB_ID = "store-maintenance"
+MAINTENANCE_HOURS = 24
+
+
+def poll_job_id(login: str) -> str:
+    return f"poll:{login}"
+
+
+class PollScheduler:
+    def __init__(
+        self,
+        poll: Callable[[str], object],
+        *,
+        interval: float,
+        maintenance: Callable[[], object] | None = None,
+        workers: int = 8,
+    ) -> None:
+        self._poll = poll
+        self._interval = interval
+        self._maintenance = maintenance
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            job_defaults={
+                "max_instances": 1,
+                "coalesce": True,
+                "misfire_grace_time": max(int(interval), 30),
+            },
+            timezone=UTC,
+        )
+        self._scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+    def start(self, logins: Iterable[str] = ()) -> None:
+        """Start with one job per account; each first poll runs right away."""
+        for login in logins:
+            self.add_account(login)
+        if self._maintenance is not None:
+            self._scheduler.add_job(
+                self._maintenance,
+                "interval",
+                hours=MAINTENANCE_HOURS,
+                id=MAINTENANCE_JOB_ID,
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),
+            )
+        self._scheduler.start()
+
+    def add_account(self, login: str) -> None:
+        """Schedule (or reschedule) an account's polls, the first one now."""
+        self._scheduler.add_job(
+            self._poll,
+            "interval",
+            seconds=self._interval,
+            args=[login],
+            id=poll_job_id(login),
+            name=f"poll {login}",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def poll_now(self, login: str) -> None:
+        job = self._scheduler.get_job(poll_job_id(login))
+        if job is None:
+            self.add_account(login)
+        else:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    def remove_account(self, login: str) -> None:
+        try:
+            self._scheduler.remove_job(poll_job_id(login))
+        except JobLookupError:
+            pass
+
+    def next_poll(self, login: str) -> datetime | None:
+        job = self._scheduler.get_job(poll_job_id(login))
+        return job.next_run_time if job is not None else None
+
+    def shutdown(self) -> None:
+        """Stop scheduling; a poll already running finishes first."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    @staticmethod
+    def _on_job_event(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            logger.error("job %s failed: %s", event.job_id, event.exception, exc_info=event.exception)
+        else:
+            logger.warning("job %s missed its run time", event.job_id)
