@@ -113,13 +113,13 @@ def _check_data_dir(settings: Settings, report: Report) -> dict[str, str]:
 
 
 def _check_rakuten(settings: Settings, login: str, token: str, report: Report) -> None:
-    client = RakutenClient(
-        login, token, base_url=settings.rakuten_api_url, timeout=15.0, retry=RetryPolicy(attempts=2)
-    )
+    client = RakutenClient(login, token, base_url=settings.rakuten_api_url, timeout=15.0, retry=RetryPolicy(attempts=2))
     try:
         seller_id = client.check_credentials()
     except AuthenticationError:
-        report.add(FAIL, f"rakuten {login}", "Rakuten refused the login/token pair (make a new token: My Account > Tokens)")
+        report.add(
+            FAIL, f"rakuten {login}", "Rakuten refused the login/token pair (make a new token: My Account > Tokens)"
+        )
     except RakutenError as error:
         report.add(FAIL, f"rakuten {login}", str(error))
     else:

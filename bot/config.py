@@ -81,7 +81,9 @@ class Settings:
 
         bot_token = get.text("SLACK_BOT_TOKEN", required=True)
         if bot_token and not bot_token.startswith("xoxb-"):
-            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (Slack app > OAuth & Permissions).")
+            problems.append(
+                "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (Slack app > OAuth & Permissions)."
+            )
         app_token = get.text("SLACK_APP_TOKEN")
         if app_token and not app_token.startswith("xapp-"):
             problems.append(
@@ -98,7 +100,9 @@ class Settings:
         login = get.text("RAKUTEN_LOGIN")
         token = get.text("RAKUTEN_TOKEN")
         if bool(login) != bool(token):
-            problems.append("RAKUTEN_LOGIN and RAKUTEN_TOKEN go together: set both, or neither (then use /rakuten connect).")
+            problems.append(
+                "RAKUTEN_LOGIN and RAKUTEN_TOKEN go together: set both, or neither (then use /rakuten connect)."
+            )
         channel = get.text("RAKUTEN_CHANNEL")
         if channel and not _CHANNEL_ID.match(channel):
             problems.append(f"RAKUTEN_CHANNEL must be a channel ID such as C0123ABCD, not {channel!r}.")
@@ -109,7 +113,9 @@ class Settings:
         admins = frozenset(part for part in re.split(r"[\s,]+", admins_raw) if part)
         bad_admins = sorted(a for a in admins if not _USER_ID.match(a))
         if bad_admins:
-            problems.append(f"RAKUTEN_ADMINS must list Slack user IDs (U…/W…), comma-separated; not {', '.join(bad_admins)}.")
+            problems.append(
+                f"RAKUTEN_ADMINS must list Slack user IDs (U…/W…), comma-separated; not {', '.join(bad_admins)}."
+            )
 
         settings = cls(
             slack_bot_token=bot_token or "",

@@ -92,13 +92,9 @@ def build_context(
         web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
-        clients = RakutenClients(
-            cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry
-        )
+        clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
         publisher = CardPublisher(store, poster, clock=clock, burst_threshold=tuning.burst_threshold)
-        poller = Poller(
-            store=store, clients=clients, publisher=publisher, poster=poster, clock=clock, tuning=tuning
-        )
+        poller = Poller(store=store, clients=clients, publisher=publisher, poster=poster, clock=clock, tuning=tuning)
         context = AppContext(
             settings=settings,
             store=store,

@@ -33,9 +33,13 @@ class RakutenClients:
                 cached[1].close()
             return client
 
-    def build(self, login: str, token: str) -> RakutenClient:
+    def build(
+        self, login: str, token: str, *, timeout: float | None = None, retry: RetryPolicy | None = None
+    ) -> RakutenClient:
         """A client for a login/token pair not stored yet (checking credentials before saving them)."""
-        return RakutenClient(login, token, base_url=self._base_url, timeout=self._timeout, retry=self._retry)
+        return RakutenClient(
+            login, token, base_url=self._base_url, timeout=timeout or self._timeout, retry=retry or self._retry
+        )
 
     def forget(self, login: str) -> None:
         with self._lock:

@@ -134,4 +134,3 @@ def _item_from_rakuten(item: Item) -> OrderItem:
         is_nego=item.is_nego,
         is_fulfilled_by_rakuten=item.is_fulfilled_by_rakuten,
     )
-

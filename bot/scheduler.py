@@ -7,6 +7,7 @@ runs instead of being dropped (APScheduler's default grace is one second).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -89,10 +90,8 @@ class PollScheduler:
             job.modify(next_run_time=datetime.now(UTC))
 
     def remove_account(self, login: str) -> None:
-        try:
+        with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(poll_job_id(login))
-        except JobLookupError:
-            pass
 
     def next_poll(self, login: str) -> datetime | None:
         job = self._scheduler.get_job(poll_job_id(login))

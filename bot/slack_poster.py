@@ -75,9 +75,11 @@ class SlackPoster:
         return self._client
 
     def post(self, channel: str, *, thread_ts: str | None = None, **message: Any) -> PostedMessage:
-        response = self._paced(channel, "chat.postMessage", lambda: self._client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, **message
-        ))
+        response = self._paced(
+            channel,
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message),
+        )
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
     def update(self, channel: str, ts: str, **message: Any) -> None:

@@ -58,6 +58,9 @@ class Permissions:
             return user_id in self._admins
         return self._store.get_meta(BOOTSTRAP_ADMIN_KEY) == user_id
 
+    def has_admin(self) -> bool:
+        return bool(self._admins) or self._store.get_meta(BOOTSTRAP_ADMIN_KEY) is not None
+
     def admin_decision(self, user_id: str, what: str) -> Decision:
         if self.is_admin(user_id):
             return Decision(True)

@@ -1,0 +1,94 @@
+"""Accept or refuse a new sale: ``acceptsale`` / ``refusesale`` for each item still awaiting the decision.
+
+Accepting charges the buyer's card; refusing now is better for the seller's score than cancelling later
+(the card's confirmation dialogs say so). Auto-accept, when an account turns it on, accepts new sales as the
+poller finds them, except negotiated prices, which Rakuten wants answered on its site.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.blocks.refs import OrderRef
+from bot.services.item_actions import ItemActions
+from bot.services.orders import OrderDesk
+from bot.store.base import Store
+from bot.store.records import (
+    AccountRecord,
+    AuditEntry,
+    ItemState,
+    OrderRecord,
+    OrderState,
+    PendingAction,
+    PendingKind,
+)
+
+logger = logging.getLogger(__name__)
+
+AUTO_ACCEPT_ACTOR = "auto-accept"
+
+
+class AcceptanceService:
+    def __init__(self, *, store: Store, desk: OrderDesk, actions: ItemActions, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._desk = desk
+        self._actions = actions
+        self._clock = clock
+
+    def accept(self, user_id: str, ref: OrderRef | None) -> str:
+        return self._decide(user_id, ref, PendingKind.ACCEPT)
+
+    def refuse(self, user_id: str, ref: OrderRef | None) -> str:
+        return self._decide(user_id, ref, PendingKind.REFUSE)
+
+    def auto_accept(self, account: AccountRecord, orders: list[OrderRecord]) -> None:
+        """Poller hook: accept the new sales of an account that chose auto-accept (negotiated prices excepted)."""
+        if not account.settings.auto_accept:
+            return
+        for order in orders:
+            if order.state is OrderState.TO_ACCEPT and not any(item.is_nego for item in order.items):
+                self._claim_and_send(AUTO_ACCEPT_ACTOR, order, PendingKind.ACCEPT)
+
+    def _decide(self, user_id: str, ref: OrderRef | None, kind: PendingKind) -> str:
+        access = self._desk.access(user_id, ref)
+        if not access.allowed:
+            return access.refusal or "You cannot act on this order."
+        order = access.order
+        assert order is not None
+        claimed = self._claim_and_send(user_id, order, kind)
+        verb = "Accepting" if kind is PendingKind.ACCEPT else "Refusing"
+        if not claimed:
+            return f"Order {order.purchaseid} has no item waiting for a decision any more. Nothing sent twice."
+        return f"{verb} order {order.purchaseid} ({len(claimed)} item{'s' if len(claimed) > 1 else ''}) on Rakuten…"
+
+    def _claim_and_send(self, actor: str, order: OrderRecord, kind: PendingKind) -> list[str]:
+        now = self._clock()
+        claimed: list[str] = []
+
+        def claim(current: OrderRecord) -> OrderRecord | None:
+            for item in current.items:
+                if item.state is ItemState.TO_ACCEPT and item.pending is None:
+                    item.pending = PendingAction(kind, actor, now)
+                    item.failure = None
+                    claimed.append(item.itemid)
+            return current if claimed else None
+
+        with self._store.batch():
+            self._store.update_order(order.account, order.purchaseid, claim)
+            if claimed:
+                self._store.add_audit(
+                    AuditEntry(
+                        at=now,
+                        actor=actor,
+                        action=f"{kind.value}_requested",
+                        account=order.account,
+                        purchaseid=order.purchaseid,
+                        itemids=tuple(claimed),
+                    )
+                )
+        if claimed:
+            self._actions.refresh_card(order.account, order.purchaseid)
+            self._actions.send(order.account, order.purchaseid, claimed)
+        return claimed

@@ -1,0 +1,232 @@
+"""Per-item Rakuten actions requested from Slack (accept, refuse, send tracking), run after the ack.
+
+The claim is the idempotency key: a service first marks the chosen items ``pending`` under the store lock
+(an item already pending or already done is not claimed again), so a double click or a repeated submit makes
+one Rakuten call per item. Then each claimed item is sent here:
+
+- success: the item moves on (accepted -> to ship, refused, shipped) and the card is updated;
+- a definite refusal (already shipped, not accepted yet, bad token…): the item is released with the reason,
+  shown on the card and to the person who asked, and recorded in the audit trail;
+- a transient failure (outage, timeout): retried in the background on a schedule, the card saying so, until it
+  succeeds or the schedule runs out (then it is a definite failure);
+- a spent hourly quota: retried when the hour turns; the person who asked is told once.
+
+Pending actions live in the store, so a restart resumes them (``resume_pending``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot.blocks.messages import ActionOutcome, Message, action_result_message
+from bot.card_publisher import CardPublisher
+from bot.rakuten_clients import RakutenClients
+from bot.services.background import BackgroundRunner
+from bot.services.notify import tell_privately
+from bot.slack_poster import SlackWriteError
+from bot.store.base import Store
+from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingKind
+from rakuten.carriers import InvalidTrackingError
+from rakuten.errors import QuotaExceededError, RakutenError
+from rakuten.models import ActionResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySchedule:
+    """Seconds to wait before each retry of a transient failure; about an hour in all by default."""
+
+    delays: tuple[float, ...] = (5, 15, 30, 60, 120, 300, 600, 900, 1800)
+
+    def delay_after(self, attempts: int) -> float | None:
+        return self.delays[attempts - 1] if attempts - 1 < len(self.delays) else None
+
+
+_DONE_STATE = {
+    PendingKind.ACCEPT: ItemState.TO_SHIP,
+    PendingKind.REFUSE: ItemState.REFUSED,
+    PendingKind.SHIP: ItemState.SHIPPED,
+}
+
+
+class ItemActions:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clients: RakutenClients,
+        publisher: CardPublisher,
+        runner: BackgroundRunner,
+        web_client: WebClient,
+        clock: Callable[[], datetime],
+        schedule: RetrySchedule | None = None,
+    ) -> None:
+        self._store = store
+        self._clients = clients
+        self._publisher = publisher
+        self._runner = runner
+        self._web_client = web_client
+        self._clock = clock
+        self._schedule = schedule or RetrySchedule()
+
+    def send(self, account: str, purchaseid: str, itemids: Sequence[str]) -> None:
+        """Send the claimed items' actions to Rakuten in the background (one job per item)."""
+        for itemid in itemids:
+            self._runner.submit(lambda itemid=itemid: self._attempt(account, purchaseid, itemid))
+
+    def resume_pending(self) -> int:
+        """At start: re-send every action a previous run left pending (crash, shutdown mid-retry)."""
+        count = 0
+        for account in self._store.list_accounts():
+            for order in self._store.list_orders(account.login, open_only=True):
+                pending = [item.itemid for item in order.items if item.pending is not None]
+                if pending:
+                    self.send(order.account, order.purchaseid, pending)
+                    count += len(pending)
+        return count
+
+    def refresh_card(self, account_login: str, purchaseid: str) -> None:
+        account = self._store.get_account(account_login)
+        order = self._store.get_order(account_login, purchaseid)
+        if account is None or order is None:
+            return
+        try:
+            self._publisher.refresh(account, order)
+        except SlackWriteError as error:
+            logger.warning("could not update the card of order %s: %s", purchaseid, error)
+
+    def _attempt(self, login: str, purchaseid: str, itemid: str) -> None:
+        order = self._store.get_order(login, purchaseid)
+        item = order.item(itemid) if order else None
+        if order is None or item is None or item.pending is None:
+            return  # done meanwhile (another attempt, or the order was pruned)
+        pending = item.pending
+        account = self._store.get_account(login)
+        if account is None:
+            self._finish(login, purchaseid, itemid, error="the Rakuten account was disconnected")
+            return
+        try:
+            client = self._clients.client_for(account)
+            result = self._call(client, pending.kind, itemid, pending, account.settings.shipping_from_country)
+        except QuotaExceededError as error:
+            delay = max((error.retry_at - self._clock()).total_seconds(), 1.0)
+            reason = "Rakuten's hourly quota is spent; it is sent again when the hour turns"
+            if self._note_attempt(login, purchaseid, itemid, reason):
+                self._tell(
+                    pending.requested_by,
+                    account.channel_id,
+                    action_result_message(
+                        pending.kind, purchaseid, ActionOutcome.QUEUED, reason=reason, retry_at=error.retry_at
+                    ),
+                )
+            self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))
+            self.refresh_card(login, purchaseid)
+        except (RakutenError, InvalidTrackingError) as error:
+            reason = error.message if isinstance(error, RakutenError) else str(error)
+            if isinstance(error, RakutenError) and error.retryable:
+                attempts = pending.attempts + 1
+                delay = self._schedule.delay_after(attempts)
+                first = self._note_attempt(login, purchaseid, itemid, reason)
+                if delay is not None:
+                    if first:
+                        self._tell(
+                            pending.requested_by,
+                            account.channel_id,
+                            action_result_message(pending.kind, purchaseid, ActionOutcome.QUEUED, reason=reason),
+                        )
+                    logger.info("order %s item %s: %s; retry %d in %ss", purchaseid, itemid, reason, attempts, delay)
+                    self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))
+                    self.refresh_card(login, purchaseid)
+                    return
+                reason = f"Rakuten could not be reached after {attempts} attempts ({reason})"
+            self._finish(login, purchaseid, itemid, error=reason)
+            self._tell(
+                pending.requested_by,
+                account.channel_id,
+                action_result_message(pending.kind, purchaseid, ActionOutcome.REFUSED_BY_RAKUTEN, reason=reason),
+            )
+        else:
+            self._finish(login, purchaseid, itemid, result=result)
+
+    def _call(self, client, kind: PendingKind, itemid: str, pending, country: str) -> ActionResult:  # type: ignore[no-untyped-def]
+        if kind is PendingKind.ACCEPT:
+            return client.accept_sale(itemid, shipping_from_country=country)
+        if kind is PendingKind.REFUSE:
+            return client.refuse_sale(itemid)
+        shipment = pending.shipment
+        return client.set_tracking(
+            itemid,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            tracking_url=shipment.tracking_url,
+        )
+
+    def _note_attempt(self, login: str, purchaseid: str, itemid: str, reason: str) -> bool:
+        """Count a failed attempt; True when it is the first one (so the requester is told once)."""
+        first = False
+
+        def change(order: OrderRecord) -> OrderRecord | None:
+            nonlocal first
+            item = order.item(itemid)
+            if item is None or item.pending is None:
+                return None
+            first = item.pending.attempts == 0
+            item.pending.attempts += 1
+            item.pending.last_error = reason
+            return order
+
+        self._store.update_order(login, purchaseid, change)
+        return first
+
+    def _finish(
+        self, login: str, purchaseid: str, itemid: str, *, result: ActionResult | None = None, error: str | None = None
+    ) -> None:
+        now = self._clock()
+        done: dict[str, object] = {}
+
+        def change(order: OrderRecord) -> OrderRecord | None:
+            item = order.item(itemid)
+            if item is None or item.pending is None:
+                return None
+            pending = item.pending
+            done["kind"], done["by"] = pending.kind, pending.requested_by
+            if error is None:
+                item.state = _DONE_STATE[pending.kind]
+                if pending.kind is PendingKind.SHIP and pending.shipment is not None:
+                    pending.shipment.shipped_by = pending.requested_by
+                    pending.shipment.shipped_at = now
+                    item.shipment = pending.shipment
+                item.failure = None
+            else:
+                item.failure = error
+            item.pending = None
+            order.updated_at = now
+            order.closed_at = None if order.is_open else (order.closed_at or now)
+            return order
+
+        with self._store.batch():
+            if self._store.update_order(login, purchaseid, change) is None or not done:
+                return
+            self._store.add_audit(
+                AuditEntry(
+                    at=now,
+                    actor=str(done["by"]),
+                    action=str(done["kind"]),
+                    account=login,
+                    purchaseid=purchaseid,
+                    itemids=(itemid,),
+                    outcome="ok" if error is None else "failed",
+                    detail=error or (result.status if result else None),
+                )
+            )
+        self.refresh_card(login, purchaseid)
+
+    def _tell(self, user: str, channel: str, message: Message) -> None:
+        """Privately tell the person who asked: ephemeral in the order channel, else a direct message."""
+        tell_privately(self._web_client, user, channel, message)

@@ -1,0 +1,65 @@
+"""Finding an order for someone who wants to act on it, with the permission check made every time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.blocks.refs import OrderRef
+from bot.services.permissions import Permissions
+from bot.store.base import Store
+from bot.store.records import AccountRecord, OrderRecord, OrderState
+
+ACTIONABLE = {OrderState.TO_ACCEPT, OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED, OrderState.ON_HOLD}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccess:
+    """Either an order the user may act on (``account`` and ``order`` set) or the reason they may not."""
+
+    account: AccountRecord | None = None
+    order: OrderRecord | None = None
+    refusal: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None and self.order is not None
+
+
+class OrderDesk:
+    def __init__(self, store: Store, permissions: Permissions) -> None:
+        self._store = store
+        self._permissions = permissions
+
+    def access(self, user_id: str, ref: OrderRef | None) -> OrderAccess:
+        if ref is None:
+            return OrderAccess(refusal="That button no longer points to an order I know.")
+        account = self._store.get_account(ref.account)
+        order = self._store.get_order(ref.account, ref.purchaseid)
+        if account is None:
+            return OrderAccess(refusal=f"The Rakuten account {ref.account} is not connected any more.")
+        if order is None:
+            return OrderAccess(refusal=f"Order {ref.purchaseid} is not in my records any more (closed and pruned).")
+        decision = self._permissions.order_decision(user_id, account)
+        if not decision:
+            return OrderAccess(account=account, refusal=decision.reason)
+        return OrderAccess(account=account, order=order)
+
+    def access_by_purchaseid(self, user_id: str, purchaseid: str) -> OrderAccess:
+        matches = self._store.find_orders(purchaseid.strip())
+        if not matches:
+            return OrderAccess(refusal=f"I know no order {purchaseid}. `/rakuten orders` lists the open ones.")
+        if len(matches) > 1:
+            return OrderAccess(refusal=f"Several accounts have an order {purchaseid}; use the buttons on its card.")
+        order = matches[0]
+        return self.access(user_id, OrderRef(order.account, order.purchaseid))
+
+    def needing_action(self, user_id: str) -> list[OrderRecord]:
+        """Open orders waiting for the seller, newest first, from the accounts this user may act on."""
+        orders: list[OrderRecord] = []
+        for account in self._store.list_accounts():
+            if not self._permissions.order_decision(user_id, account):
+                continue
+            orders.extend(o for o in self._store.list_orders(account.login, open_only=True) if o.state in ACTIONABLE)
+        orders.sort(key=lambda order: order.purchase_date or datetime.min.astimezone(), reverse=True)
+        return orders

@@ -1,0 +1,182 @@
+"""Mark shipped: from the card's modal or from ``/rakuten ship ORDER CARRIER TRACKING [URL]``.
+
+Validation errors go back to their field; a valid request claims the items (so a repeated submit sends
+nothing twice), the card shows "sending to Rakuten", and one ``settrackingpackageinfos`` call per item runs in
+the background (see ``item_actions``).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.blocks.refs import OrderRef, ShipModalMetadata
+from bot.blocks.ship_modal import ShipForm, shippable_items
+from bot.services.item_actions import ItemActions
+from bot.services.orders import OrderAccess, OrderDesk
+from bot.store.base import Store
+from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
+from rakuten.carriers import InvalidTrackingError, Tracking, carrier_for_shipping_type, validate_tracking
+
+SHIP_USAGE = (
+    "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`, e.g. `/rakuten ship 123456789 Colissimo 6A12345678901`"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipPlan:
+    """What the Mark shipped modal opens with, or why it cannot open."""
+
+    access: OrderAccess
+    preselected_carrier: str | None = None
+    refusal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipRequest:
+    """A validated shipment, ready to claim its items and go to Rakuten."""
+
+    user_id: str
+    order: OrderRecord
+    tracking: Tracking
+    itemids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ShipResult:
+    """``field_errors`` (field name -> message) when the form must be corrected; ``request`` when it can be
+    sent (``execute``); else ``message`` explains why nothing will be sent."""
+
+    field_errors: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+    request: ShipRequest | None = None
+
+
+class ShippingService:
+    def __init__(self, *, store: Store, desk: OrderDesk, actions: ItemActions, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._desk = desk
+        self._actions = actions
+        self._clock = clock
+
+    def plan(self, user_id: str, ref: OrderRef | None) -> ShipPlan:
+        access = self._desk.access(user_id, ref)
+        if not access.allowed:
+            return ShipPlan(access, refusal=access.refusal)
+        order = access.order
+        assert order is not None
+        refusal = _why_not_shippable(order)
+        return ShipPlan(access, preselected_carrier=carrier_for_shipping_type(order.shipping_type), refusal=refusal)
+
+    def prepare(self, user_id: str, form: ShipForm) -> ShipResult:
+        """Validate a submitted modal (fast: runs before the view submission is acked)."""
+        metadata: ShipModalMetadata | None = form.metadata
+        if metadata is None:
+            return ShipResult(message="This form lost track of its order; open Mark shipped again from the card.")
+        access = self._desk.access(user_id, metadata.order_ref)
+        if not access.allowed:
+            return ShipResult(message=access.refusal)
+        if not form.carrier:
+            return ShipResult(field_errors={"carrier": "Choose the carrier."})
+        return self._validate(user_id, access, form.carrier, form.tracking_number, form.tracking_url, form.itemids)
+
+    def ship_command(self, user_id: str, arguments: str) -> str:
+        """``ORDER CARRIER TRACKING [URL]``; a carrier of several words may be quoted or not. Returns the answer."""
+        try:
+            words = shlex.split(arguments)
+        except ValueError:
+            words = arguments.split()
+        url = words.pop() if len(words) >= 4 and words[-1].lower().startswith(("http://", "https://")) else None
+        if len(words) < 3:
+            return SHIP_USAGE
+        purchaseid, carrier, tracking = words[0], " ".join(words[1:-1]), words[-1]
+        access = self._desk.access_by_purchaseid(user_id, purchaseid)
+        if not access.allowed:
+            return access.refusal or SHIP_USAGE
+        result = self._validate(user_id, access, carrier, tracking, url, None)
+        if result.field_errors:
+            return "\n".join(f"• {error}" for error in result.field_errors.values()) + f"\n{SHIP_USAGE}"
+        if result.request is None:
+            return result.message or SHIP_USAGE
+        return self.execute(result.request)
+
+    def _validate(
+        self,
+        user_id: str,
+        access: OrderAccess,
+        carrier: str,
+        tracking_number: str,
+        tracking_url: str | None,
+        itemids: tuple[str, ...] | None,
+    ) -> ShipResult:
+        order = access.order
+        assert order is not None
+        refusal = _why_not_shippable(order)
+        if refusal:
+            return ShipResult(message=refusal)
+        try:
+            tracking = validate_tracking(carrier, tracking_number, tracking_url)
+        except InvalidTrackingError as error:
+            return ShipResult(field_errors={error.field: error.message})
+        shippable = {item.itemid for item in shippable_items(order)}
+        wanted = set(itemids) if itemids is not None else shippable
+        if not wanted:
+            return ShipResult(field_errors={"items": "Choose at least one item to ship."})
+        unknown = wanted - {item.itemid for item in order.items}
+        if unknown:
+            return ShipResult(field_errors={"items": "Some chosen items are not part of this order any more."})
+        return ShipResult(request=ShipRequest(user_id, order, tracking, frozenset(wanted)))
+
+    def execute(self, request: ShipRequest) -> str:
+        """Claim the items (once: a repeated submit finds them claimed) and send them; returns the answer."""
+        order, tracking, user_id, wanted = request.order, request.tracking, request.user_id, request.itemids
+        now = self._clock()
+        shipment = Shipment(carrier=tracking.carrier, tracking_number=tracking.number, tracking_url=tracking.url)
+        claimed: list[str] = []
+
+        def claim(current: OrderRecord) -> OrderRecord | None:
+            for item in current.items:
+                if item.itemid in wanted and item.state is ItemState.TO_SHIP and item.pending is None:
+                    item.pending = PendingAction(PendingKind.SHIP, user_id, now, shipment=_copy(shipment))
+                    item.failure = None
+                    claimed.append(item.itemid)
+            return current if claimed else None
+
+        with self._store.batch():
+            self._store.update_order(order.account, order.purchaseid, claim)
+            if claimed:
+                self._store.add_audit(
+                    AuditEntry(
+                        at=now,
+                        actor=user_id,
+                        action="ship_requested",
+                        account=order.account,
+                        purchaseid=order.purchaseid,
+                        itemids=tuple(claimed),
+                        detail=f"{tracking.carrier} {tracking.number}",
+                    )
+                )
+        if not claimed:
+            return f"Order {order.purchaseid}: those items are already shipped or being sent. Nothing was sent twice."
+        self._actions.refresh_card(order.account, order.purchaseid)
+        self._actions.send(order.account, order.purchaseid, claimed)
+        count = f"{len(claimed)} item{'s' if len(claimed) > 1 else ''}"
+        return f"Sending {tracking.carrier} {tracking.number} to Rakuten for order {order.purchaseid} ({count})."
+
+
+def _why_not_shippable(order: OrderRecord) -> str | None:
+    if order.ship_to is None:
+        return f"Order {order.purchaseid} has no shipping address: check it on Rakuten before shipping."
+    if not shippable_items(order):
+        if any(item.state is ItemState.TO_ACCEPT for item in order.items):
+            return f"Order {order.purchaseid} must be accepted before it can be shipped."
+        if any(item.pending is not None for item in order.items):
+            return f"Order {order.purchaseid}: the tracking is already being sent to Rakuten."
+        return f"Order {order.purchaseid} has nothing left to ship."
+    return None
+
+
+def _copy(shipment: Shipment) -> Shipment:
+    return Shipment(shipment.carrier, shipment.tracking_number, shipment.tracking_url)
