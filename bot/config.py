@@ -47,6 +47,8 @@ class Tuning:
     personal_data_retention_days: int = 30
     audit_retention_days: int = 365
     rakuten_timeout: float = 30.0
+    # Retries of an accept/refuse/tracking call through an outage: about an hour in all.
+    action_retry_delays: tuple[float, ...] = (5, 15, 30, 60, 120, 300, 600, 900, 1800)
 
 
 @dataclass(frozen=True, slots=True)

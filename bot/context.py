@@ -16,7 +16,14 @@ from bot.crypto import TokenCipher, TokenDecryptError
 from bot.poller import Poller
 from bot.rakuten_clients import RakutenClients
 from bot.scheduler import PollScheduler
+from bot.services.acceptance import AcceptanceService
+from bot.services.accounts import AccountService
+from bot.services.background import BackgroundRunner
+from bot.services.item_actions import ItemActions, RetrySchedule
+from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
+from bot.services.shipping import ShippingService
+from bot.services.status import StatusService
 from bot.slack_poster import SlackPoster, build_web_client
 from bot.store import Store, TinyDBStore
 from bot.store.base import PruneReport
@@ -42,17 +49,27 @@ class AppContext:
     poller: Poller
     scheduler: PollScheduler
     permissions: Permissions
+    runner: BackgroundRunner
+    actions: ItemActions
+    desk: OrderDesk
+    shipping: ShippingService
+    acceptance: AcceptanceService
+    accounts: AccountService
+    status: StatusService
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def prune(self) -> PruneReport:
         return prune_store(self.store, self.settings, self.clock)
 
     def start_polling(self) -> None:
+        """First poll of every account now, then on schedule; actions a previous run left pending resume."""
+        self.actions.resume_pending()
         self.scheduler.start(account.login for account in self.store.list_accounts())
 
     def close(self) -> None:
         """Orderly stop: the running poll finishes, then Slack waits end, clients close, the store flushes."""
         self.scheduler.shutdown()
+        self.runner.close()
         self.poster.close()
         self.clients.close()
         self.store.close()
@@ -94,7 +111,33 @@ def build_context(
         poster = SlackPoster(web_client, interval=tuning.post_interval)
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
         publisher = CardPublisher(store, poster, clock=clock, burst_threshold=tuning.burst_threshold)
-        poller = Poller(store=store, clients=clients, publisher=publisher, poster=poster, clock=clock, tuning=tuning)
+        permissions = Permissions(web_client, store, settings.admins)
+        runner = BackgroundRunner()
+        actions = ItemActions(
+            store=store,
+            clients=clients,
+            publisher=publisher,
+            runner=runner,
+            web_client=web_client,
+            clock=clock,
+            schedule=RetrySchedule(tuning.action_retry_delays),
+        )
+        desk = OrderDesk(store, permissions)
+        acceptance = AcceptanceService(store=store, desk=desk, actions=actions, clock=clock)
+        poller = Poller(
+            store=store,
+            clients=clients,
+            publisher=publisher,
+            poster=poster,
+            clock=clock,
+            tuning=tuning,
+            on_new_orders=acceptance.auto_accept,
+        )
+        scheduler = PollScheduler(
+            poller.poll,
+            interval=settings.poll_seconds,
+            maintenance=functools.partial(prune_store, store, settings, clock),
+        )
         context = AppContext(
             settings=settings,
             store=store,
@@ -104,12 +147,24 @@ def build_context(
             clients=clients,
             publisher=publisher,
             poller=poller,
-            scheduler=PollScheduler(
-                poller.poll,
-                interval=settings.poll_seconds,
-                maintenance=functools.partial(prune_store, store, settings, clock),
+            scheduler=scheduler,
+            permissions=permissions,
+            runner=runner,
+            actions=actions,
+            desk=desk,
+            shipping=ShippingService(store=store, desk=desk, actions=actions, clock=clock),
+            acceptance=acceptance,
+            accounts=AccountService(
+                store=store,
+                cipher=cipher,
+                clients=clients,
+                scheduler=scheduler,
+                permissions=permissions,
+                actions=actions,
+                clock=clock,
+                fixed_channel=settings.rakuten_channel,
             ),
-            permissions=Permissions(web_client, store, settings.admins),
+            status=StatusService(store=store, desk=desk, scheduler=scheduler, permissions=permissions, clock=clock),
             clock=clock,
         )
         _connect_env_account(context)

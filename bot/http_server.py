@@ -48,7 +48,7 @@ class HttpServer:
 
     @property
     def port(self) -> int:
-        return self._server.effective_port  # type: ignore[union-attr]
+        return int(self._server.effective_port)  # type: ignore[union-attr]
 
     def serve_forever(self) -> None:
         logger.info("HTTP mode: listening on port %d (%s, %s)", self.port, EVENTS_PATH, HEALTH_PATH)

@@ -17,6 +17,7 @@ from bot.blocks.account_views import ConnectForm, SettingsForm
 from bot.crypto import TokenCipher
 from bot.rakuten_clients import RakutenClients
 from bot.scheduler import PollScheduler
+from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
 from bot.store.base import Store
 from bot.store.records import AccountRecord, AuditEntry
@@ -48,9 +49,11 @@ class AccountService:
         clients: RakutenClients,
         scheduler: PollScheduler,
         permissions: Permissions,
+        actions: ItemActions,
         clock: Callable[[], datetime],
         fixed_channel: str | None = None,
     ) -> None:
+        self._actions = actions
         self._store = store
         self._cipher = cipher
         self._clients = clients
@@ -132,6 +135,7 @@ class AccountService:
                 return f"The Rakuten account {login} is not connected any more."
             self._store.add_audit(AuditEntry(at=self._clock(), actor=user_id, action="settings_changed", account=login))
         self._permissions.forget()
+        self._actions.refresh_cards_later(login)  # cards follow the new settings (address shown, mention)
         return f"Settings of {login} saved."
 
     def disconnect(self, user_id: str, login: str) -> str:

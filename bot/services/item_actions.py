@@ -91,6 +91,15 @@ class ItemActions:
                     count += len(pending)
         return count
 
+    def refresh_cards_later(self, account_login: str) -> None:
+        """Re-render every open card of an account in the background (after a settings change)."""
+
+        def refresh_all() -> None:
+            for order in self._store.list_orders(account_login, open_only=True):
+                self.refresh_card(account_login, order.purchaseid)
+
+        self._runner.submit(refresh_all)
+
     def refresh_card(self, account_login: str, purchaseid: str) -> None:
         account = self._store.get_account(account_login)
         order = self._store.get_order(account_login, purchaseid)

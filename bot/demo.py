@@ -1,0 +1,100 @@
+"""``rakuten-bot demo``: the main job end to end on this machine, with no account anywhere.
+
+The bundled Rakuten simulator and a local Slack stand-in run on loopback; the real bot polls, posts cards
+(shown here as the terminal sees them), then a seller clicks "Mark shipped" — a request signed as Slack
+signs it — fills the modal, and the demo prints what Rakuten received and the updated card.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.blocks import build_order_card
+from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, VIEW_SHIP
+from bot.devtools.local_stack import LOGIN, SELLER, LocalStack, StackOptions
+from bot.devtools.terminal import render_blocks, render_view
+from bot.store.records import OrderRecord, OrderState
+from rakuten.actions import Action
+
+RULE = "─" * 100
+
+
+def run_demo(*, orders: int = 6, seed: int = 7, out: Callable[[str], None] = print) -> int:
+    with tempfile.TemporaryDirectory(prefix="rakuten-demo-") as tmp:
+        with LocalStack(Path(tmp) / "data", StackOptions(seed=seed)) as stack:
+            return _demo(stack, orders=max(orders, 3), out=out)
+
+
+def _demo(stack: LocalStack, *, orders: int, out: Callable[[str], None]) -> int:
+    simulator = stack.simulator
+    express = simulator.add_sale(
+        LOGIN,
+        shipping_type="Express",
+        new=False,
+        items=[{"headline": "Casque audio sans fil Bluetooth — édition noire"}, {"headline": "Câble USB-C 2 m"}],
+    )
+    to_accept = simulator.generate_sales(LOGIN, 1, new=True, express_ratio=0.0)
+    simulator.generate_sales(LOGIN, orders - 2, new=False, express_ratio=0.0)
+
+    out(RULE)
+    out("rakuten-slack demo: Rakuten simulator at " + simulator.url + ", Slack stand-in at " + stack.slack.api_url)
+    out(f"Seller account {LOGIN!r} has {orders} orders waiting: 1 to accept, {orders - 1} to ship (1 Express).")
+    out(RULE)
+
+    outcome = stack.poll()
+    calls = len(simulator.requests)
+    out(f"Poll: {outcome.new_orders} new orders, {outcome.cards_posted} cards posted, {calls} Rakuten calls.\n")
+    for card in sorted(stack.cards(), key=lambda c: c.ts):
+        out(render_blocks(card.blocks, text=card.text))
+        out("")
+
+    out(RULE)
+    out(f"A seller (<@{SELLER}>) clicks “Mark shipped” on the Express order {express} (signed block_actions)…")
+    response = stack.click(express, ACTION_MARK_SHIPPED)
+    out(f"  app answered HTTP {response.status_code} (the ack) — the modal opens:")
+    stack.wait_until(lambda: bool(stack.opened_views(VIEW_SHIP)))
+    view = stack.opened_views(VIEW_SHIP)[-1]
+    out(render_view(view))
+    out("…fills in Colissimo / 6A12345678901 and submits (signed view_submission).")
+    response = stack.submit_ship(view, carrier="Colissimo", tracking="6A12345678901")
+    out(f"  app answered HTTP {response.status_code}")
+    stack.wait_until(lambda: _shipped(stack, express), timeout=10)
+
+    out(RULE)
+    out("What Rakuten received (settrackingpackageinfos, token redacted):")
+    for request in simulator.requests_for(Action.SET_TRACKING.value):
+        params = {k: v for k, v in request.params.items() if k not in ("login", "pwd", "version", "action")}
+        out(f"  {request.method} {request.action} -> HTTP {request.status}  {params}")
+    out("\nThe card, updated in place:")
+    card = stack.card_for(express)
+    out(render_blocks(card.blocks, text=card.text))
+
+    out(RULE)
+    out(f"<@{SELLER}> clicks “Accept” on the new sale {to_accept[0]}…")
+    stack.click(to_accept[0], ACTION_ACCEPT)
+    stack.wait_until(lambda: _accepted(stack, to_accept[0]), timeout=10)
+    out(f"Rakuten received {len(simulator.requests_for(Action.ACCEPT_SALE.value))} acceptsale call(s); the card now:")
+    card = stack.card_for(to_accept[0])
+    out(render_blocks(card.blocks, text=card.text))
+    out(RULE)
+    out("Demo finished: every order posted once, the Express order stood out, the shipment reached Rakuten.")
+    return 0
+
+
+def _shipped(stack: LocalStack, purchaseid: str) -> bool:
+    return _settled(stack, purchaseid, lambda order: not order.is_open)
+
+
+def _accepted(stack: LocalStack, purchaseid: str) -> bool:
+    return _settled(stack, purchaseid, lambda order: order.state is OrderState.TO_SHIP)
+
+
+def _settled(stack: LocalStack, purchaseid: str, done: Callable[[OrderRecord], bool]) -> bool:
+    """The order reached the state ``done`` wants, and its card in Slack shows it (the update has landed)."""
+    account = stack.bot.store.get_account(LOGIN)
+    order = stack.bot.store.get_order(LOGIN, purchaseid)
+    if account is None or order is None or order.card is None or not done(order):
+        return False
+    return order.card_fingerprint == build_order_card(order, account.settings, now=stack.bot.clock()).fingerprint

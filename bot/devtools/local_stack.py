@@ -1,0 +1,264 @@
+"""The whole bot on one machine: Rakuten simulator, Slack stand-in, the app in HTTP mode, all on loopback.
+
+``make demo``, the end-to-end tests and the benchmarks drive the real parts through this one harness:
+real HTTP to the simulator, real Web API calls to the stand-in, and Slack requests into the app signed as
+Slack signs them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.app_factory import build_app
+from bot.blocks.refs import OrderRef
+from bot.config import Settings, Tuning
+from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
+from bot.context import AppContext, build_context
+from bot.devtools.slack_requests import SlackRequestSender, static_select_state, text_input_state
+from bot.devtools.slack_standin import SlackStandIn, StoredMessage
+from bot.health import health_report
+from bot.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
+from bot.poller import PollOutcome
+from rakuten.client import RetryPolicy
+from rakuten.simulator import RakutenSimulator
+
+SIGNING_SECRET = "local-stack-signing-secret"
+LOGIN = "boutique-demo"
+TOKEN = "demo-token-5f1c9a"  # the simulator's account: not a real Rakuten token
+CHANNEL = "C0ORDERS"
+ADMIN = "U0ADMIN"
+SELLER = "U0SELLER"
+OUTSIDER = "U0OUTSIDER"
+PACKER_GROUP = "S0PACKERS"
+PACKER = "U0PACKER"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    seed: int = 7
+    poll_seconds: float = 2.0
+    connect_env_account: bool = True
+    admins: frozenset[str] = frozenset({ADMIN})
+    tuning: Tuning = field(
+        default_factory=lambda: Tuning(
+            post_interval=0.0, rakuten_timeout=2.0, action_retry_delays=(0.05, 0.1, 0.2, 0.4)
+        )
+    )
+    rakuten_retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.05))
+
+
+class LocalStack:
+    def __init__(self, data_dir: Path, options: StackOptions | None = None) -> None:
+        self.data_dir = data_dir
+        self.options = options or StackOptions()
+        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50)
+        self.slack = SlackStandIn()
+        self.context: AppContext | None = None
+        self._server: HttpServer | None = None
+        self._serving: threading.Thread | None = None
+        self.sender: SlackRequestSender | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> LocalStack:
+        self.simulator.start()
+        self.simulator.add_account(LOGIN, TOKEN)
+        self.slack.start()
+        self.slack.add_channel(CHANNEL, members=[ADMIN, SELLER], name="rakuten-orders")
+        self.slack.add_channel("C0ELSEWHERE", members=[ADMIN, SELLER, OUTSIDER], name="general")
+        for user in (ADMIN, SELLER, OUTSIDER, PACKER):
+            self.slack.add_user(user, name=user.lower())
+        self.slack.add_usergroup(PACKER_GROUP, [PACKER], handle="packers")
+        self.start_app()
+        return self
+
+    def start_app(self) -> AppContext:
+        """(Re)start the bot on the same data dir: what a restart after a crash or a deploy does."""
+        self.context = build_context(self.settings, retry=self.options.rakuten_retry)
+        app = build_app(self.context)
+        self._server = HttpServer(
+            SlackWsgiApp(app, lambda: health_report(self.context)),  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=0,
+            threads=8,
+        )
+        self._serving = threading.Thread(target=self._server.serve_forever, name="bot-http", daemon=True)
+        self._serving.start()
+        self.sender = SlackRequestSender(self.app_url, SIGNING_SECRET)
+        return self.context
+
+    def stop_app(self, *, orderly: bool = True) -> None:
+        """Stop the bot. ``orderly=False`` drops it like a crash: no flush of pending work, lock released."""
+        if self.sender is not None:
+            self.sender.close()
+        if self._server is not None:
+            self._server.close()
+        if self._serving is not None:
+            self._serving.join(timeout=5)
+        if self.context is not None:
+            if orderly:
+                self.context.close()
+            else:
+                self.context.scheduler.shutdown()
+                self.context.runner.close(wait=False)
+                self.context.poster.close()
+                self.context.clients.close()
+                self.context.store.close()
+        self.context, self._server, self._serving, self.sender = None, None, None, None
+
+    def stop(self) -> None:
+        self.stop_app()
+        self.slack.stop()
+        self.simulator.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def settings(self) -> Settings:
+        env_account = self.options.connect_env_account
+        return Settings(
+            slack_bot_token=self.slack.bot_token,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.slack.api_url,
+            rakuten_api_url=self.simulator.url,
+            rakuten_login=LOGIN if env_account else None,
+            rakuten_token=TOKEN if env_account else None,
+            rakuten_channel=CHANNEL if env_account else None,
+            poll_seconds=self.options.poll_seconds,
+            data_dir=self.data_dir,
+            admins=self.options.admins,
+            port=0,
+            tuning=self.options.tuning,
+        )
+
+    def with_tuning(self, **changes: Any) -> None:
+        self.options = replace(self.options, tuning=replace(self.options.tuning, **changes))
+
+    @property
+    def app_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.port}{EVENTS_PATH}"
+
+    @property
+    def bot(self) -> AppContext:
+        assert self.context is not None, "the app is not running"
+        return self.context
+
+    # ------------------------------------------------------------------ driving
+
+    def poll(self, login: str = LOGIN) -> PollOutcome:
+        return self.bot.poller.poll(login)
+
+    def cards(self, channel: str = CHANNEL) -> list[StoredMessage]:
+        """Order cards in the channel (thread replies included), oldest first."""
+        return [
+            message
+            for message in self.slack.messages(channel)
+            if (message.metadata or {}).get("event_type") == ORDER_EVENT_TYPE
+        ]
+
+    def card_for(self, purchaseid: str, channel: str = CHANNEL) -> StoredMessage:
+        matches = [card for card in self.cards(channel) if _payload(card).get("purchaseid") == purchaseid]
+        assert len(matches) == 1, f"expected one card for order {purchaseid}, found {len(matches)}"
+        return matches[0]
+
+    def command(self, text: str, *, user: str = ADMIN, channel: str = CHANNEL) -> httpx.Response:
+        assert self.sender is not None
+        return self.sender.command(
+            command=COMMAND,
+            text=text,
+            user_id=user,
+            channel_id=channel,
+            trigger_id=self.slack.new_trigger_id(),
+            response_url=self.slack.new_response_url(channel, user_id=user),
+        )
+
+    def click(self, purchaseid: str, action_id: str, *, user: str = SELLER, login: str = LOGIN) -> httpx.Response:
+        """Click a button of an order's card, as Slack sends it (the card's message, a fresh trigger_id)."""
+        assert self.sender is not None
+        card = self.card_for(purchaseid)
+        return self.sender.action(
+            user_id=user,
+            channel_id=card.channel,
+            message_ts=card.ts,
+            action_id=action_id,
+            value=OrderRef(login, purchaseid).encode(),
+            trigger_id=self.slack.new_trigger_id(),
+            response_url=self.slack.new_response_url(card.channel, user_id=user, message_ts=card.ts),
+            message=card.as_payload(),
+        )
+
+    def opened_views(self, callback_id: str) -> list[dict[str, Any]]:
+        return [view for view in self.slack.views.values() if view.get("callback_id") == callback_id]
+
+    def submit_view(self, view: dict[str, Any], state_values: dict[str, Any], *, user: str = SELLER) -> httpx.Response:
+        assert self.sender is not None
+        return self.sender.submit_view(
+            user_id=user,
+            callback_id=view["callback_id"],
+            private_metadata=view.get("private_metadata", ""),
+            state_values=state_values,
+            view_id=view["id"],
+            view=view,
+        )
+
+    def submit_ship(
+        self,
+        view: dict[str, Any],
+        *,
+        carrier: str,
+        tracking: str,
+        url: str | None = None,
+        itemids: Iterable[str] | None = None,
+        user: str = SELLER,
+    ) -> httpx.Response:
+        from bot.constants import (
+            ACTION_CARRIER,
+            ACTION_ITEMS,
+            ACTION_TRACKING_NUMBER,
+            ACTION_TRACKING_URL,
+            BLOCK_CARRIER,
+            BLOCK_ITEMS,
+            BLOCK_TRACKING_NUMBER,
+            BLOCK_TRACKING_URL,
+        )
+        from bot.devtools.slack_requests import checkboxes_state
+
+        assert view.get("callback_id") == VIEW_SHIP
+        values: dict[str, Any] = {
+            BLOCK_CARRIER: {ACTION_CARRIER: static_select_state(carrier, carrier)},
+            BLOCK_TRACKING_NUMBER: {ACTION_TRACKING_NUMBER: text_input_state(tracking)},
+            BLOCK_TRACKING_URL: {ACTION_TRACKING_URL: text_input_state(url)},
+        }
+        if itemids is not None:
+            values[BLOCK_ITEMS] = {ACTION_ITEMS: checkboxes_state(list(itemids))}
+        return self.submit_view(view, values, user=user)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait for a condition on the bot's side (store, simulator), checked every few milliseconds."""
+        wait_until(predicate, timeout)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, *, every: float = 0.01) -> None:
+    """Block until ``predicate()`` holds; AssertionError after ``timeout`` seconds."""
+    ticker = threading.Event()
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        ticker.wait(every)
+
+
+def _payload(message: StoredMessage) -> dict[str, Any]:
+    return (message.metadata or {}).get("event_payload") or {}

@@ -1,0 +1,52 @@
+"""What ``/rakuten status``, ``/rakuten orders`` and the Home tab show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from slack_sdk.models.views import View
+
+from bot.blocks.home import build_home
+from bot.blocks.messages import Message, orders_list_message, status_message
+from bot.scheduler import PollScheduler
+from bot.services.orders import OrderDesk
+from bot.services.permissions import Permissions
+from bot.store.base import Store
+
+
+class StatusService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        desk: OrderDesk,
+        scheduler: PollScheduler,
+        permissions: Permissions,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._desk = desk
+        self._scheduler = scheduler
+        self._permissions = permissions
+        self._clock = clock
+
+    def status(self) -> Message:
+        accounts = self._store.list_accounts()
+        orders = {account.login: self._store.list_orders(account.login, open_only=True) for account in accounts}
+        return status_message(accounts, orders, self._next_polls(), self._clock())
+
+    def orders(self, user_id: str) -> Message:
+        return orders_list_message(self._desk.needing_action(user_id), self._clock())
+
+    def home(self, user_id: str) -> View:
+        return build_home(
+            self._store.list_accounts(),
+            self._desk.needing_action(user_id),
+            now=self._clock(),
+            next_polls=self._next_polls(),
+            is_admin=self._permissions.is_admin(user_id),
+        )
+
+    def _next_polls(self) -> dict[str, datetime | None]:
+        return {account.login: self._scheduler.next_poll(account.login) for account in self._store.list_accounts()}

@@ -1,0 +1,75 @@
+"""``/rakuten SUBCOMMAND ...``: connect | status | orders | ship | settings | disconnect | help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks.account_views import build_connect_modal, build_disconnect_confirmation, build_settings_modal
+from bot.blocks.messages import Message, help_message, not_allowed_message, unknown_subcommand_message
+from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
+from handlers.deps import bot_of
+
+
+def rakuten_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+    sub, _, rest = (command.get("text") or "").strip().partition(" ")
+    sub, rest = sub.lower(), rest.strip()
+    user, channel, trigger = command["user_id"], command.get("channel_id"), command.get("trigger_id")
+    bot = bot_of(context)
+
+    if sub == "connect":
+        decision = bot.accounts.may_connect(user)
+        if not decision:
+            ack(**not_allowed_message("connect a Rakuten account", decision.reason).as_kwargs())
+            return
+        ack()  # the modal's trigger_id lives 3 seconds: open it straight after the ack
+        client.views_open(trigger_id=trigger, view=build_connect_modal(ConnectModalMetadata(channel)))
+        return
+    if sub in ("settings", "disconnect"):
+        _admin_command(sub, rest, user, trigger, ack, client, respond, context)
+        return
+
+    ack()
+    if sub == "status":
+        _reply(respond, bot.status.status())
+    elif sub == "orders":
+        _reply(respond, bot.status.orders(user))
+    elif sub == "ship":
+        respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
+    elif sub in ("", "help"):
+        _reply(respond, help_message())
+    else:
+        _reply(respond, unknown_subcommand_message(sub))
+
+
+def _admin_command(
+    sub: str, rest: str, user: str, trigger: str | None, ack: Ack, client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    bot = bot_of(context)
+    what = "change the settings" if sub == "settings" else "disconnect an account"
+    decision = bot.permissions.admin_decision(user, what)
+    if not decision:
+        ack(**not_allowed_message(what, decision.reason).as_kwargs())
+        return
+    accounts = bot.accounts.accounts()
+    chosen = [account for account in accounts if account.login == rest] if rest else accounts
+    if len(chosen) != 1:
+        names = ", ".join(account.login for account in accounts) or "none connected"
+        ack(text=f"Name the account: `/rakuten {sub} LOGIN` (accounts: {names}).", response_type="ephemeral")
+        return
+    account = chosen[0]
+    ack()
+    if sub == "settings":
+        client.views_open(trigger_id=trigger, view=build_settings_modal(account, SettingsModalMetadata(account.login)))
+    else:
+        respond(
+            text=f"Disconnect {account.login}?",
+            blocks=[block.to_dict() for block in build_disconnect_confirmation(account.login)],
+            response_type="ephemeral",
+        )
+
+
+def _reply(respond: Respond, message: Message) -> None:
+    respond(response_type="ephemeral", **message.as_kwargs())

@@ -1,0 +1,11 @@
+from slack_bolt import App
+
+from bot.constants import VIEW_CONNECT, VIEW_SETTINGS, VIEW_SHIP
+from handlers.views.account import submit_connect, submit_settings
+from handlers.views.ship import submit_ship
+
+
+def register(app: App) -> None:
+    app.view(VIEW_SHIP)(submit_ship)
+    app.view(VIEW_CONNECT)(submit_connect)
+    app.view(VIEW_SETTINGS)(submit_settings)

@@ -1,0 +1,58 @@
+"""Connect and settings modals' submissions (admins only; the services check again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks.account_views import connect_errors, read_connect_submission, read_settings_submission
+from bot.blocks.messages import connected_message, not_allowed_message, notice
+from bot.services.notify import tell_privately
+from bot.slack_poster import SlackWriteError
+from handlers.deps import bot_of
+
+
+def submit_connect(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    user = body["user"]["id"]
+    bot = bot_of(context)
+    form = read_connect_submission(view)
+    channel = form.metadata.channel_id if form.metadata else None
+    # Checked against Rakuten before the ack, so that a bad pair shows on the token field.
+    result = bot.accounts.connect(user, form, channel_id=channel)
+    if result.field_errors:
+        ack(response_action="errors", errors=connect_errors(**result.field_errors))
+        return
+    ack()
+    if result.account is None:
+        tell_privately(client, user, channel, not_allowed_message("connect a Rakuten account", result.refusal or ""))
+        return
+    account = result.account
+    try:
+        bot.poster.post(account.channel_id, **connected_message(account.login, account.channel_id).as_kwargs())
+    except SlackWriteError as error:
+        tell_privately(
+            client,
+            user,
+            None,
+            notice(
+                f"Rakuten account {account.login} is connected and polling has started, but I cannot post in "
+                f"<#{account.channel_id}> ({error.error}). Invite me there with `/invite @Rakuten Orders`."
+            ),
+        )
+
+
+def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    user = body["user"]["id"]
+    form = read_settings_submission(view)
+    errors = form.errors()
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    if form.metadata is None:
+        tell_privately(client, user, None, notice("This form lost track of its account; open /rakuten settings again."))
+        return
+    answer = bot_of(context).accounts.update_settings(user, form.metadata.account, form)
+    tell_privately(client, user, form.channel_id, notice(answer))

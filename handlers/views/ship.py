@@ -1,0 +1,28 @@
+"""The Mark shipped modal's submission: errors on their fields, else ack and send to Rakuten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks.messages import notice
+from bot.blocks.ship_modal import read_ship_submission, ship_errors
+from bot.services.notify import tell_privately
+from handlers.deps import bot_of
+
+
+def submit_ship(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    user = body["user"]["id"]
+    bot = bot_of(context)
+    form = read_ship_submission(view)
+    result = bot.shipping.prepare(user, form)
+    if result.field_errors:
+        ack(response_action="errors", errors=ship_errors(result.field_errors, view=view))
+        return
+    ack()
+    channel = form.metadata.channel if form.metadata else None
+    answer = bot.shipping.execute(result.request) if result.request is not None else result.message
+    if answer:
+        tell_privately(client, user, channel, notice(answer))
