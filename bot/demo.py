@@ -22,9 +22,11 @@ RULE = "─" * 100
 
 
 def run_demo(*, orders: int = 6, seed: int = 7, out: Callable[[str], None] = print) -> int:
-    with tempfile.TemporaryDirectory(prefix="rakuten-demo-") as tmp:
-        with LocalStack(Path(tmp) / "data", StackOptions(seed=seed)) as stack:
-            return _demo(stack, orders=max(orders, 3), out=out)
+    with (
+        tempfile.TemporaryDirectory(prefix="rakuten-demo-") as tmp,
+        LocalStack(Path(tmp) / "data", StackOptions(seed=seed)) as stack,
+    ):
+        return _demo(stack, orders=max(orders, 3), out=out)
 
 
 def _demo(stack: LocalStack, *, orders: int, out: Callable[[str], None]) -> int:

@@ -27,7 +27,7 @@ def register_handlers(app: App, bot: AppContext) -> None:
 
 
 def _inject(bot: AppContext) -> Callable[..., object]:
-    def inject_bot(context: BoltContext, next: Callable[[], object]) -> object:  # noqa: A002 - Bolt's name
+    def inject_bot(context: BoltContext, next: Callable[[], object]) -> object:
         context[BOT_KEY] = bot
         return next()
 

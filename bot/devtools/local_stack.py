@@ -51,7 +51,9 @@ class StackOptions:
             post_interval=0.0, rakuten_timeout=2.0, action_retry_delays=(0.05, 0.1, 0.2, 0.4)
         )
     )
-    rakuten_retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.05))
+    rakuten_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.05)
+    )
 
 
 class LocalStack:

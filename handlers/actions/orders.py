@@ -14,7 +14,9 @@ from handlers.deps import bot_of
 from rakuten.carriers import CARRIERS
 
 
-def mark_shipped(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+def mark_shipped(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     user = body["user"]["id"]
     plan = bot_of(context).shipping.plan(user, OrderRef.decode(action.get("value")))
@@ -23,26 +25,34 @@ def mark_shipped(ack: Ack, body: dict[str, Any], action: dict[str, Any], context
         return
     order = plan.access.order
     container = body.get("container") or {}
-    metadata = ShipModalMetadata(order.account, order.purchaseid, container.get("channel_id"), container.get("message_ts"))
+    metadata = ShipModalMetadata(
+        order.account, order.purchaseid, container.get("channel_id"), container.get("message_ts")
+    )
     client.views_open(
         trigger_id=body["trigger_id"],
         view=build_ship_modal(order, metadata, preselected_carrier=plan.preselected_carrier, carriers=CARRIERS),
     )
 
 
-def accept_order(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def accept_order(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
     ack()
     answer = bot_of(context).acceptance.accept(body["user"]["id"], OrderRef.decode(action.get("value")))
     _private(respond, {"text": answer})
 
 
-def refuse_order(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def refuse_order(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
     ack()
     answer = bot_of(context).acceptance.refuse(body["user"]["id"], OrderRef.decode(action.get("value")))
     _private(respond, {"text": answer})
 
 
-def show_address(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def show_address(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
     ack()
     access = bot_of(context).desk.access(body["user"]["id"], OrderRef.decode(action.get("value")))
     if not access.allowed or access.order is None:

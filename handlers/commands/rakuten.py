@@ -13,7 +13,9 @@ from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
 from handlers.deps import bot_of
 
 
-def rakuten_command(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+def rakuten_command(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     sub, _, rest = (command.get("text") or "").strip().partition(" ")
     sub, rest = sub.lower(), rest.strip()
     user, channel, trigger = command["user_id"], command.get("channel_id"), command.get("trigger_id")
@@ -45,7 +47,14 @@ def rakuten_command(ack: Ack, command: dict[str, Any], context: BoltContext, cli
 
 
 def _admin_command(
-    sub: str, rest: str, user: str, trigger: str | None, ack: Ack, client: WebClient, respond: Respond, context: BoltContext
+    sub: str,
+    rest: str,
+    user: str,
+    trigger: str | None,
+    ack: Ack,
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
 ) -> None:
     bot = bot_of(context)
     what = "change the settings" if sub == "settings" else "disconnect an account"

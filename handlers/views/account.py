@@ -14,7 +14,9 @@ from bot.slack_poster import SlackWriteError
 from handlers.deps import bot_of
 
 
-def submit_connect(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def submit_connect(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     user = body["user"]["id"]
     bot = bot_of(context)
     form = read_connect_submission(view)
@@ -43,7 +45,9 @@ def submit_connect(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         )
 
 
-def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def submit_settings(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     user = body["user"]["id"]
     form = read_settings_submission(view)
     errors = form.errors()

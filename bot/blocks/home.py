@@ -1,0 +1,124 @@
+"""The App Home tab: what needs doing now (to accept, to ship, Express, late) and how each account is polling.
+
+Lists are link-free summaries (the cards in the channel are where the buttons live) and the whole view stays
+within Slack's 100 blocks however many orders or accounts there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import formatting as fmt
+from bot.blocks.limits import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS
+from bot.blocks.order_card import EXPRESS_MARKER
+from bot.blocks.summaries import account_status_lines, order_line
+from bot.blocks.timing import SHIPPABLE_STATES, is_late, order_age_reference
+from bot.constants import ACTION_HOME_REFRESH, COMMAND
+from bot.store.records import AccountRecord, OrderRecord, OrderState
+
+HOME_LIST_LIMIT = 10
+BLOCK_HOME_HEADER = "home_header"
+BLOCK_HOME_UPDATED = "home_updated"
+BLOCK_HOME_ACTIONS = "home_actions"
+BLOCK_HOME_NO_ACCOUNT = "home_no_account"
+BLOCK_HOME_ACCOUNTS = "home_accounts"
+BLOCK_HOME_ACCOUNTS_MORE = "home_accounts_more"
+BLOCK_HOME_FOOTER = "home_footer"
+
+_ACTIVE_STATES = frozenset({OrderState.TO_ACCEPT, *SHIPPABLE_STATES})
+
+
+def build_home(
+    accounts: Sequence[AccountRecord],
+    orders: Sequence[OrderRecord],
+    *,
+    now: datetime,
+    next_polls: Mapping[str, datetime | None],
+    is_admin: bool,
+) -> View:
+    blocks: list[Block] = [
+        HeaderBlock(block_id=BLOCK_HOME_HEADER, text="Rakuten orders"),
+        ContextBlock(
+            block_id=BLOCK_HOME_UPDATED,
+            elements=[MarkdownTextObject(text=f"Updated {fmt.paris_short(now)} (Paris time)")],
+        ),
+        ActionsBlock(
+            block_id=BLOCK_HOME_ACTIONS,
+            elements=[ButtonElement(text="Refresh", action_id=ACTION_HOME_REFRESH, value="refresh")],
+        ),
+    ]
+    if not accounts:
+        blocks.append(SectionBlock(block_id=BLOCK_HOME_NO_ACCOUNT, text=MarkdownTextObject(text=_no_account(is_admin))))
+        return View(type="home", blocks=blocks)
+
+    open_orders = sorted((order for order in orders if order.is_open), key=_oldest_first)
+    lists: list[tuple[str, str, Callable[[OrderRecord], bool]]] = [
+        ("home_to_accept", "🟡 To accept", lambda order: order.state is OrderState.TO_ACCEPT),
+        ("home_to_ship", "📦 To ship", lambda order: order.state in SHIPPABLE_STATES),
+        ("home_express", f"{EXPRESS_MARKER} Express", lambda order: order.is_express and order.state in _ACTIVE_STATES),
+        ("home_late", "⏰ Late", lambda order: is_late(order, now)),
+    ]
+    for block_id, title, wanted in lists:
+        selected = [order for order in open_orders if wanted(order)]
+        blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=_order_list(title, selected, now))))
+
+    blocks.append(DividerBlock())
+    blocks.append(
+        SectionBlock(block_id=BLOCK_HOME_ACCOUNTS, text=MarkdownTextObject(text=f"*Accounts ({len(accounts)})*"))
+    )
+    footer = _footer(is_admin)
+    # Keep room for the "and N more" line and the footer.
+    room = VIEW_MAX_BLOCKS - len(blocks) - 2
+    shown = list(accounts)[:room] if len(accounts) > room else list(accounts)
+    for index, account in enumerate(shown):
+        text = fmt.fit("\n".join(account_status_lines(account, next_polls.get(account.login), now)), SECTION_TEXT_MAX)
+        blocks.append(SectionBlock(block_id=f"home_account_{index}", text=MarkdownTextObject(text=text)))
+    if len(shown) < len(accounts):
+        more = f"…and {fmt.plural(len(accounts) - len(shown), 'more account')}: see `{COMMAND} status`."
+        blocks.append(SectionBlock(block_id=BLOCK_HOME_ACCOUNTS_MORE, text=MarkdownTextObject(text=more)))
+    blocks.append(footer)
+    return View(type="home", blocks=blocks)
+
+
+def _no_account(is_admin: bool) -> str:
+    if is_admin:
+        return (
+            f"No Rakuten account is connected yet. Run `{COMMAND} connect` in the channel where order cards "
+            "should appear, with your seller login and the API token from My Account > Tokens on Rakuten."
+        )
+    return f"No Rakuten account is connected yet. Ask a Slack admin of this app to run `{COMMAND} connect`."
+
+
+def _footer(is_admin: bool) -> ContextBlock:
+    commands = [f"`{COMMAND} orders`", f"`{COMMAND} status`", f"`{COMMAND} help`"]
+    if is_admin:
+        commands += [f"`{COMMAND} settings`", f"`{COMMAND} connect`"]
+    return ContextBlock(block_id=BLOCK_HOME_FOOTER, elements=[MarkdownTextObject(text=" · ".join(commands))])
+
+
+def _oldest_first(order: OrderRecord) -> tuple[bool, float, str]:
+    reference = order_age_reference(order)
+    return (reference is None, fmt.aware(reference).timestamp() if reference else 0.0, order.purchaseid)
+
+
+def _order_list(title: str, orders: list[OrderRecord], now: datetime) -> str:
+    lines = [f"*{title} ({len(orders)})*"]
+    if not orders:
+        lines.append("_Nothing here._")
+    lines += [order_line(order, now) for order in orders[:HOME_LIST_LIMIT]]
+    if len(orders) > HOME_LIST_LIMIT:
+        lines.append(f"…and {len(orders) - HOME_LIST_LIMIT} more")
+    return fmt.fit("\n".join(lines), SECTION_TEXT_MAX)
