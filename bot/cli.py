@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="rakuten-bot", description="Run a Rakuten France seller's order desk from Slack."
     )
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="default: INFO")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL"), help="default: INFO (demo: WARNING)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check}")
     commands.add_parser("run", help="poll Rakuten and serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
     demo = commands.add_parser("demo", help="the whole job on this machine: Rakuten simulator + local Slack stand-in")
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="check configuration, Slack and Rakuten connectivity; non-zero exit on problems")
     args = parser.parse_args(argv)
 
-    configure_logging(args.log_level)
+    configure_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
     if args.command == "demo":
         from bot.demo import run_demo
 

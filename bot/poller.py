@@ -23,7 +23,7 @@ from bot.blocks.messages import outage_alert, quota_message, recovered_message
 from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Tuning
 from bot.rakuten_clients import RakutenClients
-from bot.reconcile import merge_listings, reconcile
+from bot.reconcile import close_unlisted, merge_listings, reconcile
 from bot.slack_poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, PollHealth
@@ -95,6 +95,12 @@ class Poller:
         with self._store.batch():
             result = reconcile(login, sales.values(), lambda pid: self._store.get_order(login, pid), now=now)
             self._store.save_orders(result.touched)
+            if fetched.complete:
+                touched = {order.purchaseid for order in result.touched}
+                still_open = [o for o in self._store.list_orders(login, open_only=True) if o.purchaseid not in touched]
+                unlisted = close_unlisted(still_open, set(sales), now=now)
+                self._store.save_orders(unlisted)
+                result.changed_orders.extend(order for order in unlisted if not order.is_open)
         if result.new_orders and self._on_new_orders is not None:
             self._on_new_orders(account, result.new_orders)
 
@@ -200,6 +206,11 @@ class _Fetched:
     quota: dict[str, datetime] = field(default_factory=dict)  # action -> when it may be called again
     succeeded: set[str] = field(default_factory=set)
     error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Both listings were read in full: what they do not show, Rakuten does not list."""
+        return self.error is None and {Action.GET_NEW_SALES.value, Action.GET_CURRENT_SALES.value} <= self.succeeded
 
 
 def _set_health(health: PollHealth) -> Callable[[AccountRecord], AccountRecord]:

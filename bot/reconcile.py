@@ -58,6 +58,37 @@ def reconcile(
     return result
 
 
+# A sale awaiting acceptance that Rakuten stops listing anywhere was refused or cancelled on the site, or
+# expired; two complete polls in a row rule out a listing hiccup.
+UNLISTED_POLLS_BEFORE_CLOSING = 2
+NOT_LISTED = "NOT_LISTED"
+
+
+def close_unlisted(open_orders: Iterable[OrderRecord], listed: set[str], *, now: datetime) -> list[OrderRecord]:
+    """Orders awaiting acceptance that neither listing shows any more: counted, then closed as cancelled.
+
+    Call only after a poll in which both listings were fetched completely. Returns the orders changed.
+    """
+    changed = []
+    for order in open_orders:
+        waiting = [item for item in order.items if item.state is ItemState.TO_ACCEPT and item.pending is None]
+        if order.purchaseid in listed:
+            if order.unlisted_polls:
+                order.unlisted_polls = 0
+                changed.append(order)
+            continue
+        if not waiting:
+            continue
+        order.unlisted_polls += 1
+        if order.unlisted_polls >= UNLISTED_POLLS_BEFORE_CLOSING:
+            for item in waiting:
+                item.state, item.rakuten_status = ItemState.CANCELLED, NOT_LISTED
+            order.updated_at = now
+            order.closed_at = None if order.is_open else (order.closed_at or now)
+        changed.append(order)
+    return changed
+
+
 def order_from_sale(sale: Sale, account: str, *, now: datetime) -> OrderRecord:
     items = [_item_from_rakuten(item) for item in sale.items]
     order = OrderRecord(

@@ -134,6 +134,8 @@ class OrderRecord:
     updated_at: datetime | None = None
     closed_at: datetime | None = None  # when every item reached a final state
     personal_data_purged: bool = False
+    # Complete polls in a row that listed neither this sale awaiting acceptance nor its current-sales entry.
+    unlisted_polls: int = 0
 
     @property
     def key(self) -> str:
@@ -309,6 +311,7 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
         updated_at=_dt(doc.get("updated_at")),
         closed_at=_dt(doc.get("closed_at")),
         personal_data_purged=doc.get("personal_data_purged", False),
+        unlisted_polls=doc.get("unlisted_polls", 0),
     )
 
 
