@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.card_publisher import CardPublisher
+from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Settings
 from bot.crypto import TokenCipher, TokenDecryptError
 from bot.poller import Poller
@@ -24,7 +24,7 @@ from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
-from bot.slack_poster import SlackPoster, build_web_client
+from bot.slack_poster import SlackPoster, SlackWriteError, build_web_client
 from bot.store import Store, TinyDBStore
 from bot.store.base import PruneReport
 from bot.store.records import AccountRecord
@@ -58,8 +58,8 @@ class AppContext:
     status: StatusService
     clock: Callable[[], datetime] = field(default=utc_now)
 
-    def prune(self) -> PruneReport:
-        return prune_store(self.store, self.settings, self.clock)
+    def maintain(self) -> PruneReport:
+        return maintain_store(self.store, self.publisher, self.settings, self.clock)
 
     def start_polling(self) -> None:
         """First poll of every account now, then on schedule; actions a previous run left pending resume."""
@@ -75,8 +75,11 @@ class AppContext:
         self.store.close()
 
 
-def prune_store(store: Store, settings: Settings, clock: Callable[[], datetime]) -> PruneReport:
-    """Daily maintenance: drop long-closed orders and old audit entries, blank old buyers' personal data."""
+def maintain_store(
+    store: Store, publisher: CardPublisher, settings: Settings, clock: Callable[[], datetime]
+) -> PruneReport:
+    """Daily maintenance: drop long-closed orders and old audit entries, blank old buyers' personal data —
+    in the store and on their cards in Slack."""
     tuning = settings.tuning
     report = store.prune(
         clock(),
@@ -91,7 +94,19 @@ def prune_store(store: Store, settings: Settings, clock: Callable[[], datetime])
             report.orders_anonymised,
             report.audit_removed,
         )
+    if report.orders_anonymised:
+        _refresh_purged_cards(store, publisher)
     return report
+
+
+def _refresh_purged_cards(store: Store, publisher: CardPublisher) -> None:
+    for account in store.list_accounts():
+        for order in store.iter_orders(account.login, open_only=False):
+            if order.personal_data_purged and order.card is not None:
+                try:
+                    publisher.refresh(account, order)  # a no-op once the card shows the purge
+                except (SlackWriteError, CardRecoveryError) as error:
+                    logger.warning("could not blank the card of order %s: %s", order.purchaseid, error)
 
 
 def build_context(
@@ -136,7 +151,7 @@ def build_context(
         scheduler = PollScheduler(
             poller.poll,
             interval=settings.poll_seconds,
-            maintenance=functools.partial(prune_store, store, settings, clock),
+            maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
         )
         context = AppContext(
             settings=settings,
