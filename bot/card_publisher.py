@@ -88,11 +88,13 @@ class CardPublisher:
         except SlackWriteError as error:
             if error.error not in {"message_not_found", "channel_not_found", "cant_update_message"}:
                 raise
-            # The card was deleted (or its channel archived): post a fresh one rather than lose the order.
-            logger.warning("card for order %s is gone (%s); posting it again", order.purchaseid, error.error)
+            # The card was deleted (or its channel archived): post a fresh one rather than lose an open order.
+            logger.warning("card for order %s is gone (%s)", order.purchaseid, error.error)
             self._store.update_order(order.account, order.purchaseid, _forget_card)
             order.card = None
             order.post_started_at = None
+            if not order.is_open:
+                return False
             self._post(account, order)
             return True
         self._store.update_order(order.account, order.purchaseid, _set_fingerprint(card.fingerprint))

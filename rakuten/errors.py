@@ -59,7 +59,7 @@ class ErrorDetails:
 
 class ApiError(RakutenError):
     def __init__(self, error: ErrorDetails, *, action: str, status_code: int | None = None) -> None:
-        super().__init__(_describe(error), action=action)
+        super().__init__(describe_error(error), action=action)
         self.error = error
         self.status_code = status_code
 
@@ -96,7 +96,8 @@ class BusinessError(ApiError):
     pass
 
 
-def _describe(error: ErrorDetails) -> str:
+def describe_error(error: ErrorDetails) -> str:
+    """One readable line for an ``errorresponse``: message (code): details."""
     head = error.message or error.code or "error"
     if error.code and error.message and error.code not in error.message:
         head = f"{error.message} ({error.code})"
