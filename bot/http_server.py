@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 from waitress.server import create_server
 
 if TYPE_CHECKING:
@@ -45,6 +47,8 @@ class SlackWsgiApp:
 class HttpServer:
     def __init__(self, wsgi_app: SlackWsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:  # noqa: S104 - Slack must reach it
         self._server = create_server(wsgi_app, host=host, port=port, threads=threads, ident="rakuten-bot")
+        self._looping = threading.Event()
+        self._closed = False
 
     @property
     def port(self) -> int:
@@ -52,7 +56,24 @@ class HttpServer:
 
     def serve_forever(self) -> None:
         logger.info("HTTP mode: listening on port %d (%s, %s)", self.port, EVENTS_PATH, HEALTH_PATH)
-        self._server.run()
+        self._looping.set()
+        try:
+            self._server.run()
+        finally:
+            self._looping.clear()
 
     def close(self) -> None:
-        self._server.close()
+        """Stop serving: requests in progress finish, then the sockets close on the serving thread itself.
+
+        Closing them from another thread, under the loop's select() or a request thread's wake-up write,
+        fails with EBADF in that thread; waitress's trigger runs the close inside the loop instead.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        server = self._server
+        server.task_dispatcher.shutdown()
+        if self._looping.is_set():
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        else:
+            server.close()

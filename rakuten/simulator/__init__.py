@@ -1,0 +1,40 @@
+"""A stateful fake of Rakuten France's ``sales_ws``, served over real HTTP on loopback.
+
+Tests, the demo and the benchmarks use it instead of the real service::
+
+    with RakutenSimulator(seed=1) as sim:
+        sim.add_account("shop", "token")
+        sim.generate_sales("shop", 10)
+        client = RakutenClient("shop", "token", base_url=sim.url)
+"""
+
+from rakuten.simulator.faults import Fault
+from rakuten.simulator.server import RakutenSimulator, RecordedRequest
+from rakuten.simulator.state import (
+    ItemState,
+    SimAddress,
+    SimCollectionPoint,
+    SimItem,
+    SimSale,
+    SimTracking,
+    SimulatorError,
+)
+
+# The account `python -m rakuten.simulator` (and the bot's demo) creates: invented, valid nowhere else.
+DEMO_LOGIN = "boutique-demo"
+DEMO_TOKEN = "demo-token-0000"
+
+__all__ = [
+    "DEMO_LOGIN",
+    "DEMO_TOKEN",
+    "Fault",
+    "ItemState",
+    "RakutenSimulator",
+    "RecordedRequest",
+    "SimAddress",
+    "SimCollectionPoint",
+    "SimItem",
+    "SimSale",
+    "SimTracking",
+    "SimulatorError",
+]

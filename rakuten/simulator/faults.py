@@ -1,0 +1,109 @@
+"""Failures the simulator can be told to produce, and the queue that hands them out in order."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rakuten.simulator.render import error_document
+
+
+class Fault(StrEnum):
+    AUTH_ERROR = "auth_error"  # errorresponse InvalidUserConnection, HTTP 401
+    QUOTA_EXCEEDED = "quota_exceeded"  # errorresponse InvalidUserRights "Quota exceeded.", HTTP 403
+    SERVER_ERROR = "server_error"  # errorresponse ServerError, HTTP 500
+    SERVER_ERROR_200 = "server_error_200"  # errorresponse ServerError, HTTP 200
+    HTTP_503 = "http_503"  # plain-text 503 from the front proxy, with Retry-After
+    TIMEOUT = "timeout"  # hold the request `delay` s (default 10) unanswered, then 504; not processed
+    MALFORMED_XML = "malformed_xml"  # 200 with mismatched tags
+    TRUNCATED_XML = "truncated_xml"  # the real answer (the action IS carried out), cut in half
+    HTML_MAINTENANCE = "html_maintenance"  # maintenance HTML page with HTTP 200
+    HTML_MAINTENANCE_503 = "html_maintenance_503"  # the same page with HTTP 503
+    SLOW = "slow"  # the real answer (action carried out at once), sent after `delay` s (default 2)
+    PARAMETER_ERROR = "parameter_error"  # errorresponse ParameterError, HTTP 400
+
+
+DEFAULT_DELAYS: dict[Fault, float] = {Fault.TIMEOUT: 10.0, Fault.SLOW: 2.0}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPlan:
+    """What to do to one request: which fault, and for how long to hold it."""
+
+    fault: Fault
+    delay: float
+
+
+@dataclass(slots=True)
+class _Injection:
+    action: str | None
+    fault: Fault
+    remaining: int  # -1: until cleared
+    delay: float
+
+
+class FaultQueue:
+    """Injected faults, consumed first-in first-out by the requests they match."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._injections: list[_Injection] = []
+
+    def inject(self, action: str | None, fault: Fault, *, times: int = 1, delay: float = 0.0) -> None:
+        if times == 0 or times < -1:
+            raise ValueError("times must be positive, or -1 for 'until cleared'")
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        with self._lock:
+            self._injections.append(_Injection(action, Fault(fault), times, delay))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._injections.clear()
+
+    def take(self, action: str | None) -> FaultPlan | None:
+        """The first injection matching ``action`` (or any action), using up one of its times."""
+        with self._lock:
+            for index, injection in enumerate(self._injections):
+                if injection.action is not None and injection.action != action:
+                    continue
+                if injection.remaining > 0:
+                    injection.remaining -= 1
+                    if injection.remaining == 0:
+                        del self._injections[index]
+                delay = injection.delay or DEFAULT_DELAYS.get(injection.fault, 0.0)
+                return FaultPlan(injection.fault, delay)
+            return None
+
+
+# Bodies of the faults that do not depend on the request --------------------------------------------------
+
+AUTH_ERROR_BODY = error_document(
+    "Sender", "InvalidUserConnection", "Unknown user or password.", ["The login or the token is not valid."]
+)
+QUOTA_EXCEEDED_BODY = error_document(
+    "Sender",
+    "InvalidUserRights",
+    "Quota exceeded.",
+    ["You have exceeded the maximum number of requests per hour. Please contact the seller support."],
+)
+SERVER_ERROR_BODY = error_document(
+    "ServerError", "ServerError", "Server not able to fullfill request.", ["Please try again later."]
+)
+PARAMETER_ERROR_BODY = error_document(
+    "Sender", "ParameterError", "Problem with parameters.", ["The parameter 'version' is invalid."]
+)
+MALFORMED_BODY = (
+    b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+    b"<getnewsalesresult><response><lastversion>2017-08-07</lastversion>"
+    b"<sales><sale><purchaseid>1</purchaseid></sales></sale></response>\n"
+)
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"ISO-8859-1\">"
+    "<title>Rakuten - Maintenance en cours</title></head>\n"
+    "<body><h1>Site en maintenance</h1><p>Nous effectuons une opération de maintenance. "
+    "Merci de réessayer dans quelques minutes.</p></body>\n</html>\n"
+).encode("iso-8859-1")
+SERVICE_UNAVAILABLE_TEXT = b"503 Service Temporarily Unavailable\n"
+GATEWAY_TIMEOUT_TEXT = b"504 Gateway Time-out\n"

@@ -1,0 +1,73 @@
+"""The whole bot over loopback for end-to-end tests: simulator, Slack stand-in, the app in HTTP mode.
+
+``stack`` is a started ``LocalStack`` with the harness defaults; ``make_stack`` builds one with other
+options (``make_stack(poll_seconds=2, burst_threshold=3)``). Every stack is stopped after its test.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Tuning
+from bot.devtools.local_stack import LocalStack, StackOptions
+
+StackFactory = Callable[..., LocalStack]
+
+_TUNING_FIELDS = frozenset(field.name for field in fields(Tuning))
+
+
+def stack_options(**changes: Any) -> StackOptions:
+    """StackOptions with some fields changed; names of ``Tuning`` fields change the harness's tuning."""
+    options = StackOptions()
+    tuning_changes = {name: value for name, value in changes.items() if name in _TUNING_FIELDS}
+    option_changes = {name: value for name, value in changes.items() if name not in _TUNING_FIELDS}
+    if tuning_changes:
+        option_changes["tuning"] = replace(options.tuning, **tuning_changes)
+    return replace(options, **option_changes)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def make_stack(data_dir: Path) -> Iterator[StackFactory]:
+    started: list[LocalStack] = []
+
+    def make(**changes: Any) -> LocalStack:
+        stack = LocalStack(data_dir, stack_options(**changes))
+        started.append(stack)
+        return stack.start()
+
+    yield make
+    for stack in reversed(started):
+        stop(stack)
+
+
+def stop(stack: LocalStack) -> None:
+    """``stack.stop()``, with the three servers stopped side by side: each waits out its own poll loop."""
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="stack-stop") as pool:
+        stopping = [pool.submit(stack.stop_app), pool.submit(stack.slack.stop), pool.submit(stack.simulator.stop)]
+    for done in stopping:
+        done.result()
+
+
+@pytest.fixture
+def stack(make_stack: StackFactory) -> LocalStack:
+    return make_stack()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now (for a bot run as a real process)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,278 @@
+"""Run modes: the app in HTTP mode (health check, signed requests), ``rakuten-bot check`` and ``rakuten-bot run``
+as real processes against the simulator and the Slack stand-in."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.constants import COMMAND
+from bot.devtools.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
+from bot.devtools.slack_requests import (
+    FORM_CONTENT_TYPE,
+    SlackRequestSender,
+    app_home_opened_event,
+    sign,
+    slash_command_body,
+)
+from bot.http_server import EVENTS_PATH, HEALTH_PATH
+from bot.store import TinyDBStore
+from rakuten.actions import Action
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD_RAKUTEN_TOKEN = "not-the-token-7e1d"
+BAD_SLACK_TOKEN = "xoxb-not-the-bot-token-42"
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def base_url(stack: LocalStack) -> str:
+    return stack.app_url.removesuffix(EVENTS_PATH)
+
+
+def help_answers(stack: LocalStack) -> list[dict]:
+    return [answer for answer in stack.slack.responses if "How to use" in str(answer.get("text", ""))]
+
+
+def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[str, str]:
+    """The environment of a rakuten-bot process wired to the stack's simulator and Slack stand-in.
+
+    ``overrides`` set variables; None removes one.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SLACK_", "RAKUTEN_")) and name.lower() not in ("http_proxy", "https_proxy", "port")
+    }
+    env.update(
+        SLACK_BOT_TOKEN=stack.slack.bot_token,
+        SLACK_API_URL=stack.slack.api_url,
+        RAKUTEN_API_URL=stack.simulator.url,
+        RAKUTEN_LOGIN=LOGIN,
+        RAKUTEN_TOKEN=TOKEN,
+        RAKUTEN_CHANNEL=CHANNEL,
+        RAKUTEN_DATA_DIR=str(data_dir),
+        NO_PROXY="127.0.0.1,localhost",
+        LOG_LEVEL="INFO",
+    )
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def rakuten_bot(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def running_bots() -> Iterator[list[subprocess.Popen[str]]]:
+    """``rakuten-bot run`` processes started by a test; any still running afterwards is killed."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+# ------------------------------------------------------------------------------------------- HTTP mode
+
+
+def test_healthz_says_whether_the_bot_is_polling(stack: LocalStack) -> None:
+    idle = httpx.get(base_url(stack) + HEALTH_PATH, timeout=5)
+    assert idle.status_code == 503
+    assert idle.json()["status"] == "unhealthy"
+    assert idle.json()["polling"] is False
+
+    stack.bot.start_polling()
+    polling = httpx.get(base_url(stack) + HEALTH_PATH, timeout=5)
+
+    assert polling.status_code == 200
+    report = polling.json()
+    assert report["status"] == "ok"
+    assert report["polling"] is True
+    (account,) = report["accounts"]
+    assert account["login"] == LOGIN
+    assert account["next_poll_at"] is not None
+    assert TOKEN not in polling.text
+
+
+def test_a_signed_slash_command_is_served(stack: LocalStack) -> None:
+    response = stack.command("help")
+
+    assert response.status_code == 200
+    stack.slack.wait_for(lambda: len(help_answers(stack)) == 1)
+
+
+def test_a_signed_event_is_served(stack: LocalStack) -> None:
+    assert stack.sender is not None
+    response = stack.sender.event(app_home_opened_event(ADMIN))
+
+    assert response.status_code == 200
+    stack.slack.wait_for(lambda: stack.slack.published_home(ADMIN) is not None)
+
+
+def test_requests_without_slack_s_signature_are_refused(stack: LocalStack) -> None:
+    body = slash_command_body(
+        command=COMMAND,
+        text="help",
+        user_id=ADMIN,
+        channel_id=CHANNEL,
+        trigger_id=stack.slack.new_trigger_id(),
+        response_url=stack.slack.new_response_url(CHANNEL, user_id=ADMIN),
+    )
+    with SlackRequestSender(stack.app_url, "not-the-signing-secret") as forger:
+        forged = forger.post(body, content_type=FORM_CONTENT_TYPE)
+    stale_headers = {"Content-Type": FORM_CONTENT_TYPE, **sign(SIGNING_SECRET, body, int(time.time()) - 600)}
+    stale = httpx.post(stack.app_url, content=body, headers=stale_headers, timeout=5)
+    unsigned = httpx.post(stack.app_url, content=body, headers={"Content-Type": FORM_CONTENT_TYPE}, timeout=5)
+
+    assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
+    assert help_answers(stack) == []
+    # The same body, properly signed, goes through: the refusals were about the signature alone.
+    assert stack.sender is not None
+    assert stack.sender.post(body, content_type=FORM_CONTENT_TYPE).status_code == 200
+    stack.slack.wait_for(lambda: len(help_answers(stack)) == 1)
+
+
+# ---------------------------------------------------------------------------------------------- check
+
+
+def test_check_passes_against_the_simulator_and_the_stand_in(stack: LocalStack, tmp_path: Path) -> None:
+    result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All checks passed." in result.stdout
+    assert "connected to Stand-in workspace" in result.stdout
+    assert f"rakuten {LOGIN}" in result.stdout
+    assert "credentials accepted" in result.stdout
+    assert "FAIL" not in result.stdout
+    assert stack.slack.calls_to("auth.test")
+    assert stack.simulator.requests_for(Action.GET_ITEM_TODO_LIST.value)
+
+
+def test_check_fails_on_a_bad_rakuten_token_without_showing_it(stack: LocalStack, tmp_path: Path) -> None:
+    result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data", RAKUTEN_TOKEN=BAD_RAKUTEN_TOKEN))
+
+    assert result.returncode != 0
+    assert f"[FAIL] rakuten {LOGIN}" in result.stdout
+    assert "refused the login/token pair" in result.stdout
+    assert "Problems found" in result.stdout
+    assert BAD_RAKUTEN_TOKEN not in result.stdout + result.stderr
+
+
+def test_check_fails_on_a_bad_slack_token_without_showing_it(stack: LocalStack, tmp_path: Path) -> None:
+    result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data", SLACK_BOT_TOKEN=BAD_SLACK_TOKEN))
+
+    assert result.returncode != 0
+    assert "[FAIL] slack" in result.stdout
+    assert "invalid_auth" in result.stdout
+    assert BAD_SLACK_TOKEN not in result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------------------------------ config errors
+
+
+def test_run_lists_every_configuration_problem_at_once(stack: LocalStack, tmp_path: Path) -> None:
+    secret_like = "xoxp-a-user-token-pasted-by-mistake"
+    env = bot_env(
+        stack,
+        tmp_path / "never-created",
+        SLACK_BOT_TOKEN=secret_like,
+        SLACK_SIGNING_SECRET=None,
+        RAKUTEN_TOKEN=None,
+        RAKUTEN_POLL_SECONDS="soon",
+        PORT="70000",
+    )
+
+    result = rakuten_bot("run", env=env)
+
+    assert result.returncode == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 5, result.stderr
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "RAKUTEN_TOKEN", "RAKUTEN_POLL_SECONDS", "PORT"):
+        assert any(name in problem for problem in problems), name
+    assert secret_like not in result.stderr + result.stdout
+    assert not (tmp_path / "never-created").exists()  # nothing was started
+
+
+def test_a_missing_bot_token_is_named(stack: LocalStack, tmp_path: Path) -> None:
+    result = rakuten_bot("check", env=bot_env(stack, tmp_path / "never-created", SLACK_BOT_TOKEN=None))
+
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is required." in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ rakuten-bot run
+
+
+def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
+    stack: LocalStack, tmp_path: Path, free_port: int, running_bots: list[subprocess.Popen[str]]
+) -> None:
+    purchaseid = stack.simulator.add_sale(LOGIN, shipping_type="Express")
+    data_dir = tmp_path / "run-data"
+    env = bot_env(stack, data_dir, SLACK_SIGNING_SECRET=SIGNING_SECRET, PORT=str(free_port))
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    running_bots.append(bot)
+    url = f"http://127.0.0.1:{free_port}"
+
+    wait_until(lambda: bot.poll() is not None or answers(url + HEALTH_PATH), timeout=20, every=0.05)
+    assert bot.poll() is None, "rakuten-bot run exited early"
+    # The first poll runs at start: the waiting order's card reaches Slack.
+    stack.slack.wait_for(lambda: any(purchaseid in card.text for card in stack.cards()), timeout=10)
+    help_command = {
+        "command": COMMAND,
+        "text": "help",
+        "user_id": ADMIN,
+        "channel_id": CHANNEL,
+        "trigger_id": stack.slack.new_trigger_id(),
+        "response_url": stack.slack.new_response_url(CHANNEL, user_id=ADMIN),
+    }
+    with SlackRequestSender(url + EVENTS_PATH, "not-the-signing-secret") as forger:
+        forged = forger.command(**help_command)
+    with SlackRequestSender(url + EVENTS_PATH, SIGNING_SECRET) as sender:
+        signed = sender.command(**help_command)
+    assert signed.status_code == 200
+    assert forged.status_code == 401
+    stack.slack.wait_for(lambda: len(help_answers(stack)) == 1)
+
+    second = rakuten_bot("run", env=env)
+    assert second.returncode != 0
+    assert "Another rakuten-bot process is already using the data directory" in second.stderr
+
+    bot.send_signal(signal.SIGTERM)
+    stdout, stderr = bot.communicate(timeout=20)
+    assert bot.returncode == 0, stderr
+    assert "shutting down" in stderr
+    for secret in (TOKEN, stack.slack.bot_token, SIGNING_SECRET):
+        assert secret not in stdout + stderr
+    # The lock went with the process: the data dir is free for the next start.
+    TinyDBStore(data_dir).close()

@@ -1,0 +1,965 @@
+"""Issue 4 end to end: /rakuten, the card buttons, the modals and the Home tab, over loopback.
+
+Every request reaches the app signed as Slack signs it (slash commands as a form body, interactivity as
+``payload=``, view submissions with ``state.values``, events as JSON); the assertions read what the Slack
+stand-in was asked to do, what the Rakuten simulator received, and what the bot's store holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.blocks import build_order_card
+from bot.constants import (
+    ACTION_ACCEPT,
+    ACTION_CHANNEL,
+    ACTION_DISCONNECT_CONFIRM,
+    ACTION_EXPRESS_MENTION,
+    ACTION_ITEMS,
+    ACTION_LOGIN,
+    ACTION_MARK_SHIPPED,
+    ACTION_OPTIONS,
+    ACTION_REFUSE,
+    ACTION_SHIPPER_GROUP,
+    ACTION_SHOW_ADDRESS,
+    ACTION_TOKEN,
+    BLOCK_CHANNEL,
+    BLOCK_EXPRESS_MENTION,
+    BLOCK_ITEMS,
+    BLOCK_LOGIN,
+    BLOCK_OPTIONS,
+    BLOCK_SHIPPER_GROUP,
+    BLOCK_TOKEN,
+    BLOCK_TRACKING_NUMBER,
+    BLOCK_TRACKING_URL,
+    OPTION_AUTO_ACCEPT,
+    OPTION_SHOW_FULL_ADDRESS,
+    VIEW_CONNECT,
+    VIEW_SETTINGS,
+    VIEW_SHIP,
+)
+from bot.devtools.local_stack import (
+    ADMIN,
+    CHANNEL,
+    LOGIN,
+    OUTSIDER,
+    PACKER,
+    PACKER_GROUP,
+    SELLER,
+    TOKEN,
+    LocalStack,
+    StackOptions,
+)
+from bot.devtools.slack_requests import (
+    app_home_opened_event,
+    checkboxes_state,
+    conversations_select_state,
+    text_input_state,
+)
+from bot.services.permissions import BOOTSTRAP_ADMIN_KEY
+from bot.store.records import AccountRecord, ItemState, OrderRecord, OrderState
+from rakuten.actions import Action
+from rakuten.simulator import Fault
+from rakuten.simulator import ItemState as SimItemState
+
+SET_TRACKING = Action.SET_TRACKING.value
+ACCEPT_SALE = Action.ACCEPT_SALE.value
+REFUSE_SALE = Action.REFUSE_SALE.value
+RAKUTEN_ACTIONS = (SET_TRACKING, ACCEPT_SALE, REFUSE_SALE)
+BAD_TOKEN = "wrong-token-77aa31"
+COLISSIMO_NUMBER = "6A12345678901"
+
+
+# --------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def start_stack(tmp_path: Path) -> Iterator[Callable[..., LocalStack]]:
+    """Start a LocalStack with the given StackOptions fields; every stack started is stopped afterwards."""
+    started: list[LocalStack] = []
+
+    def start(**options: Any) -> LocalStack:
+        stack = LocalStack(tmp_path / f"data-{len(started)}", StackOptions(**options))
+        started.append(stack)
+        return stack.start()
+
+    yield start
+    for stack in reversed(started):
+        stack.stop()
+
+
+@pytest.fixture
+def live(start_stack: Callable[..., LocalStack]) -> LocalStack:
+    """The simulator's account connected from the environment, order cards in CHANNEL, ADMIN as admin."""
+    return start_stack()
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def add_order(stack: LocalStack, *, items: int = 1, new: bool = False, **sale: Any) -> str:
+    headlines = [{"headline": f"Article {index + 1}"} for index in range(items)]
+    return stack.simulator.add_sale(LOGIN, new=new, items=sale.pop("item_specs", headlines), **sale)
+
+
+def post_cards(stack: LocalStack) -> None:
+    outcome = stack.poll()
+    assert outcome.ok, outcome.error
+
+
+def order_of(stack: LocalStack, purchaseid: str) -> OrderRecord:
+    order = stack.bot.store.get_order(LOGIN, purchaseid)
+    assert order is not None
+    return order
+
+
+def account_of(stack: LocalStack, login: str = LOGIN) -> AccountRecord:
+    account = stack.bot.store.get_account(login)
+    assert account is not None
+    return account
+
+
+def itemids(stack: LocalStack, purchaseid: str) -> list[str]:
+    return [item.itemid for item in stack.simulator.sale(purchaseid).items]
+
+
+def settled(stack: LocalStack, purchaseid: str, done: Callable[[OrderRecord], bool]) -> bool:
+    """The order reached ``done``, nothing is pending, and its card in Slack shows exactly that."""
+    account = stack.bot.store.get_account(LOGIN)
+    order = stack.bot.store.get_order(LOGIN, purchaseid)
+    if account is None or order is None or order.card is None or not done(order):
+        return False
+    if any(item.pending is not None for item in order.items):
+        return False
+    return order.card_fingerprint == build_order_card(order, account.settings, now=stack.bot.clock()).fingerprint
+
+
+def wait_settled(stack: LocalStack, purchaseid: str, done: Callable[[OrderRecord], bool]) -> OrderRecord:
+    stack.wait_until(lambda: settled(stack, purchaseid, done), timeout=10)
+    assert stack.bot.runner.wait_idle(timeout=5)
+    return order_of(stack, purchaseid)
+
+
+def card_json(stack: LocalStack, purchaseid: str) -> str:
+    card = stack.card_for(purchaseid)
+    return json.dumps({"text": card.text, "blocks": card.blocks}, ensure_ascii=False)
+
+
+def card_buttons(stack: LocalStack, purchaseid: str) -> list[str]:
+    card = stack.card_for(purchaseid)
+    return [
+        element["action_id"]
+        for block in card.blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+
+
+def new_responses(stack: LocalStack, before: int, count: int = 1) -> list[dict[str, Any]]:
+    """Bodies the app POSTed to response URLs (respond()) after the first ``before`` ones."""
+    stack.slack.wait_for(lambda: len(stack.slack.responses) >= before + count)
+    return stack.slack.responses[before:]
+
+
+def response_text(response: dict[str, Any]) -> str:
+    return json.dumps({"text": response.get("text"), "blocks": response.get("blocks")}, ensure_ascii=False)
+
+
+def ephemerals_for(stack: LocalStack, user: str) -> str:
+    return json.dumps(stack.slack.ephemerals(user), ensure_ascii=False)
+
+
+def open_modal(stack: LocalStack, purchaseid: str, *, user: str = SELLER) -> dict[str, Any]:
+    """Click Mark shipped and return the modal Slack opened for it."""
+    before = len(stack.opened_views(VIEW_SHIP))
+    response = stack.click(purchaseid, ACTION_MARK_SHIPPED, user=user)
+    assert response.status_code == 200
+    stack.slack.wait_for(lambda: len(stack.opened_views(VIEW_SHIP)) > before)
+    view = stack.opened_views(VIEW_SHIP)[-1]
+    assert purchaseid in view["private_metadata"]
+    return view
+
+
+def modal_item_options(view: dict[str, Any]) -> list[str]:
+    for block in view["blocks"]:
+        if block.get("block_id") == BLOCK_ITEMS:
+            return [option["value"] for option in block["element"]["options"]]
+    return []
+
+
+def rakuten_calls(stack: LocalStack) -> list[str]:
+    return [request.action or "" for request in stack.simulator.requests if request.action in RAKUTEN_ACTIONS]
+
+
+def errors_of(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 200
+    body = response.json()
+    assert body["response_action"] == "errors"
+    return body["errors"]
+
+
+def connect_values(login: str, token: str) -> dict[str, Any]:
+    return {
+        BLOCK_LOGIN: {ACTION_LOGIN: text_input_state(login)},
+        BLOCK_TOKEN: {ACTION_TOKEN: text_input_state(token)},
+    }
+
+
+def settings_values(
+    *, channel: str = CHANNEL, mention: str | None = None, group: str | None = None, options: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    return {
+        BLOCK_CHANNEL: {ACTION_CHANNEL: conversations_select_state(channel)},
+        BLOCK_EXPRESS_MENTION: {ACTION_EXPRESS_MENTION: text_input_state(mention)},
+        BLOCK_SHIPPER_GROUP: {ACTION_SHIPPER_GROUP: text_input_state(group)},
+        BLOCK_OPTIONS: {ACTION_OPTIONS: checkboxes_state(list(options))},
+    }
+
+
+def open_connect_modal(stack: LocalStack, user: str = ADMIN, channel: str = CHANNEL) -> dict[str, Any]:
+    before = len(stack.opened_views(VIEW_CONNECT))
+    response = stack.command("connect", user=user, channel=channel)
+    assert response.status_code == 200
+    assert response.text == ""  # a plain ack: the modal says the rest
+    stack.slack.wait_for(lambda: len(stack.opened_views(VIEW_CONNECT)) > before)
+    return stack.opened_views(VIEW_CONNECT)[-1]
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file() and needle.encode() in path.read_bytes()]
+
+
+def everything_slack_saw(stack: LocalStack) -> str:
+    calls = [{"method": call.method, "params": call.params} for call in stack.slack.calls]
+    return json.dumps(
+        {
+            "calls": calls,
+            "responses": stack.slack.responses,
+            "ephemerals": stack.slack.ephemerals(),
+            "views": stack.slack.views,
+        },
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+# -------------------------------------------------------------------------------------- /rakuten connect
+
+
+def test_connect_with_a_good_pair_stores_the_token_encrypted_and_starts_polling(
+    start_stack: Callable[..., LocalStack], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stack = start_stack(connect_env_account=False)
+    stack.bot.start_polling()  # as `rakuten-bot run` does, with no account connected yet
+    waiting = add_order(stack, items=2)
+
+    view = open_connect_modal(stack)
+    assert stack.slack.calls_to("views.open")
+    assert "My Account > Tokens" in json.dumps(view["blocks"])
+
+    response = stack.submit_view(view, connect_values(LOGIN, TOKEN), user=ADMIN)
+
+    assert response.status_code == 200
+    assert "errors" not in response.text
+    account = account_of(stack)
+    assert account.channel_id == CHANNEL  # where the command ran
+    assert account.connected_by == ADMIN
+    assert account.token_ciphertext and account.token_ciphertext != TOKEN
+    assert stack.bot.cipher.decrypt(account.token_ciphertext) == TOKEN
+    # The first poll starts at once: the waiting order's card appears without anyone polling by hand.
+    stack.slack.wait_for(lambda: any(card for card in stack.cards() if waiting in card.text), timeout=10)
+    stack.slack.wait_for(lambda: any("connected" in m.text for m in stack.slack.messages(CHANNEL)))
+    assert stack.simulator.requests_for(Action.GET_ITEM_TODO_LIST.value)  # the pair was checked first
+
+    data_dir = stack.data_dir
+    stack.stop_app()  # flush the store: what is on disk is what stays
+    assert not files_containing(data_dir, TOKEN)
+    assert files_containing(data_dir, account.token_ciphertext)  # the store file was searched, token encrypted
+    assert TOKEN not in everything_slack_saw(stack)
+    assert TOKEN not in response.text
+    assert TOKEN not in caplog.text
+    assert all(request.params.get("pwd") == "***" for request in stack.simulator.requests)
+
+
+def test_connect_with_a_bad_pair_shows_an_error_on_the_token_field_and_stores_nothing(
+    start_stack: Callable[..., LocalStack],
+) -> None:
+    stack = start_stack(connect_env_account=False)
+    view = open_connect_modal(stack)
+
+    errors = errors_of(stack.submit_view(view, connect_values(LOGIN, BAD_TOKEN), user=ADMIN))
+
+    assert list(errors) == [BLOCK_TOKEN]
+    assert "Rakuten refused" in errors[BLOCK_TOKEN]
+    assert stack.bot.store.list_accounts() == []
+    assert [r.status for r in stack.simulator.requests_for(Action.GET_ITEM_TODO_LIST.value)] == [401]
+    assert not files_containing(stack.data_dir, BAD_TOKEN)
+    assert BAD_TOKEN not in everything_slack_saw(stack)
+    assert stack.slack.messages(CHANNEL) == []
+
+
+def test_connect_form_errors_show_on_their_fields_before_rakuten_is_asked(
+    start_stack: Callable[..., LocalStack],
+) -> None:
+    stack = start_stack(connect_env_account=False)
+    view = open_connect_modal(stack)
+
+    errors = errors_of(stack.submit_view(view, connect_values("my shop", "short"), user=ADMIN))
+
+    assert set(errors) == {BLOCK_LOGIN, BLOCK_TOKEN}
+    assert stack.simulator.requests == []
+    assert stack.bot.store.list_accounts() == []
+
+
+def test_a_non_admin_cannot_connect_even_with_a_forged_submission(start_stack: Callable[..., LocalStack]) -> None:
+    stack = start_stack(connect_env_account=False)
+
+    refused = stack.command("connect", user=SELLER)
+
+    assert refused.status_code == 200
+    assert "can't connect a Rakuten account" in refused.json()["text"]
+    assert "RAKUTEN_ADMINS" in refused.json()["text"]
+    assert stack.slack.calls_to("views.open") == []
+
+    # The check is made again on submit: a modal opened by an admin, submitted by someone else.
+    view = open_connect_modal(stack, user=ADMIN)
+    response = stack.submit_view(view, connect_values(LOGIN, TOKEN), user=SELLER)
+    assert response.status_code == 200
+    stack.slack.wait_for(lambda: "can't connect" in ephemerals_for(stack, SELLER))
+    assert stack.bot.store.list_accounts() == []
+    assert stack.simulator.requests == []
+
+
+def test_with_no_admins_configured_the_first_connector_becomes_the_admin(
+    start_stack: Callable[..., LocalStack],
+) -> None:
+    stack = start_stack(connect_env_account=False, admins=frozenset())
+    first = open_connect_modal(stack, user=SELLER)
+    second = open_connect_modal(stack, user=ADMIN)  # opened before anyone connected
+
+    assert stack.submit_view(first, connect_values(LOGIN, TOKEN), user=SELLER).status_code == 200
+    assert stack.bot.store.get_meta(BOOTSTRAP_ADMIN_KEY) == SELLER
+    assert account_of(stack).connected_by == SELLER
+
+    stack.submit_view(second, connect_values(LOGIN, TOKEN), user=ADMIN)
+    stack.slack.wait_for(lambda: "the person who first connected" in ephemerals_for(stack, ADMIN))
+    assert account_of(stack).connected_by == SELLER
+
+    refused = stack.command("connect", user=OUTSIDER, channel="C0ELSEWHERE")
+    assert "the person who first connected an account" in refused.json()["text"]
+    before = len(stack.slack.responses)
+    assert stack.command("disconnect", user=SELLER).text == ""  # the bootstrap admin may administer
+    (prompt,) = new_responses(stack, before)
+    assert ACTION_DISCONNECT_CONFIRM in response_text(prompt)
+
+
+# ------------------------------------------------------------------------------------------ Mark shipped
+
+
+def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card_in_place(live: LocalStack) -> None:
+    purchaseid = add_order(live, items=2)
+    post_cards(live)
+    card_ts = live.card_for(purchaseid).ts
+
+    view = open_modal(live, purchaseid)
+    assert sorted(modal_item_options(view)) == sorted(itemids(live, purchaseid))
+    response = live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+
+    assert response.status_code == 200 and response.text == ""
+    order = wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    requests = live.simulator.requests_for(SET_TRACKING)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
+    assert {(r.params["transporter_name"], r.params["tracking_number"], r.status) for r in requests} == {
+        ("Colissimo", COLISSIMO_NUMBER, 200)
+    }
+    assert all(live.simulator.item(i).status is SimItemState.SHIPPED for i in itemids(live, purchaseid))
+    assert all(item.shipment and item.shipment.shipped_by == SELLER for item in order.items)
+
+    card = live.card_for(purchaseid)
+    assert card.ts == card_ts and card.updated >= 1  # the same message, edited
+    assert {call.params["ts"] for call in live.slack.calls_to("chat.update")} == {card_ts}
+    shown = card_json(live, purchaseid)
+    assert "Shipped via Colissimo" in shown and COLISSIMO_NUMBER in shown and f"<@{SELLER}>" in shown
+    assert ACTION_MARK_SHIPPED not in card_buttons(live, purchaseid)
+    audit = live.bot.store.list_audit(purchaseid=purchaseid)
+    assert [entry.action for entry in audit].count("ship") == 2
+    assert "ship_requested" in [entry.action for entry in audit]
+
+
+def test_mark_shipped_for_some_items_leaves_the_button_for_the_rest(live: LocalStack) -> None:
+    purchaseid = add_order(live, items=3)
+    post_cards(live)
+    first, *rest = itemids(live, purchaseid)
+
+    view = open_modal(live, purchaseid)
+    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, itemids=[first])
+    order = wait_settled(live, purchaseid, lambda o: o.state is OrderState.PARTIALLY_SHIPPED)
+
+    assert [r.params["itemid"] for r in live.simulator.requests_for(SET_TRACKING)] == [first]
+    assert order.item(first).state is ItemState.SHIPPED  # type: ignore[union-attr]
+    assert ACTION_MARK_SHIPPED in card_buttons(live, purchaseid)
+    assert "Partially shipped (1 of 3)" in card_json(live, purchaseid)
+
+    second_view = open_modal(live, purchaseid)
+    assert sorted(modal_item_options(second_view)) == sorted(rest)  # the shipped item is not offered again
+    live.submit_ship(second_view, carrier="DPD", tracking="DPD99887766", itemids=rest)
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+
+    requests = live.simulator.requests_for(SET_TRACKING)
+    assert sorted(r.params["itemid"] for r in requests) == sorted([first, *rest])
+    assert [r.params["transporter_name"] for r in requests] == ["Colissimo", "DPD", "DPD"]
+    assert ACTION_MARK_SHIPPED not in card_buttons(live, purchaseid)
+
+
+def test_autre_without_a_url_is_an_error_on_the_url_field_and_sends_nothing(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    view = open_modal(live, purchaseid)
+
+    errors = errors_of(live.submit_ship(view, carrier="Autre", tracking="ABC123456"))
+
+    assert list(errors) == [BLOCK_TRACKING_URL]
+    assert "Autre" in errors[BLOCK_TRACKING_URL]
+    assert live.simulator.requests_for(SET_TRACKING) == []
+    assert all(item.pending is None for item in order_of(live, purchaseid).items)
+
+    # Corrected in the same modal, as Slack keeps it open after an error.
+    url = "https://suivi.example.fr/colis/ABC123456"
+    assert live.submit_ship(view, carrier="Autre", tracking="ABC123456", url=url).text == ""
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    (request,) = live.simulator.requests_for(SET_TRACKING)
+    assert request.params["transporter_name"] == "Autre"
+    assert request.params["tracking_url"] == url
+    assert f"<{url}|ABC123456>" in card_json(live, purchaseid)  # the tracking number links to the URL
+
+
+def test_an_invalid_tracking_number_is_an_error_on_its_field(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    view = open_modal(live, purchaseid)
+
+    errors = errors_of(live.submit_ship(view, carrier="Colissimo", tracking="12 34"))
+
+    assert list(errors) == [BLOCK_TRACKING_NUMBER]
+    assert "tracking number" in errors[BLOCK_TRACKING_NUMBER]
+    assert live.simulator.requests_for(SET_TRACKING) == []
+
+
+def test_a_double_submit_makes_one_rakuten_call_per_item(live: LocalStack) -> None:
+    purchaseid = add_order(live, items=2)
+    post_cards(live)
+    # A double click opens two modals; both get submitted, at the same moment.
+    views = [open_modal(live, purchaseid), open_modal(live, purchaseid)]
+    submissions = [*views, views[0]]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(
+            pool.map(lambda view: live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER), submissions)
+        )
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    sent = [r.params["itemid"] for r in live.simulator.requests_for(SET_TRACKING)]
+    assert sorted(sent) == sorted(itemids(live, purchaseid))
+    live.slack.wait_for(lambda: len(live.slack.ephemerals(SELLER)) >= 3)
+    answers = [ephemeral["text"] for ephemeral in live.slack.ephemerals(SELLER)]
+    assert sum(answer.startswith("Sending Colissimo") for answer in answers) == 1
+    assert sum(("already" in answer or "nothing left to ship" in answer) for answer in answers) == 2
+
+
+def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    (itemid,) = itemids(live, purchaseid)
+    view = open_modal(live, purchaseid)
+    live.simulator.ship_on_site(itemid, "Colissimo", "6A99999999999")  # meanwhile, on the Rakuten site
+
+    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+
+    live.slack.wait_for(lambda: "Rakuten rejected the tracking for" in ephemerals_for(live, SELLER))
+    assert "déjà été expédié" in ephemerals_for(live, SELLER)
+    order = wait_settled(live, purchaseid, lambda o: o.items[0].failure is not None)
+    assert order.items[0].state is ItemState.TO_SHIP  # not marked shipped by us
+    assert "Rakuten refused" in card_json(live, purchaseid)
+    assert "déjà été expédié" in card_json(live, purchaseid)
+    (failed,) = [e for e in live.bot.store.list_audit(purchaseid=purchaseid) if e.action == "ship"]
+    assert failed.outcome == "failed" and failed.actor == SELLER and "déjà été expédié" in (failed.detail or "")
+    assert [r.status for r in live.simulator.requests_for(SET_TRACKING)] == [400]  # a refusal is not retried
+
+
+def test_an_outage_is_retried_in_the_background_until_rakuten_answers(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    view = open_modal(live, purchaseid)
+    live.simulator.inject_fault(SET_TRACKING, Fault.HTTP_503, times=3)
+
+    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    statuses = [r.status for r in live.simulator.requests_for(SET_TRACKING)]
+    assert statuses == [503, 503, 503, 200]  # exactly one successful call
+    history = json.dumps(live.card_for(purchaseid).history, ensure_ascii=False)
+    assert "Sending tracking to Rakuten" in history and "(retrying)" in history
+    assert "Shipped via Colissimo" in card_json(live, purchaseid)
+    live.slack.wait_for(lambda: "Rakuten is not answering right now" in ephemerals_for(live, SELLER))
+
+
+def test_a_shipment_that_never_gets_through_ends_as_a_definite_failure(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    view = open_modal(live, purchaseid)
+    live.simulator.inject_fault(SET_TRACKING, Fault.HTTP_503, times=-1)
+
+    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+
+    order = wait_settled(live, purchaseid, lambda o: o.items[0].failure is not None)
+    assert "could not be reached after 5 attempts" in (order.items[0].failure or "")
+    assert order.items[0].state is ItemState.TO_SHIP
+    assert ACTION_MARK_SHIPPED in card_buttons(live, purchaseid)  # the seller can try again later
+    live.slack.wait_for(lambda: "could not be reached" in ephemerals_for(live, SELLER))
+
+
+# ----------------------------------------------------------------------------------- /rakuten ship ...
+
+
+@pytest.mark.parametrize("carrier_words", ["Mondial Relay", '"Mondial Relay"', "mondial relay"])
+def test_ship_command_works_like_the_button(live: LocalStack, carrier_words: str) -> None:
+    purchaseid = add_order(live, items=2)
+    post_cards(live)
+    before = len(live.slack.responses)
+
+    response = live.command(f"ship {purchaseid} {carrier_words} 12345678", user=SELLER)
+
+    assert response.status_code == 200
+    (answer,) = new_responses(live, before)
+    assert answer["response_type"] == "ephemeral"
+    assert f"Sending Mondial Relay 12345678 to Rakuten for order {purchaseid} (2 items)" in answer["text"]
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    requests = live.simulator.requests_for(SET_TRACKING)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
+    assert {r.params["transporter_name"] for r in requests} == {"Mondial Relay"}
+    assert f"<@{SELLER}>" in card_json(live, purchaseid)
+
+
+def test_ship_command_with_a_url_and_with_bad_input(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    before = len(live.slack.responses)
+
+    answers = []
+    for text in (f"ship {purchaseid}", f"ship {purchaseid} Autre XK55443322", "ship 000000001 Colissimo 6A12345678901"):
+        live.command(text, user=SELLER)
+        answers.append(new_responses(live, before + len(answers))[-1])
+    usage, no_url, unknown = answers
+
+    assert "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`" in usage["text"]
+    assert "tracking URL is required" in no_url["text"]
+    assert "I know no order 000000001" in unknown["text"]
+    assert live.simulator.requests_for(SET_TRACKING) == []
+
+    live.command(f"ship {purchaseid} Autre XK55443322 https://track.example.com/XK55443322", user=SELLER)
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    (request,) = live.simulator.requests_for(SET_TRACKING)
+    assert request.params["tracking_url"] == "https://track.example.com/XK55443322"
+
+
+# ------------------------------------------------------------------------------------- Accept / Refuse
+
+
+def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipment(live: LocalStack) -> None:
+    purchaseid = add_order(live, items=2, new=True)
+    post_cards(live)
+    assert card_buttons(live, purchaseid) == [ACTION_ACCEPT, ACTION_REFUSE]
+    assert "left to decide" in card_json(live, purchaseid)
+    before = len(live.slack.responses)
+
+    assert live.click(purchaseid, ACTION_ACCEPT).status_code == 200
+
+    (answer,) = new_responses(live, before)
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert f"Accepting order {purchaseid} (2 items)" in answer["text"]
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
+    requests = live.simulator.requests_for(ACCEPT_SALE)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
+    assert all(live.simulator.item(i).status is SimItemState.ACCEPTED for i in itemids(live, purchaseid))
+    assert "Awaiting shipment" in card_json(live, purchaseid)
+    assert ACTION_MARK_SHIPPED in card_buttons(live, purchaseid)
+    assert live.simulator.requests_for(REFUSE_SALE) == []
+
+
+def test_refuse_calls_refusesale_per_item_and_the_card_says_refused(live: LocalStack) -> None:
+    purchaseid = add_order(live, items=2, new=True)
+    post_cards(live)
+    refuse = next(
+        element
+        for block in live.card_for(purchaseid).blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == ACTION_REFUSE
+    )
+    assert "better for your seller score" in json.dumps(refuse["confirm"], ensure_ascii=False)
+
+    live.click(purchaseid, ACTION_REFUSE)
+
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.REFUSED)
+    requests = live.simulator.requests_for(REFUSE_SALE)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
+    assert "Refused" in card_json(live, purchaseid)
+    assert card_buttons(live, purchaseid) == []
+    assert live.simulator.requests_for(ACCEPT_SALE) == []
+
+
+def test_a_double_click_on_accept_makes_one_call_per_item(live: LocalStack) -> None:
+    purchaseid = add_order(live, items=2, new=True)
+    post_cards(live)
+    before = len(live.slack.responses)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        clicks = list(pool.map(lambda _: live.click(purchaseid, ACTION_ACCEPT), range(2)))
+
+    assert [click.status_code for click in clicks] == [200, 200]
+    answers = " ".join(response["text"] for response in new_responses(live, before, 2))
+    assert "Nothing sent twice" in answers
+    wait_settled(live, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
+    assert sorted(r.params["itemid"] for r in live.simulator.requests_for(ACCEPT_SALE)) == sorted(
+        itemids(live, purchaseid)
+    )
+
+
+def test_auto_accept_accepts_new_sales_except_negotiated_prices(live: LocalStack) -> None:
+    live.bot.store.update_account(LOGIN, _with_settings(auto_accept=True))
+    plain = add_order(live, items=2, new=True)
+    negotiated = add_order(live, new=True, item_specs=[{"headline": "Vélo", "is_nego": True}])
+
+    post_cards(live)
+
+    wait_settled(live, plain, lambda o: o.state is OrderState.TO_SHIP)
+    assert sorted(r.params["itemid"] for r in live.simulator.requests_for(ACCEPT_SALE)) == sorted(
+        itemids(live, plain)
+    )
+    assert order_of(live, negotiated).state is OrderState.TO_ACCEPT
+    assert card_buttons(live, negotiated) == [ACTION_ACCEPT, ACTION_REFUSE]
+    auto = [e for e in live.bot.store.list_audit(purchaseid=plain) if e.action == "accept_requested"]
+    assert [entry.actor for entry in auto] == ["auto-accept"]
+
+
+def _with_settings(**changes: Any) -> Callable[[AccountRecord], AccountRecord]:
+    def change(account: AccountRecord) -> AccountRecord:
+        for name, value in changes.items():
+            setattr(account.settings, name, value)
+        return account
+
+    return change
+
+
+# --------------------------------------------------------------------------------------- who may do what
+
+
+def test_an_outsider_is_refused_everything_with_an_explanation_and_rakuten_is_never_called(
+    live: LocalStack,
+) -> None:
+    to_ship = add_order(live)
+    to_accept = add_order(live, new=True)
+    post_cards(live)
+    views_before = len(live.slack.calls_to("views.open"))
+    before = len(live.slack.responses)
+
+    for purchaseid, action in (
+        (to_ship, ACTION_MARK_SHIPPED),
+        (to_ship, ACTION_SHOW_ADDRESS),
+        (to_accept, ACTION_ACCEPT),
+        (to_accept, ACTION_REFUSE),
+    ):
+        assert live.click(purchaseid, action, user=OUTSIDER).status_code == 200
+    live.command(f"ship {to_ship} Colissimo {COLISSIMO_NUMBER}", user=OUTSIDER)
+    answers = new_responses(live, before, 5)
+
+    assert len(answers) == 5
+    for answer in answers:
+        assert answer["response_type"] == "ephemeral"
+        assert f"Only members of <#{CHANNEL}> can act on these orders" in answer["text"]
+    assert len(live.slack.calls_to("views.open")) == views_before
+    for command in ("connect", "disconnect", "settings"):
+        refused = live.command(command, user=OUTSIDER)
+        assert "🚫 You can't" in refused.json()["text"], command
+    assert rakuten_calls(live) == []
+    assert order_of(live, to_ship).items[0].pending is None
+
+
+def test_the_ship_modal_checks_again_on_submit(live: LocalStack) -> None:
+    purchaseid = add_order(live)
+    post_cards(live)
+    view = open_modal(live, purchaseid, user=SELLER)
+
+    response = live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, user=OUTSIDER)
+
+    assert response.status_code == 200
+    # The outsider is not in the order channel, so the explanation comes as a direct message.
+    live.slack.wait_for(
+        lambda: any("Only members of" in m.text for m in live.slack.messages("D0OUTSIDER")),
+    )
+    assert live.simulator.requests_for(SET_TRACKING) == []
+    assert order_of(live, purchaseid).items[0].pending is None
+
+
+def test_a_member_of_the_shipper_group_may_act(live: LocalStack) -> None:
+    to_accept = add_order(live, new=True)
+    to_ship = add_order(live)
+    post_cards(live)
+    before = len(live.slack.responses)
+    live.click(to_accept, ACTION_ACCEPT, user=PACKER)
+    assert "Only members of" in new_responses(live, before)[-1]["text"]
+
+    live.bot.store.update_account(LOGIN, _with_settings(shipper_group=PACKER_GROUP))
+    live.bot.permissions.forget()
+
+    live.click(to_accept, ACTION_ACCEPT, user=PACKER)
+    wait_settled(live, to_accept, lambda o: o.state is OrderState.TO_SHIP)
+    view = open_modal(live, to_ship, user=PACKER)
+    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, user=PACKER)
+    order = wait_settled(live, to_ship, lambda o: o.state is OrderState.SHIPPED)
+
+    assert len(live.simulator.requests_for(ACCEPT_SALE)) == 1
+    assert order.items[0].shipment is not None and order.items[0].shipment.shipped_by == PACKER
+    assert live.slack.calls_to("usergroups.users.list")
+
+
+# ------------------------------------------------------------------------------ help, status, orders
+
+
+@pytest.mark.parametrize("text", ["frobnicate", "SHIPPING now"])
+def test_an_unknown_subcommand_gets_a_short_usage_message(live: LocalStack, text: str) -> None:
+    before = len(live.slack.responses)
+
+    assert live.command(text, user=SELLER).status_code == 200
+
+    (answer,) = new_responses(live, before)
+    assert answer["response_type"] == "ephemeral"
+    shown = response_text(answer)
+    assert f"I don't know `/rakuten {text.split()[0].lower()}`" in shown
+    assert "/rakuten ship ORDER CARRIER TRACKING [URL]" in shown
+    assert "/rakuten connect" in shown
+
+
+@pytest.mark.parametrize("text", ["help", "", "  HELP  "])
+def test_help_lists_every_subcommand(live: LocalStack, text: str) -> None:
+    before = len(live.slack.responses)
+
+    live.command(text, user=OUTSIDER)
+
+    (answer,) = new_responses(live, before)
+    shown = response_text(answer)
+    for sub in ("connect", "status", "orders", "ship ORDER CARRIER TRACKING [URL]", "settings", "disconnect"):
+        assert f"/rakuten {sub}" in shown
+    assert answer["response_type"] == "ephemeral"
+
+
+def test_status_shows_accounts_polls_open_orders_and_the_last_error(start_stack: Callable[..., LocalStack]) -> None:
+    stack = start_stack(poll_seconds=600)
+    add_order(stack, new=True)
+    add_order(stack, items=2)
+    add_order(stack)
+    stack.bot.start_polling()
+    stack.wait_until(lambda: account_of(stack).health.last_success_at is not None, timeout=10)
+    stack.wait_until(lambda: len(stack.cards()) == 3)
+    before = len(stack.slack.responses)
+
+    stack.command("status", user=SELLER)
+
+    (answer,) = new_responses(stack, before)
+    shown = response_text(answer)
+    assert LOGIN in shown and f"<#{CHANNEL}>" in shown
+    assert "Last successful poll:" in shown and "ago)" in shown
+    assert "next poll:" in shown and "not scheduled" not in shown
+    assert "Open orders: 1 to accept · 2 to ship" in shown
+    assert "healthy" in shown
+
+    stack.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
+    assert not stack.poll().ok
+    stack.command("status", user=SELLER)
+    (failing,) = new_responses(stack, before + 1)
+    shown = response_text(failing)
+    assert "1 failure in a row" in shown and "last error: Rakuten:" in shown
+    assert "1 failing" in failing["text"]
+
+
+def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_only(live: LocalStack) -> None:
+    now = datetime.now(UTC)
+    old = add_order(live, purchase_date=now - timedelta(days=3))
+    newest = add_order(live, new=True, purchase_date=now - timedelta(hours=1))
+    middle = add_order(live, purchase_date=now - timedelta(days=1))
+    done = add_order(live, purchase_date=now - timedelta(hours=2))
+    live.simulator.ship_on_site(itemids(live, done)[0], "Colissimo", "6A11111111111")
+    post_cards(live)
+    before = len(live.slack.responses)
+
+    live.command("orders", user=SELLER)
+    (mine,) = new_responses(live, before)
+    live.command("orders", user=OUTSIDER, channel="C0ELSEWHERE")
+    (outsiders,) = new_responses(live, before + 1)
+
+    assert mine["response_type"] == "ephemeral"
+    shown = response_text(mine)
+    assert "3 open orders need action" in shown
+    assert done not in shown
+    assert shown.index(newest) < shown.index(middle) < shown.index(old)
+    assert "To accept" in shown and "Awaiting shipment" in shown
+    assert "Nothing to do" in response_text(outsiders)
+
+
+# ----------------------------------------------------------------------------- settings and disconnect
+
+
+def test_settings_modal_changes_the_account_and_cards_follow(live: LocalStack) -> None:
+    express = add_order(live, shipping_type="Express")
+    post_cards(live)
+    street = order_of(live, express).ship_to.address1  # type: ignore[union-attr]
+    assert street and street not in card_json(live, express)
+    assert ACTION_SHOW_ADDRESS in card_buttons(live, express)
+
+    assert live.command("settings", user=SELLER).json()["text"].startswith("🚫 You can't change the settings")
+    assert live.command("settings", user=ADMIN).text == ""
+    live.slack.wait_for(lambda: bool(live.opened_views(VIEW_SETTINGS)))
+    view = live.opened_views(VIEW_SETTINGS)[-1]
+    values = settings_values(mention=f"<@{ADMIN}>", group=PACKER_GROUP, options=(OPTION_SHOW_FULL_ADDRESS,))
+
+    assert live.submit_view(view, values, user=ADMIN).text == ""
+
+    live.slack.wait_for(lambda: street in card_json(live, express))
+    settings = account_of(live).settings
+    assert settings.show_full_address and not settings.auto_accept
+    assert settings.express_mention == ADMIN and settings.shipper_group == PACKER_GROUP
+    assert f"<@{ADMIN}>" in live.card_for(express).text
+    assert ACTION_SHOW_ADDRESS not in card_buttons(live, express)
+    live.slack.wait_for(lambda: f"Settings of {LOGIN} saved" in ephemerals_for(live, ADMIN))
+    assert "settings_changed" in [entry.action for entry in live.bot.store.list_audit(account=LOGIN)]
+
+
+def test_settings_errors_show_on_their_fields_and_a_forged_submission_is_refused(live: LocalStack) -> None:
+    live.command("settings", user=ADMIN)
+    live.slack.wait_for(lambda: bool(live.opened_views(VIEW_SETTINGS)))
+    view = live.opened_views(VIEW_SETTINGS)[-1]
+
+    errors = errors_of(live.submit_view(view, settings_values(mention="@ann", group="packers"), user=ADMIN))
+    assert set(errors) == {BLOCK_EXPRESS_MENTION, BLOCK_SHIPPER_GROUP}
+
+    live.submit_view(view, settings_values(options=(OPTION_AUTO_ACCEPT,)), user=SELLER)
+    live.slack.wait_for(lambda: "Only the bot's admins can change the settings" in ephemerals_for(live, SELLER))
+    assert account_of(live).settings.auto_accept is False
+
+
+def test_disconnect_asks_first_then_removes_the_account_and_its_token_and_stops_polling(
+    start_stack: Callable[..., LocalStack],
+) -> None:
+    stack = start_stack(poll_seconds=600)
+    stack.bot.start_polling()
+    stack.wait_until(lambda: account_of(stack).health.last_success_at is not None, timeout=10)
+    ciphertext = account_of(stack).token_ciphertext
+    before = len(stack.slack.responses)
+
+    assert stack.command("disconnect", user=ADMIN).text == ""
+
+    (prompt,) = new_responses(stack, before)
+    assert prompt["response_type"] == "ephemeral"
+    assert ACTION_DISCONNECT_CONFIRM in json.dumps(prompt["blocks"])
+    assert stack.bot.store.get_account(LOGIN) is not None  # nothing happens before the confirmation
+
+    def confirm(user: str) -> None:
+        assert stack.sender is not None
+        stack.sender.action(
+            user_id=user,
+            channel_id=CHANNEL,
+            message_ts=stack.slack.ephemerals(ADMIN)[-1]["message_ts"] if stack.slack.ephemerals(ADMIN) else "1.0",
+            action_id=ACTION_DISCONNECT_CONFIRM,
+            value=LOGIN,
+            trigger_id=stack.slack.new_trigger_id(),
+            response_url=stack.slack.new_response_url(CHANNEL, user_id=user),
+            message={"type": "message", "text": prompt["text"], "blocks": prompt["blocks"]},
+            is_ephemeral=True,
+        )
+
+    confirm(SELLER)  # a forged click by a non-admin
+    (refused,) = new_responses(stack, before + 1)
+    assert "Only the bot's admins can disconnect an account" in refused["text"]
+    assert stack.bot.store.get_account(LOGIN) is not None
+
+    confirm(ADMIN)
+    (done,) = new_responses(stack, before + 2)
+    assert f"Disconnected {LOGIN}" in done["text"]
+    assert stack.bot.store.get_account(LOGIN) is None
+    assert stack.bot.scheduler.next_poll(LOGIN) is None
+    assert stack.poll().skipped
+    data_dir = stack.data_dir
+    stack.stop_app()
+    assert not files_containing(data_dir, ciphertext)
+
+
+# ----------------------------------------------------------------------------------- address, Home tab
+
+
+def test_show_address_answers_the_clicker_privately_and_the_card_keeps_the_street_off(live: LocalStack) -> None:
+    purchaseid = add_order(live, buyer={"phone1": "0601020304"})
+    post_cards(live)
+    address = order_of(live, purchaseid).ship_to
+    assert address is not None and address.address1 and address.phone1
+    before = len(live.slack.responses)
+
+    live.click(purchaseid, ACTION_SHOW_ADDRESS, user=SELLER)
+
+    (answer,) = new_responses(live, before)
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert address.address1 in answer["blocks"][0]["text"]["text"]
+    assert address.phone1 in answer["blocks"][0]["text"]["text"]
+    card = card_json(live, purchaseid)
+    assert address.address1 not in card and address.phone1 not in card
+    assert address.city in card  # the city alone is enough to plan the parcel  # type: ignore[operator]
+
+
+def test_app_home_opened_publishes_the_queue_and_account_health(live: LocalStack) -> None:
+    now = datetime.now(UTC)
+    to_accept = add_order(live, new=True, purchase_date=now - timedelta(hours=2))
+    late = add_order(live, purchase_date=now - timedelta(days=3))
+    express = add_order(live, shipping_type="Express", purchase_date=now - timedelta(hours=1))
+    post_cards(live)
+    assert live.sender is not None
+
+    response = live.sender.event(app_home_opened_event(SELLER))
+
+    assert response.status_code == 200
+    live.slack.wait_for(lambda: live.slack.published_home(SELLER) is not None)
+    home = live.slack.published_home(SELLER)
+    assert home is not None
+    sections = {block.get("block_id"): block["text"]["text"] for block in home["blocks"] if block["type"] == "section"}
+    assert "To accept (1)" in sections["home_to_accept"] and to_accept in sections["home_to_accept"]
+    assert "To ship (2)" in sections["home_to_ship"]
+    assert late in sections["home_to_ship"] and express in sections["home_to_ship"]
+    assert "Express (1)" in sections["home_express"] and express in sections["home_express"]
+    assert "Late (1)" in sections["home_late"] and late in sections["home_late"]
+    assert LOGIN in sections["home_account_0"] and "healthy" in sections["home_account_0"]
+
+    live.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
+    assert not live.poll().ok
+    live.sender.event(app_home_opened_event(SELLER))
+    live.slack.wait_for(lambda: len(live.slack.calls_to("views.publish")) >= 2)
+    home = live.slack.published_home(SELLER)
+    assert home is not None
+    health = next(block for block in home["blocks"] if block.get("block_id") == "home_account_0")["text"]["text"]
+    assert "1 failure in a row" in health and "last error" in health
+
+
+def test_the_messages_tab_gets_no_home_view(live: LocalStack) -> None:
+    assert live.sender is not None
+    live.sender.event(app_home_opened_event(SELLER, tab="messages"))
+    live.sender.event(app_home_opened_event(ADMIN))
+
+    live.slack.wait_for(lambda: live.slack.published_home(ADMIN) is not None)
+    assert live.slack.published_home(SELLER) is None

@@ -1,0 +1,123 @@
+"""Fakes for calling listeners directly, as Bolt would: ack, respond, a WebClient and a context holding the bot.
+
+Every fake hangs off one parent mock (``calls``), so a test can check the order of what a listener did:
+the ack first, the slow work after it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import Mock
+
+import pytest
+from pytest_mock import MockerFixture
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.services.acceptance import AcceptanceService
+from bot.services.accounts import AccountService
+from bot.services.orders import OrderDesk
+from bot.services.permissions import Permissions
+from bot.services.shipping import ShippingService
+from bot.services.status import StatusService
+from bot.slack_poster import SlackPoster
+from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
+from handlers.deps import BOT_KEY
+from rakuten.models import Address, AddressKind, Money
+
+USER = "U0SELLER"
+ADMIN = "U0ADMIN"
+CHANNEL = "C0ORDERS"
+LOGIN = "boutique-test"
+TRIGGER = "1700000000.1.abcdef"
+
+_SERVICES = {
+    "accounts": AccountService,
+    "acceptance": AcceptanceService,
+    "desk": OrderDesk,
+    "permissions": Permissions,
+    "shipping": ShippingService,
+    "status": StatusService,
+    "poster": SlackPoster,
+}
+
+
+@pytest.fixture
+def calls(mocker: MockerFixture) -> Mock:
+    """Parent of every fake below: ``calls.mock_calls`` lists what the listener did, in order."""
+    return mocker.Mock()
+
+
+@pytest.fixture
+def ack(mocker: MockerFixture, calls: Mock) -> Mock:
+    fake = mocker.Mock(spec=Ack)
+    calls.attach_mock(fake, "ack")
+    return fake
+
+
+@pytest.fixture
+def respond(mocker: MockerFixture, calls: Mock) -> Mock:
+    fake = mocker.Mock(spec=Respond)
+    calls.attach_mock(fake, "respond")
+    return fake
+
+
+@pytest.fixture
+def client(mocker: MockerFixture, calls: Mock) -> Mock:
+    fake = mocker.Mock(spec=WebClient)
+    calls.attach_mock(fake, "client")
+    return fake
+
+
+@pytest.fixture
+def bot(mocker: MockerFixture, calls: Mock) -> SimpleNamespace:
+    """The services a listener reaches through ``context["bot"]``, each a mock with the real signatures."""
+    services: dict[str, Any] = {}
+    for name, cls in _SERVICES.items():
+        services[name] = mocker.create_autospec(cls, instance=True)
+        calls.attach_mock(services[name], name)
+    return SimpleNamespace(**services)
+
+
+@pytest.fixture
+def context(bot: SimpleNamespace) -> BoltContext:
+    return BoltContext({BOT_KEY: bot})
+
+
+def first_call_name(calls: Mock) -> str:
+    return calls.mock_calls[0][0]
+
+
+def account(login: str = LOGIN, **changes: Any) -> AccountRecord:
+    record = AccountRecord(login=login, token_ciphertext="gAAAA-ciphertext", channel_id=CHANNEL)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    return record
+
+
+def order(*itemids: str, shipping_type: str = "Suivi") -> OrderRecord:
+    items = [
+        OrderItem(itemid=itemid, headline=f"Article {itemid}", state=ItemState.TO_SHIP, price=Money(Decimal("9.90")))
+        for itemid in itemids or ("9001",)
+    ]
+    return OrderRecord(
+        account=LOGIN,
+        purchaseid="480000001",
+        purchase_date=datetime(2026, 11, 28, 13, 5, tzinfo=UTC),
+        shipping_type=shipping_type,
+        is_express=False,
+        items=items,
+        ship_to=Address(
+            kind=AddressKind.DELIVERY,
+            firstname="Camille",
+            lastname="Martin",
+            address1="8 rue des Lilas",
+            zipcode="69003",
+            city="Lyon",
+            country="France",
+            phone1="0612345678",
+        ),
+    )
