@@ -63,7 +63,12 @@ class RecordedRequest:
 
 
 class RakutenSimulator:
-    """A stateful fake of Rakuten France's ``sales_ws``, served over HTTP on loopback."""
+    """A stateful fake of Rakuten France's ``sales_ws``, served over HTTP on loopback.
+
+    ``seed`` makes generated sales reproducible; ``page_size`` is how many sales a getcurrentsales page
+    holds; ``clock`` gives "now" (for generated purchase dates and recorded requests): an aware datetime,
+    a naive one being read as Paris time.
+    """
 
     def __init__(
         self,
@@ -87,7 +92,7 @@ class RakutenSimulator:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.page_size = page_size
+        self._page_size = page_size
 
     # lifecycle ----------------------------------------------------------------------------------------
 
@@ -125,6 +130,10 @@ class RakutenSimulator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
 
     @property
     def url(self) -> str:

@@ -24,7 +24,6 @@ from bot.constants import (
     ACTION_CHANNEL,
     ACTION_DISCONNECT_CONFIRM,
     ACTION_EXPRESS_MENTION,
-    ACTION_ITEMS,
     ACTION_LOGIN,
     ACTION_MARK_SHIPPED,
     ACTION_OPTIONS,
@@ -274,7 +273,8 @@ def test_connect_with_a_good_pair_stores_the_token_encrypted_and_starts_polling(
     account = account_of(stack)
     assert account.channel_id == CHANNEL  # where the command ran
     assert account.connected_by == ADMIN
-    assert account.token_ciphertext and account.token_ciphertext != TOKEN
+    assert account.token_ciphertext
+    assert account.token_ciphertext != TOKEN
     assert stack.bot.cipher.decrypt(account.token_ciphertext) == TOKEN
     # The first poll starts at once: the waiting order's card appears without anyone polling by hand.
     stack.slack.wait_for(lambda: any(card for card in stack.cards() if waiting in card.text), timeout=10)
@@ -375,7 +375,8 @@ def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card
     assert sorted(modal_item_options(view)) == sorted(itemids(live, purchaseid))
     response = live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    assert response.status_code == 200 and response.text == ""
+    assert response.status_code == 200
+    assert response.text == ""
     order = wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
     requests = live.simulator.requests_for(SET_TRACKING)
     assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
@@ -386,10 +387,13 @@ def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card
     assert all(item.shipment and item.shipment.shipped_by == SELLER for item in order.items)
 
     card = live.card_for(purchaseid)
-    assert card.ts == card_ts and card.updated >= 1  # the same message, edited
+    assert card.ts == card_ts
+    assert card.updated >= 1
     assert {call.params["ts"] for call in live.slack.calls_to("chat.update")} == {card_ts}
     shown = card_json(live, purchaseid)
-    assert "Shipped via Colissimo" in shown and COLISSIMO_NUMBER in shown and f"<@{SELLER}>" in shown
+    assert "Shipped via Colissimo" in shown
+    assert COLISSIMO_NUMBER in shown
+    assert f"<@{SELLER}>" in shown
     assert ACTION_MARK_SHIPPED not in card_buttons(live, purchaseid)
     audit = live.bot.store.list_audit(purchaseid=purchaseid)
     assert [entry.action for entry in audit].count("ship") == 2
@@ -493,7 +497,9 @@ def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card
     assert "Rakuten refused" in card_json(live, purchaseid)
     assert "déjà été expédié" in card_json(live, purchaseid)
     (failed,) = [e for e in live.bot.store.list_audit(purchaseid=purchaseid) if e.action == "ship"]
-    assert failed.outcome == "failed" and failed.actor == SELLER and "déjà été expédié" in (failed.detail or "")
+    assert failed.outcome == "failed"
+    assert failed.actor == SELLER
+    assert "déjà été expédié" in (failed.detail or "")
     assert [r.status for r in live.simulator.requests_for(SET_TRACKING)] == [400]  # a refusal is not retried
 
 
@@ -509,7 +515,8 @@ def test_an_outage_is_retried_in_the_background_until_rakuten_answers(live: Loca
     statuses = [r.status for r in live.simulator.requests_for(SET_TRACKING)]
     assert statuses == [503, 503, 503, 200]  # exactly one successful call
     history = json.dumps(live.card_for(purchaseid).history, ensure_ascii=False)
-    assert "Sending tracking to Rakuten" in history and "(retrying)" in history
+    assert "Sending tracking to Rakuten" in history
+    assert "(retrying)" in history
     assert "Shipped via Colissimo" in card_json(live, purchaseid)
     live.slack.wait_for(lambda: "Rakuten is not answering right now" in ephemerals_for(live, SELLER))
 
@@ -586,7 +593,8 @@ def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipmen
     assert live.click(purchaseid, ACTION_ACCEPT).status_code == 200
 
     (answer,) = new_responses(live, before)
-    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert answer["response_type"] == "ephemeral"
+    assert answer["replace_original"] is False
     assert f"Accepting order {purchaseid} (2 items)" in answer["text"]
     wait_settled(live, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
     requests = live.simulator.requests_for(ACCEPT_SALE)
@@ -729,7 +737,8 @@ def test_a_member_of_the_shipper_group_may_act(live: LocalStack) -> None:
     order = wait_settled(live, to_ship, lambda o: o.state is OrderState.SHIPPED)
 
     assert len(live.simulator.requests_for(ACCEPT_SALE)) == 1
-    assert order.items[0].shipment is not None and order.items[0].shipment.shipped_by == PACKER
+    assert order.items[0].shipment is not None
+    assert order.items[0].shipment.shipped_by == PACKER
     assert live.slack.calls_to("usergroups.users.list")
 
 
@@ -777,9 +786,12 @@ def test_status_shows_accounts_polls_open_orders_and_the_last_error(start_stack:
 
     (answer,) = new_responses(stack, before)
     shown = response_text(answer)
-    assert LOGIN in shown and f"<#{CHANNEL}>" in shown
-    assert "Last successful poll:" in shown and "ago)" in shown
-    assert "next poll:" in shown and "not scheduled" not in shown
+    assert LOGIN in shown
+    assert f"<#{CHANNEL}>" in shown
+    assert "Last successful poll:" in shown
+    assert "ago)" in shown
+    assert "next poll:" in shown
+    assert "not scheduled" not in shown
     assert "Open orders: 1 to accept · 2 to ship" in shown
     assert "healthy" in shown
 
@@ -788,7 +800,8 @@ def test_status_shows_accounts_polls_open_orders_and_the_last_error(start_stack:
     stack.command("status", user=SELLER)
     (failing,) = new_responses(stack, before + 1)
     shown = response_text(failing)
-    assert "1 failure in a row" in shown and "last error: Rakuten:" in shown
+    assert "1 failure in a row" in shown
+    assert "last error: Rakuten:" in shown
     assert "1 failing" in failing["text"]
 
 
@@ -812,7 +825,8 @@ def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_
     assert "3 open orders need action" in shown
     assert done not in shown
     assert shown.index(newest) < shown.index(middle) < shown.index(old)
-    assert "To accept" in shown and "Awaiting shipment" in shown
+    assert "To accept" in shown
+    assert "Awaiting shipment" in shown
     assert "Nothing to do" in response_text(outsiders)
 
 
@@ -823,7 +837,8 @@ def test_settings_modal_changes_the_account_and_cards_follow(live: LocalStack) -
     express = add_order(live, shipping_type="Express")
     post_cards(live)
     street = order_of(live, express).ship_to.address1  # type: ignore[union-attr]
-    assert street and street not in card_json(live, express)
+    assert street
+    assert street not in card_json(live, express)
     assert ACTION_SHOW_ADDRESS in card_buttons(live, express)
 
     assert live.command("settings", user=SELLER).json()["text"].startswith("🚫 You can't change the settings")
@@ -836,8 +851,10 @@ def test_settings_modal_changes_the_account_and_cards_follow(live: LocalStack) -
 
     live.slack.wait_for(lambda: street in card_json(live, express))
     settings = account_of(live).settings
-    assert settings.show_full_address and not settings.auto_accept
-    assert settings.express_mention == ADMIN and settings.shipper_group == PACKER_GROUP
+    assert settings.show_full_address
+    assert not settings.auto_accept
+    assert settings.express_mention == ADMIN
+    assert settings.shipper_group == PACKER_GROUP
     assert f"<@{ADMIN}>" in live.card_for(express).text
     assert ACTION_SHOW_ADDRESS not in card_buttons(live, express)
     live.slack.wait_for(lambda: f"Settings of {LOGIN} saved" in ephemerals_for(live, ADMIN))
@@ -910,17 +927,21 @@ def test_show_address_answers_the_clicker_privately_and_the_card_keeps_the_stree
     purchaseid = add_order(live, buyer={"phone1": "0601020304"})
     post_cards(live)
     address = order_of(live, purchaseid).ship_to
-    assert address is not None and address.address1 and address.phone1
+    assert address is not None
+    assert address.address1
+    assert address.phone1
     before = len(live.slack.responses)
 
     live.click(purchaseid, ACTION_SHOW_ADDRESS, user=SELLER)
 
     (answer,) = new_responses(live, before)
-    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert answer["response_type"] == "ephemeral"
+    assert answer["replace_original"] is False
     assert address.address1 in answer["blocks"][0]["text"]["text"]
     assert address.phone1 in answer["blocks"][0]["text"]["text"]
     card = card_json(live, purchaseid)
-    assert address.address1 not in card and address.phone1 not in card
+    assert address.address1 not in card
+    assert address.phone1 not in card
     assert address.city in card  # the city alone is enough to plan the parcel  # type: ignore[operator]
 
 
@@ -939,12 +960,17 @@ def test_app_home_opened_publishes_the_queue_and_account_health(live: LocalStack
     home = live.slack.published_home(SELLER)
     assert home is not None
     sections = {block.get("block_id"): block["text"]["text"] for block in home["blocks"] if block["type"] == "section"}
-    assert "To accept (1)" in sections["home_to_accept"] and to_accept in sections["home_to_accept"]
+    assert "To accept (1)" in sections["home_to_accept"]
+    assert to_accept in sections["home_to_accept"]
     assert "To ship (2)" in sections["home_to_ship"]
-    assert late in sections["home_to_ship"] and express in sections["home_to_ship"]
-    assert "Express (1)" in sections["home_express"] and express in sections["home_express"]
-    assert "Late (1)" in sections["home_late"] and late in sections["home_late"]
-    assert LOGIN in sections["home_account_0"] and "healthy" in sections["home_account_0"]
+    assert late in sections["home_to_ship"]
+    assert express in sections["home_to_ship"]
+    assert "Express (1)" in sections["home_express"]
+    assert express in sections["home_express"]
+    assert "Late (1)" in sections["home_late"]
+    assert late in sections["home_late"]
+    assert LOGIN in sections["home_account_0"]
+    assert "healthy" in sections["home_account_0"]
 
     live.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
     assert not live.poll().ok
@@ -953,7 +979,8 @@ def test_app_home_opened_publishes_the_queue_and_account_health(live: LocalStack
     home = live.slack.published_home(SELLER)
     assert home is not None
     health = next(block for block in home["blocks"] if block.get("block_id") == "home_account_0")["text"]["text"]
-    assert "1 failure in a row" in health and "last error" in health
+    assert "1 failure in a row" in health
+    assert "last error" in health
 
 
 def test_the_messages_tab_gets_no_home_view(live: LocalStack) -> None:

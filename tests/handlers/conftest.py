@@ -53,14 +53,14 @@ def calls(mocker: MockerFixture) -> Mock:
 
 @pytest.fixture
 def ack(mocker: MockerFixture, calls: Mock) -> Mock:
-    fake = mocker.Mock(spec=Ack)
+    fake = mocker.create_autospec(Ack())  # an instance as spec: calls are checked against Ack.__call__
     calls.attach_mock(fake, "ack")
     return fake
 
 
 @pytest.fixture
 def respond(mocker: MockerFixture, calls: Mock) -> Mock:
-    fake = mocker.Mock(spec=Respond)
+    fake = mocker.create_autospec(Respond(response_url="https://hooks.slack.test/response"))
     calls.attach_mock(fake, "respond")
     return fake
 

@@ -109,7 +109,7 @@ NAMESPACE_URIS = [
     "http://pmcdn.priceminister.com/res/schema/getnewsales",
     "http://pmcdn.staticpmrk.com/res/schema/getnewsales",
     "http://akamai.pminteg.fr/res/schema/getnewsales",
-    "http://www.fr.shopping.rakuten.com/res/schema/getnewsales",
+    "http://fr.shopping.rakuten.com/res/schema/getnewsales",
     "https://static.fr.shopping.rakuten.com/res/schema/getnewsales",
 ]
 

@@ -80,7 +80,8 @@ def test_mark_shipped_refused_answers_the_clicker_privately_and_opens_nothing(
     ack.assert_called_once_with()
     client.views_open.assert_not_called()
     kwargs = respond.call_args.kwargs
-    assert kwargs["response_type"] == "ephemeral" and kwargs["replace_original"] is False
+    assert kwargs["response_type"] == "ephemeral"
+    assert kwargs["replace_original"] is False
     assert kwargs["text"] == f"🚫 You can't mark this order shipped: {plan.refusal}"
 
 
@@ -138,9 +139,11 @@ def test_show_address_answers_privately_with_street_and_phone(
     assert first_call_name(calls) == "ack"
     bot.desk.access.assert_called_once_with(USER, REF)
     kwargs = respond.call_args.kwargs
-    assert kwargs["response_type"] == "ephemeral" and kwargs["replace_original"] is False
+    assert kwargs["response_type"] == "ephemeral"
+    assert kwargs["replace_original"] is False
     shown = kwargs["blocks"][0]["text"]["text"]
-    assert "8 rue des Lilas" in shown and "0612345678" in shown
+    assert "8 rue des Lilas" in shown
+    assert "0612345678" in shown
 
 
 def test_show_address_refused_says_why(ack: Mock, respond: Mock, context: BoltContext, bot: SimpleNamespace) -> None:

@@ -206,7 +206,9 @@ def test_disconnect_asks_for_confirmation_and_removes_nothing_yet(
 
     run("disconnect", ack, context, client, respond, user=ADMIN)
 
-    assert first_call_name(calls) == "ack"
+    ack.assert_called_once_with()
+    names = [name for name, *_ in calls.mock_calls]
+    assert names.index("ack") < names.index("respond")
     kwargs = respond.call_args.kwargs
     assert kwargs["text"] == f"Disconnect {LOGIN}?"
     assert kwargs["response_type"] == "ephemeral"

@@ -133,7 +133,8 @@ def test_when_the_bot_cannot_post_in_the_channel_the_admin_is_told_how_to_invite
     client.chat_postEphemeral.assert_not_called()  # no channel: a direct message
     kwargs = client.chat_postMessage.call_args.kwargs
     assert kwargs["channel"] == ADMIN
-    assert "not_in_channel" in kwargs["text"] and "/invite" in kwargs["text"]
+    assert "not_in_channel" in kwargs["text"]
+    assert "/invite" in kwargs["text"]
 
 
 # --- settings ---------------------------------------------------------------------------------------------

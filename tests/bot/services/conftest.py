@@ -1,0 +1,111 @@
+"""Shared pieces for the service tests: a real store in a temp dir, a clock that only moves when told, a runner
+that runs jobs inline and keeps delayed ones for the test to release, and small record builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.store import TinyDBStore
+from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
+from rakuten.models import Address, AddressKind, Money
+
+LOGIN = "boutique-test"
+CHANNEL = "C0ORDERS"
+SELLER = "U0SELLER"
+ADMIN = "U0ADMIN"
+START = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A datetime clock that moves only when told to."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class InlineRunner:
+    """BackgroundRunner's interface: ``submit`` runs the job at once; ``submit_later`` keeps it for the test."""
+
+    def __init__(self) -> None:
+        self.later: list[tuple[float, Callable[[], None]]] = []
+        self.submitted = 0
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.submitted += 1
+        job()
+
+    def submit_later(self, delay: float, job: Callable[[], None]) -> None:
+        self.later.append((delay, job))
+
+    def run_later(self) -> float:
+        """Run the oldest delayed job; returns the delay it was scheduled with."""
+        delay, job = self.later.pop(0)
+        job()
+        return delay
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> Iterator[TinyDBStore]:
+    with TinyDBStore(tmp_path / "data", clock=clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def runner() -> InlineRunner:
+    return InlineRunner()
+
+
+def make_account(login: str = LOGIN, **settings: Any) -> AccountRecord:
+    account = AccountRecord(login=login, token_ciphertext="gAAAA-not-a-real-ciphertext", channel_id=CHANNEL)
+    for name, value in settings.items():
+        setattr(account.settings, name, value)
+    return account
+
+
+def make_item(itemid: str, state: ItemState = ItemState.TO_SHIP, **fields: Any) -> OrderItem:
+    return OrderItem(itemid=itemid, headline=f"Article {itemid}", state=state, price=Money(Decimal("9.90")), **fields)
+
+
+def make_order(
+    purchaseid: str = "480000001",
+    *items: OrderItem,
+    shipping_type: str = "Suivi",
+    with_address: bool = True,
+    login: str = LOGIN,
+) -> OrderRecord:
+    address = Address(
+        kind=AddressKind.DELIVERY,
+        firstname="Camille",
+        lastname="Martin",
+        address1="8 rue des Lilas",
+        zipcode="69003",
+        city="Lyon",
+        country="France",
+    )
+    return OrderRecord(
+        account=login,
+        purchaseid=purchaseid,
+        purchase_date=START - timedelta(hours=3),
+        shipping_type=shipping_type,
+        is_express=False,
+        items=list(items) or [make_item("9001")],
+        ship_to=address if with_address else None,
+        first_seen_at=START,
+    )
