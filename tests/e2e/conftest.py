@@ -1,14 +1,14 @@
 """The whole bot over loopback for end-to-end tests: simulator, Slack stand-in, the app in HTTP mode.
 
 ``stack`` is a started ``LocalStack`` with the harness defaults; ``make_stack`` builds one with other
-options (``make_stack(poll_seconds=2, burst_threshold=3)``). Every stack is stopped after its test.
+options (``make_stack(poll_seconds=2, burst_threshold=3)``): one stack per test, as they share the test's
+data dir. Every stack is stopped after its test.
 """
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -49,15 +49,7 @@ def make_stack(data_dir: Path) -> Iterator[StackFactory]:
 
     yield make
     for stack in reversed(started):
-        stop(stack)
-
-
-def stop(stack: LocalStack) -> None:
-    """``stack.stop()``, with the three servers stopped side by side: each waits out its own poll loop."""
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="stack-stop") as pool:
-        stopping = [pool.submit(stack.stop_app), pool.submit(stack.slack.stop), pool.submit(stack.simulator.stop)]
-    for done in stopping:
-        done.result()
+        stack.stop()
 
 
 @pytest.fixture

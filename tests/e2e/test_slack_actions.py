@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,7 +56,6 @@ from bot.devtools.local_stack import (
     SELLER,
     TOKEN,
     LocalStack,
-    StackOptions,
 )
 from bot.devtools.slack_requests import (
     app_home_opened_event,
@@ -69,6 +68,7 @@ from bot.store.records import AccountRecord, ItemState, OrderRecord, OrderState
 from rakuten.actions import Action
 from rakuten.simulator import Fault
 from rakuten.simulator import ItemState as SimItemState
+from tests.e2e.conftest import StackFactory
 
 SET_TRACKING = Action.SET_TRACKING.value
 ACCEPT_SALE = Action.ACCEPT_SALE.value
@@ -76,30 +76,6 @@ REFUSE_SALE = Action.REFUSE_SALE.value
 RAKUTEN_ACTIONS = (SET_TRACKING, ACCEPT_SALE, REFUSE_SALE)
 BAD_TOKEN = "wrong-token-77aa31"
 COLISSIMO_NUMBER = "6A12345678901"
-
-
-# --------------------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def start_stack(tmp_path: Path) -> Iterator[Callable[..., LocalStack]]:
-    """Start a LocalStack with the given StackOptions fields; every stack started is stopped afterwards."""
-    started: list[LocalStack] = []
-
-    def start(**options: Any) -> LocalStack:
-        stack = LocalStack(tmp_path / f"data-{len(started)}", StackOptions(**options))
-        started.append(stack)
-        return stack.start()
-
-    yield start
-    for stack in reversed(started):
-        stack.stop()
-
-
-@pytest.fixture
-def live(start_stack: Callable[..., LocalStack]) -> LocalStack:
-    """The simulator's account connected from the environment, order cards in CHANNEL, ADMIN as admin."""
-    return start_stack()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -255,10 +231,10 @@ def everything_slack_saw(stack: LocalStack) -> str:
 
 
 def test_connect_with_a_good_pair_stores_the_token_encrypted_and_starts_polling(
-    start_stack: Callable[..., LocalStack], caplog: pytest.LogCaptureFixture
+    make_stack: StackFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    stack = start_stack(connect_env_account=False)
+    stack = make_stack(connect_env_account=False)
     stack.bot.start_polling()  # as `rakuten-bot run` does, with no account connected yet
     waiting = add_order(stack, items=2)
 
@@ -292,9 +268,9 @@ def test_connect_with_a_good_pair_stores_the_token_encrypted_and_starts_polling(
 
 
 def test_connect_with_a_bad_pair_shows_an_error_on_the_token_field_and_stores_nothing(
-    start_stack: Callable[..., LocalStack],
+    make_stack: StackFactory,
 ) -> None:
-    stack = start_stack(connect_env_account=False)
+    stack = make_stack(connect_env_account=False)
     view = open_connect_modal(stack)
 
     errors = errors_of(stack.submit_view(view, connect_values(LOGIN, BAD_TOKEN), user=ADMIN))
@@ -309,9 +285,9 @@ def test_connect_with_a_bad_pair_shows_an_error_on_the_token_field_and_stores_no
 
 
 def test_connect_form_errors_show_on_their_fields_before_rakuten_is_asked(
-    start_stack: Callable[..., LocalStack],
+    make_stack: StackFactory,
 ) -> None:
-    stack = start_stack(connect_env_account=False)
+    stack = make_stack(connect_env_account=False)
     view = open_connect_modal(stack)
 
     errors = errors_of(stack.submit_view(view, connect_values("my shop", "short"), user=ADMIN))
@@ -321,8 +297,8 @@ def test_connect_form_errors_show_on_their_fields_before_rakuten_is_asked(
     assert stack.bot.store.list_accounts() == []
 
 
-def test_a_non_admin_cannot_connect_even_with_a_forged_submission(start_stack: Callable[..., LocalStack]) -> None:
-    stack = start_stack(connect_env_account=False)
+def test_a_non_admin_cannot_connect_even_with_a_forged_submission(make_stack: StackFactory) -> None:
+    stack = make_stack(connect_env_account=False)
 
     refused = stack.command("connect", user=SELLER)
 
@@ -341,9 +317,9 @@ def test_a_non_admin_cannot_connect_even_with_a_forged_submission(start_stack: C
 
 
 def test_with_no_admins_configured_the_first_connector_becomes_the_admin(
-    start_stack: Callable[..., LocalStack],
+    make_stack: StackFactory,
 ) -> None:
-    stack = start_stack(connect_env_account=False, admins=frozenset())
+    stack = make_stack(connect_env_account=False, admins=frozenset())
     first = open_connect_modal(stack, user=SELLER)
     second = open_connect_modal(stack, user=ADMIN)  # opened before anyone connected
 
@@ -366,297 +342,298 @@ def test_with_no_admins_configured_the_first_connector_becomes_the_admin(
 # ------------------------------------------------------------------------------------------ Mark shipped
 
 
-def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card_in_place(live: LocalStack) -> None:
-    purchaseid = add_order(live, items=2)
-    post_cards(live)
-    card_ts = live.card_for(purchaseid).ts
+def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card_in_place(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, items=2)
+    post_cards(stack)
+    card_ts = stack.card_for(purchaseid).ts
 
-    view = open_modal(live, purchaseid)
-    assert sorted(modal_item_options(view)) == sorted(itemids(live, purchaseid))
-    response = live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+    view = open_modal(stack, purchaseid)
+    assert sorted(modal_item_options(view)) == sorted(itemids(stack, purchaseid))
+    response = stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
     assert response.status_code == 200
     assert response.text == ""
-    order = wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
-    requests = live.simulator.requests_for(SET_TRACKING)
-    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
+    order = wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    requests = stack.simulator.requests_for(SET_TRACKING)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
     assert {(r.params["transporter_name"], r.params["tracking_number"], r.status) for r in requests} == {
         ("Colissimo", COLISSIMO_NUMBER, 200)
     }
-    assert all(live.simulator.item(i).status is SimItemState.SHIPPED for i in itemids(live, purchaseid))
+    assert all(stack.simulator.item(i).status is SimItemState.SHIPPED for i in itemids(stack, purchaseid))
     assert all(item.shipment and item.shipment.shipped_by == SELLER for item in order.items)
 
-    card = live.card_for(purchaseid)
+    card = stack.card_for(purchaseid)
     assert card.ts == card_ts
     assert card.updated >= 1
-    assert {call.params["ts"] for call in live.slack.calls_to("chat.update")} == {card_ts}
-    shown = card_json(live, purchaseid)
+    assert {call.params["ts"] for call in stack.slack.calls_to("chat.update")} == {card_ts}
+    shown = card_json(stack, purchaseid)
     assert "Shipped via Colissimo" in shown
     assert COLISSIMO_NUMBER in shown
     assert f"<@{SELLER}>" in shown
-    assert ACTION_MARK_SHIPPED not in card_buttons(live, purchaseid)
-    audit = live.bot.store.list_audit(purchaseid=purchaseid)
+    assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
+    audit = stack.bot.store.list_audit(purchaseid=purchaseid)
     assert [entry.action for entry in audit].count("ship") == 2
     assert "ship_requested" in [entry.action for entry in audit]
 
 
-def test_mark_shipped_for_some_items_leaves_the_button_for_the_rest(live: LocalStack) -> None:
-    purchaseid = add_order(live, items=3)
-    post_cards(live)
-    first, *rest = itemids(live, purchaseid)
+def test_mark_shipped_for_some_items_leaves_the_button_for_the_rest(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, items=3)
+    post_cards(stack)
+    first, *rest = itemids(stack, purchaseid)
 
-    view = open_modal(live, purchaseid)
-    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, itemids=[first])
-    order = wait_settled(live, purchaseid, lambda o: o.state is OrderState.PARTIALLY_SHIPPED)
+    view = open_modal(stack, purchaseid)
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, itemids=[first])
+    order = wait_settled(stack, purchaseid, lambda o: o.state is OrderState.PARTIALLY_SHIPPED)
 
-    assert [r.params["itemid"] for r in live.simulator.requests_for(SET_TRACKING)] == [first]
+    assert [r.params["itemid"] for r in stack.simulator.requests_for(SET_TRACKING)] == [first]
     assert order.item(first).state is ItemState.SHIPPED  # type: ignore[union-attr]
-    assert ACTION_MARK_SHIPPED in card_buttons(live, purchaseid)
-    assert "Partially shipped (1 of 3)" in card_json(live, purchaseid)
+    assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)
+    assert "Partially shipped (1 of 3)" in card_json(stack, purchaseid)
 
-    second_view = open_modal(live, purchaseid)
+    second_view = open_modal(stack, purchaseid)
     assert sorted(modal_item_options(second_view)) == sorted(rest)  # the shipped item is not offered again
-    live.submit_ship(second_view, carrier="DPD", tracking="DPD99887766", itemids=rest)
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    stack.submit_ship(second_view, carrier="DPD", tracking="DPD99887766", itemids=rest)
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
 
-    requests = live.simulator.requests_for(SET_TRACKING)
+    requests = stack.simulator.requests_for(SET_TRACKING)
     assert sorted(r.params["itemid"] for r in requests) == sorted([first, *rest])
     assert [r.params["transporter_name"] for r in requests] == ["Colissimo", "DPD", "DPD"]
-    assert ACTION_MARK_SHIPPED not in card_buttons(live, purchaseid)
+    assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
 
 
-def test_autre_without_a_url_is_an_error_on_the_url_field_and_sends_nothing(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    view = open_modal(live, purchaseid)
+def test_autre_without_a_url_is_an_error_on_the_url_field_and_sends_nothing(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    view = open_modal(stack, purchaseid)
 
-    errors = errors_of(live.submit_ship(view, carrier="Autre", tracking="ABC123456"))
+    errors = errors_of(stack.submit_ship(view, carrier="Autre", tracking="ABC123456"))
 
     assert list(errors) == [BLOCK_TRACKING_URL]
     assert "Autre" in errors[BLOCK_TRACKING_URL]
-    assert live.simulator.requests_for(SET_TRACKING) == []
-    assert all(item.pending is None for item in order_of(live, purchaseid).items)
+    assert stack.simulator.requests_for(SET_TRACKING) == []
+    assert all(item.pending is None for item in order_of(stack, purchaseid).items)
 
     # Corrected in the same modal, as Slack keeps it open after an error.
     url = "https://suivi.example.fr/colis/ABC123456"
-    assert live.submit_ship(view, carrier="Autre", tracking="ABC123456", url=url).text == ""
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
-    (request,) = live.simulator.requests_for(SET_TRACKING)
+    assert stack.submit_ship(view, carrier="Autre", tracking="ABC123456", url=url).text == ""
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    (request,) = stack.simulator.requests_for(SET_TRACKING)
     assert request.params["transporter_name"] == "Autre"
     assert request.params["tracking_url"] == url
-    assert f"<{url}|ABC123456>" in card_json(live, purchaseid)  # the tracking number links to the URL
+    assert f"<{url}|ABC123456>" in card_json(stack, purchaseid)  # the tracking number links to the URL
 
 
-def test_an_invalid_tracking_number_is_an_error_on_its_field(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    view = open_modal(live, purchaseid)
+def test_an_invalid_tracking_number_is_an_error_on_its_field(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    view = open_modal(stack, purchaseid)
 
-    errors = errors_of(live.submit_ship(view, carrier="Colissimo", tracking="12 34"))
+    errors = errors_of(stack.submit_ship(view, carrier="Colissimo", tracking="12 34"))
 
     assert list(errors) == [BLOCK_TRACKING_NUMBER]
     assert "tracking number" in errors[BLOCK_TRACKING_NUMBER]
-    assert live.simulator.requests_for(SET_TRACKING) == []
+    assert stack.simulator.requests_for(SET_TRACKING) == []
 
 
-def test_a_double_submit_makes_one_rakuten_call_per_item(live: LocalStack) -> None:
-    purchaseid = add_order(live, items=2)
-    post_cards(live)
+def test_a_double_submit_makes_one_rakuten_call_per_item(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, items=2)
+    post_cards(stack)
     # A double click opens two modals; both get submitted, at the same moment.
-    views = [open_modal(live, purchaseid), open_modal(live, purchaseid)]
+    views = [open_modal(stack, purchaseid), open_modal(stack, purchaseid)]
     submissions = [*views, views[0]]
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         answers = list(
-            pool.map(lambda view: live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER), submissions)
+            pool.map(lambda view: stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER), submissions)
         )
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
-    sent = [r.params["itemid"] for r in live.simulator.requests_for(SET_TRACKING)]
-    assert sorted(sent) == sorted(itemids(live, purchaseid))
-    live.slack.wait_for(lambda: len(live.slack.ephemerals(SELLER)) >= 3)
-    answers = [ephemeral["text"] for ephemeral in live.slack.ephemerals(SELLER)]
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    sent = [r.params["itemid"] for r in stack.simulator.requests_for(SET_TRACKING)]
+    assert sorted(sent) == sorted(itemids(stack, purchaseid))
+    stack.slack.wait_for(lambda: len(stack.slack.ephemerals(SELLER)) >= 3)
+    answers = [ephemeral["text"] for ephemeral in stack.slack.ephemerals(SELLER)]
     assert sum(answer.startswith("Sending Colissimo") for answer in answers) == 1
     assert sum(("already" in answer or "nothing left to ship" in answer) for answer in answers) == 2
 
 
-def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    (itemid,) = itemids(live, purchaseid)
-    view = open_modal(live, purchaseid)
-    live.simulator.ship_on_site(itemid, "Colissimo", "6A99999999999")  # meanwhile, on the Rakuten site
+def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    (itemid,) = itemids(stack, purchaseid)
+    view = open_modal(stack, purchaseid)
+    stack.simulator.ship_on_site(itemid, "Colissimo", "6A99999999999")  # meanwhile, on the Rakuten site
 
-    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    live.slack.wait_for(lambda: "Rakuten rejected the tracking for" in ephemerals_for(live, SELLER))
-    assert "déjà été expédié" in ephemerals_for(live, SELLER)
-    order = wait_settled(live, purchaseid, lambda o: o.items[0].failure is not None)
+    stack.slack.wait_for(lambda: "Rakuten rejected the tracking for" in ephemerals_for(stack, SELLER))
+    assert "déjà été expédié" in ephemerals_for(stack, SELLER)
+    order = wait_settled(stack, purchaseid, lambda o: o.items[0].failure is not None)
     assert order.items[0].state is ItemState.TO_SHIP  # not marked shipped by us
-    assert "Rakuten refused" in card_json(live, purchaseid)
-    assert "déjà été expédié" in card_json(live, purchaseid)
-    (failed,) = [e for e in live.bot.store.list_audit(purchaseid=purchaseid) if e.action == "ship"]
+    assert "Rakuten refused" in card_json(stack, purchaseid)
+    assert "déjà été expédié" in card_json(stack, purchaseid)
+    (failed,) = [e for e in stack.bot.store.list_audit(purchaseid=purchaseid) if e.action == "ship"]
     assert failed.outcome == "failed"
     assert failed.actor == SELLER
     assert "déjà été expédié" in (failed.detail or "")
-    assert [r.status for r in live.simulator.requests_for(SET_TRACKING)] == [400]  # a refusal is not retried
+    assert [r.status for r in stack.simulator.requests_for(SET_TRACKING)] == [400]  # a refusal is not retried
 
 
-def test_an_outage_is_retried_in_the_background_until_rakuten_answers(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    view = open_modal(live, purchaseid)
-    live.simulator.inject_fault(SET_TRACKING, Fault.HTTP_503, times=3)
+def test_an_outage_is_retried_in_the_background_until_rakuten_answers(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    view = open_modal(stack, purchaseid)
+    stack.simulator.inject_fault(SET_TRACKING, Fault.HTTP_503, times=3)
 
-    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
-    statuses = [r.status for r in live.simulator.requests_for(SET_TRACKING)]
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    statuses = [r.status for r in stack.simulator.requests_for(SET_TRACKING)]
     assert statuses == [503, 503, 503, 200]  # exactly one successful call
-    history = json.dumps(live.card_for(purchaseid).history, ensure_ascii=False)
+    history = json.dumps(stack.card_for(purchaseid).history, ensure_ascii=False)
     assert "Sending tracking to Rakuten" in history
     assert "(retrying)" in history
-    assert "Shipped via Colissimo" in card_json(live, purchaseid)
-    live.slack.wait_for(lambda: "Rakuten is not answering right now" in ephemerals_for(live, SELLER))
+    assert "Shipped via Colissimo" in card_json(stack, purchaseid)
+    stack.slack.wait_for(lambda: "Rakuten is not answering right now" in ephemerals_for(stack, SELLER))
 
 
-def test_a_shipment_that_never_gets_through_ends_as_a_definite_failure(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    view = open_modal(live, purchaseid)
-    live.simulator.inject_fault(SET_TRACKING, Fault.HTTP_503, times=-1)
+def test_a_shipment_that_never_gets_through_ends_as_a_definite_failure(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    view = open_modal(stack, purchaseid)
+    stack.simulator.inject_fault(SET_TRACKING, Fault.HTTP_503, times=-1)
 
-    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    order = wait_settled(live, purchaseid, lambda o: o.items[0].failure is not None)
+    order = wait_settled(stack, purchaseid, lambda o: o.items[0].failure is not None)
     assert "could not be reached after 5 attempts" in (order.items[0].failure or "")
     assert order.items[0].state is ItemState.TO_SHIP
-    assert ACTION_MARK_SHIPPED in card_buttons(live, purchaseid)  # the seller can try again later
-    live.slack.wait_for(lambda: "could not be reached" in ephemerals_for(live, SELLER))
+    assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)  # the seller can try again later
+    stack.slack.wait_for(lambda: "could not be reached" in ephemerals_for(stack, SELLER))
 
 
 # ----------------------------------------------------------------------------------- /rakuten ship ...
 
 
 @pytest.mark.parametrize("carrier_words", ["Mondial Relay", '"Mondial Relay"', "mondial relay"])
-def test_ship_command_works_like_the_button(live: LocalStack, carrier_words: str) -> None:
-    purchaseid = add_order(live, items=2)
-    post_cards(live)
-    before = len(live.slack.responses)
+def test_ship_command_works_like_the_button(stack: LocalStack, carrier_words: str) -> None:
+    purchaseid = add_order(stack, items=2)
+    post_cards(stack)
+    before = len(stack.slack.responses)
 
-    response = live.command(f"ship {purchaseid} {carrier_words} 12345678", user=SELLER)
+    response = stack.command(f"ship {purchaseid} {carrier_words} 12345678", user=SELLER)
 
     assert response.status_code == 200
-    (answer,) = new_responses(live, before)
+    (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
     assert f"Sending Mondial Relay 12345678 to Rakuten for order {purchaseid} (2 items)" in answer["text"]
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
-    requests = live.simulator.requests_for(SET_TRACKING)
-    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    requests = stack.simulator.requests_for(SET_TRACKING)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
     assert {r.params["transporter_name"] for r in requests} == {"Mondial Relay"}
-    assert f"<@{SELLER}>" in card_json(live, purchaseid)
+    assert f"<@{SELLER}>" in card_json(stack, purchaseid)
 
 
-def test_ship_command_with_a_url_and_with_bad_input(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    before = len(live.slack.responses)
+def test_ship_command_with_a_url_and_with_bad_input(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    before = len(stack.slack.responses)
 
     answers = []
     for text in (f"ship {purchaseid}", f"ship {purchaseid} Autre XK55443322", "ship 000000001 Colissimo 6A12345678901"):
-        live.command(text, user=SELLER)
-        answers.append(new_responses(live, before + len(answers))[-1])
+        stack.command(text, user=SELLER)
+        answers.append(new_responses(stack, before + len(answers))[-1])
     usage, no_url, unknown = answers
 
     assert "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`" in usage["text"]
     assert "tracking URL is required" in no_url["text"]
     assert "I know no order 000000001" in unknown["text"]
-    assert live.simulator.requests_for(SET_TRACKING) == []
+    assert stack.simulator.requests_for(SET_TRACKING) == []
 
-    live.command(f"ship {purchaseid} Autre XK55443322 https://track.example.com/XK55443322", user=SELLER)
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.SHIPPED)
-    (request,) = live.simulator.requests_for(SET_TRACKING)
+    stack.command(f"ship {purchaseid} Autre XK55443322 https://track.example.com/XK55443322", user=SELLER)
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    (request,) = stack.simulator.requests_for(SET_TRACKING)
     assert request.params["tracking_url"] == "https://track.example.com/XK55443322"
 
 
 # ------------------------------------------------------------------------------------- Accept / Refuse
 
 
-def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipment(live: LocalStack) -> None:
-    purchaseid = add_order(live, items=2, new=True)
-    post_cards(live)
-    assert card_buttons(live, purchaseid) == [ACTION_ACCEPT, ACTION_REFUSE]
-    assert "left to decide" in card_json(live, purchaseid)
-    before = len(live.slack.responses)
+def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipment(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, items=2, new=True)
+    post_cards(stack)
+    assert card_buttons(stack, purchaseid) == [ACTION_ACCEPT, ACTION_REFUSE]
+    assert "left to decide" in card_json(stack, purchaseid)
+    assert "charges the buyer's card" in card_json(stack, purchaseid)  # the Accept button's confirmation
+    before = len(stack.slack.responses)
 
-    assert live.click(purchaseid, ACTION_ACCEPT).status_code == 200
+    assert stack.click(purchaseid, ACTION_ACCEPT).status_code == 200
 
-    (answer,) = new_responses(live, before)
+    (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
     assert answer["replace_original"] is False
     assert f"Accepting order {purchaseid} (2 items)" in answer["text"]
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
-    requests = live.simulator.requests_for(ACCEPT_SALE)
-    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
-    assert all(live.simulator.item(i).status is SimItemState.ACCEPTED for i in itemids(live, purchaseid))
-    assert "Awaiting shipment" in card_json(live, purchaseid)
-    assert ACTION_MARK_SHIPPED in card_buttons(live, purchaseid)
-    assert live.simulator.requests_for(REFUSE_SALE) == []
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
+    requests = stack.simulator.requests_for(ACCEPT_SALE)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
+    assert all(stack.simulator.item(i).status is SimItemState.ACCEPTED for i in itemids(stack, purchaseid))
+    assert "Awaiting shipment" in card_json(stack, purchaseid)
+    assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)
+    assert stack.simulator.requests_for(REFUSE_SALE) == []
 
 
-def test_refuse_calls_refusesale_per_item_and_the_card_says_refused(live: LocalStack) -> None:
-    purchaseid = add_order(live, items=2, new=True)
-    post_cards(live)
+def test_refuse_calls_refusesale_per_item_and_the_card_says_refused(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, items=2, new=True)
+    post_cards(stack)
     refuse = next(
         element
-        for block in live.card_for(purchaseid).blocks
+        for block in stack.card_for(purchaseid).blocks
         for element in block.get("elements", [])
         if element.get("action_id") == ACTION_REFUSE
     )
     assert "better for your seller score" in json.dumps(refuse["confirm"], ensure_ascii=False)
 
-    live.click(purchaseid, ACTION_REFUSE)
+    stack.click(purchaseid, ACTION_REFUSE)
 
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.REFUSED)
-    requests = live.simulator.requests_for(REFUSE_SALE)
-    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(live, purchaseid))
-    assert "Refused" in card_json(live, purchaseid)
-    assert card_buttons(live, purchaseid) == []
-    assert live.simulator.requests_for(ACCEPT_SALE) == []
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.REFUSED)
+    requests = stack.simulator.requests_for(REFUSE_SALE)
+    assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
+    assert "Refused" in card_json(stack, purchaseid)
+    assert card_buttons(stack, purchaseid) == []
+    assert stack.simulator.requests_for(ACCEPT_SALE) == []
 
 
-def test_a_double_click_on_accept_makes_one_call_per_item(live: LocalStack) -> None:
-    purchaseid = add_order(live, items=2, new=True)
-    post_cards(live)
-    before = len(live.slack.responses)
+def test_a_double_click_on_accept_makes_one_call_per_item(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, items=2, new=True)
+    post_cards(stack)
+    before = len(stack.slack.responses)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        clicks = list(pool.map(lambda _: live.click(purchaseid, ACTION_ACCEPT), range(2)))
+        clicks = list(pool.map(lambda _: stack.click(purchaseid, ACTION_ACCEPT), range(2)))
 
     assert [click.status_code for click in clicks] == [200, 200]
-    answers = " ".join(response["text"] for response in new_responses(live, before, 2))
+    answers = " ".join(response["text"] for response in new_responses(stack, before, 2))
     assert "Nothing sent twice" in answers
-    wait_settled(live, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
-    assert sorted(r.params["itemid"] for r in live.simulator.requests_for(ACCEPT_SALE)) == sorted(
-        itemids(live, purchaseid)
+    wait_settled(stack, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
+    assert sorted(r.params["itemid"] for r in stack.simulator.requests_for(ACCEPT_SALE)) == sorted(
+        itemids(stack, purchaseid)
     )
 
 
-def test_auto_accept_accepts_new_sales_except_negotiated_prices(live: LocalStack) -> None:
-    live.bot.store.update_account(LOGIN, _with_settings(auto_accept=True))
-    plain = add_order(live, items=2, new=True)
-    negotiated = add_order(live, new=True, item_specs=[{"headline": "Vélo", "is_nego": True}])
+def test_auto_accept_accepts_new_sales_except_negotiated_prices(stack: LocalStack) -> None:
+    stack.bot.store.update_account(LOGIN, _with_settings(auto_accept=True))
+    plain = add_order(stack, items=2, new=True)
+    negotiated = add_order(stack, new=True, item_specs=[{"headline": "Vélo", "is_nego": True}])
 
-    post_cards(live)
+    post_cards(stack)
 
-    wait_settled(live, plain, lambda o: o.state is OrderState.TO_SHIP)
-    assert sorted(r.params["itemid"] for r in live.simulator.requests_for(ACCEPT_SALE)) == sorted(
-        itemids(live, plain)
+    wait_settled(stack, plain, lambda o: o.state is OrderState.TO_SHIP)
+    assert sorted(r.params["itemid"] for r in stack.simulator.requests_for(ACCEPT_SALE)) == sorted(
+        itemids(stack, plain)
     )
-    assert order_of(live, negotiated).state is OrderState.TO_ACCEPT
-    assert card_buttons(live, negotiated) == [ACTION_ACCEPT, ACTION_REFUSE]
-    auto = [e for e in live.bot.store.list_audit(purchaseid=plain) if e.action == "accept_requested"]
+    assert order_of(stack, negotiated).state is OrderState.TO_ACCEPT
+    assert card_buttons(stack, negotiated) == [ACTION_ACCEPT, ACTION_REFUSE]
+    auto = [e for e in stack.bot.store.list_audit(purchaseid=plain) if e.action == "accept_requested"]
     assert [entry.actor for entry in auto] == ["auto-accept"]
 
 
@@ -673,13 +650,13 @@ def _with_settings(**changes: Any) -> Callable[[AccountRecord], AccountRecord]:
 
 
 def test_an_outsider_is_refused_everything_with_an_explanation_and_rakuten_is_never_called(
-    live: LocalStack,
+    stack: LocalStack,
 ) -> None:
-    to_ship = add_order(live)
-    to_accept = add_order(live, new=True)
-    post_cards(live)
-    views_before = len(live.slack.calls_to("views.open"))
-    before = len(live.slack.responses)
+    to_ship = add_order(stack)
+    to_accept = add_order(stack, new=True)
+    post_cards(stack)
+    views_before = len(stack.slack.calls_to("views.open"))
+    before = len(stack.slack.responses)
 
     for purchaseid, action in (
         (to_ship, ACTION_MARK_SHIPPED),
@@ -687,71 +664,70 @@ def test_an_outsider_is_refused_everything_with_an_explanation_and_rakuten_is_ne
         (to_accept, ACTION_ACCEPT),
         (to_accept, ACTION_REFUSE),
     ):
-        assert live.click(purchaseid, action, user=OUTSIDER).status_code == 200
-    live.command(f"ship {to_ship} Colissimo {COLISSIMO_NUMBER}", user=OUTSIDER)
-    answers = new_responses(live, before, 5)
+        assert stack.click(purchaseid, action, user=OUTSIDER).status_code == 200
+    stack.command(f"ship {to_ship} Colissimo {COLISSIMO_NUMBER}", user=OUTSIDER)
+    answers = new_responses(stack, before, 5)
 
     assert len(answers) == 5
     for answer in answers:
         assert answer["response_type"] == "ephemeral"
         assert f"Only members of <#{CHANNEL}> can act on these orders" in answer["text"]
-    assert len(live.slack.calls_to("views.open")) == views_before
+    assert len(stack.slack.calls_to("views.open")) == views_before
     for command in ("connect", "disconnect", "settings"):
-        refused = live.command(command, user=OUTSIDER)
+        refused = stack.command(command, user=OUTSIDER)
         assert "🚫 You can't" in refused.json()["text"], command
-    assert rakuten_calls(live) == []
-    assert order_of(live, to_ship).items[0].pending is None
+    assert rakuten_calls(stack) == []
+    assert order_of(stack, to_ship).items[0].pending is None
 
 
-def test_the_ship_modal_checks_again_on_submit(live: LocalStack) -> None:
-    purchaseid = add_order(live)
-    post_cards(live)
-    view = open_modal(live, purchaseid, user=SELLER)
+def test_the_ship_modal_checks_again_on_submit(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    view = open_modal(stack, purchaseid, user=SELLER)
 
-    response = live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, user=OUTSIDER)
+    response = stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, user=OUTSIDER)
 
     assert response.status_code == 200
     # The outsider is not in the order channel, so the explanation comes as a direct message.
-    live.slack.wait_for(
-        lambda: any("Only members of" in m.text for m in live.slack.messages("D0OUTSIDER")),
+    stack.slack.wait_for(
+        lambda: any("Only members of" in m.text for m in stack.slack.messages("D0OUTSIDER")),
     )
-    assert live.simulator.requests_for(SET_TRACKING) == []
-    assert order_of(live, purchaseid).items[0].pending is None
+    assert stack.simulator.requests_for(SET_TRACKING) == []
+    assert order_of(stack, purchaseid).items[0].pending is None
 
 
-def test_a_member_of_the_shipper_group_may_act(live: LocalStack) -> None:
-    to_accept = add_order(live, new=True)
-    to_ship = add_order(live)
-    post_cards(live)
-    before = len(live.slack.responses)
-    live.click(to_accept, ACTION_ACCEPT, user=PACKER)
-    assert "Only members of" in new_responses(live, before)[-1]["text"]
+def test_a_member_of_the_shipper_group_may_act(stack: LocalStack) -> None:
+    to_accept = add_order(stack, new=True)
+    to_ship = add_order(stack)
+    post_cards(stack)
+    before = len(stack.slack.responses)
+    stack.click(to_accept, ACTION_ACCEPT, user=PACKER)
+    assert "Only members of" in new_responses(stack, before)[-1]["text"]
 
-    live.bot.store.update_account(LOGIN, _with_settings(shipper_group=PACKER_GROUP))
-    live.bot.permissions.forget()
+    stack.bot.store.update_account(LOGIN, _with_settings(shipper_group=PACKER_GROUP))
 
-    live.click(to_accept, ACTION_ACCEPT, user=PACKER)
-    wait_settled(live, to_accept, lambda o: o.state is OrderState.TO_SHIP)
-    view = open_modal(live, to_ship, user=PACKER)
-    live.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, user=PACKER)
-    order = wait_settled(live, to_ship, lambda o: o.state is OrderState.SHIPPED)
+    stack.click(to_accept, ACTION_ACCEPT, user=PACKER)
+    wait_settled(stack, to_accept, lambda o: o.state is OrderState.TO_SHIP)
+    view = open_modal(stack, to_ship, user=PACKER)
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER, user=PACKER)
+    order = wait_settled(stack, to_ship, lambda o: o.state is OrderState.SHIPPED)
 
-    assert len(live.simulator.requests_for(ACCEPT_SALE)) == 1
+    assert len(stack.simulator.requests_for(ACCEPT_SALE)) == 1
     assert order.items[0].shipment is not None
     assert order.items[0].shipment.shipped_by == PACKER
-    assert live.slack.calls_to("usergroups.users.list")
+    assert stack.slack.calls_to("usergroups.users.list")
 
 
 # ------------------------------------------------------------------------------ help, status, orders
 
 
 @pytest.mark.parametrize("text", ["frobnicate", "SHIPPING now"])
-def test_an_unknown_subcommand_gets_a_short_usage_message(live: LocalStack, text: str) -> None:
-    before = len(live.slack.responses)
+def test_an_unknown_subcommand_gets_a_short_usage_message(stack: LocalStack, text: str) -> None:
+    before = len(stack.slack.responses)
 
-    assert live.command(text, user=SELLER).status_code == 200
+    assert stack.command(text, user=SELLER).status_code == 200
 
-    (answer,) = new_responses(live, before)
+    (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
     shown = response_text(answer)
     assert f"I don't know `/rakuten {text.split()[0].lower()}`" in shown
@@ -760,20 +736,20 @@ def test_an_unknown_subcommand_gets_a_short_usage_message(live: LocalStack, text
 
 
 @pytest.mark.parametrize("text", ["help", "", "  HELP  "])
-def test_help_lists_every_subcommand(live: LocalStack, text: str) -> None:
-    before = len(live.slack.responses)
+def test_help_lists_every_subcommand(stack: LocalStack, text: str) -> None:
+    before = len(stack.slack.responses)
 
-    live.command(text, user=OUTSIDER)
+    stack.command(text, user=OUTSIDER)
 
-    (answer,) = new_responses(live, before)
+    (answer,) = new_responses(stack, before)
     shown = response_text(answer)
     for sub in ("connect", "status", "orders", "ship ORDER CARRIER TRACKING [URL]", "settings", "disconnect"):
         assert f"/rakuten {sub}" in shown
     assert answer["response_type"] == "ephemeral"
 
 
-def test_status_shows_accounts_polls_open_orders_and_the_last_error(start_stack: Callable[..., LocalStack]) -> None:
-    stack = start_stack(poll_seconds=600)
+def test_status_shows_accounts_polls_open_orders_and_the_last_error(make_stack: StackFactory) -> None:
+    stack = make_stack(poll_seconds=600)
     add_order(stack, new=True)
     add_order(stack, items=2)
     add_order(stack)
@@ -805,20 +781,20 @@ def test_status_shows_accounts_polls_open_orders_and_the_last_error(start_stack:
     assert "1 failing" in failing["text"]
 
 
-def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_only(live: LocalStack) -> None:
+def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_only(stack: LocalStack) -> None:
     now = datetime.now(UTC)
-    old = add_order(live, purchase_date=now - timedelta(days=3))
-    newest = add_order(live, new=True, purchase_date=now - timedelta(hours=1))
-    middle = add_order(live, purchase_date=now - timedelta(days=1))
-    done = add_order(live, purchase_date=now - timedelta(hours=2))
-    live.simulator.ship_on_site(itemids(live, done)[0], "Colissimo", "6A11111111111")
-    post_cards(live)
-    before = len(live.slack.responses)
+    old = add_order(stack, purchase_date=now - timedelta(days=3))
+    newest = add_order(stack, new=True, purchase_date=now - timedelta(hours=1))
+    middle = add_order(stack, purchase_date=now - timedelta(days=1))
+    done = add_order(stack, purchase_date=now - timedelta(hours=2))
+    stack.simulator.ship_on_site(itemids(stack, done)[0], "Colissimo", "6A11111111111")
+    post_cards(stack)
+    before = len(stack.slack.responses)
 
-    live.command("orders", user=SELLER)
-    (mine,) = new_responses(live, before)
-    live.command("orders", user=OUTSIDER, channel="C0ELSEWHERE")
-    (outsiders,) = new_responses(live, before + 1)
+    stack.command("orders", user=SELLER)
+    (mine,) = new_responses(stack, before)
+    stack.command("orders", user=OUTSIDER, channel="C0ELSEWHERE")
+    (outsiders,) = new_responses(stack, before + 1)
 
     assert mine["response_type"] == "ephemeral"
     shown = response_text(mine)
@@ -833,51 +809,51 @@ def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_
 # ----------------------------------------------------------------------------- settings and disconnect
 
 
-def test_settings_modal_changes_the_account_and_cards_follow(live: LocalStack) -> None:
-    express = add_order(live, shipping_type="Express")
-    post_cards(live)
-    street = order_of(live, express).ship_to.address1  # type: ignore[union-attr]
+def test_settings_modal_changes_the_account_and_cards_follow(stack: LocalStack) -> None:
+    express = add_order(stack, shipping_type="Express")
+    post_cards(stack)
+    street = order_of(stack, express).ship_to.address1  # type: ignore[union-attr]
     assert street
-    assert street not in card_json(live, express)
-    assert ACTION_SHOW_ADDRESS in card_buttons(live, express)
+    assert street not in card_json(stack, express)
+    assert ACTION_SHOW_ADDRESS in card_buttons(stack, express)
 
-    assert live.command("settings", user=SELLER).json()["text"].startswith("🚫 You can't change the settings")
-    assert live.command("settings", user=ADMIN).text == ""
-    live.slack.wait_for(lambda: bool(live.opened_views(VIEW_SETTINGS)))
-    view = live.opened_views(VIEW_SETTINGS)[-1]
+    assert stack.command("settings", user=SELLER).json()["text"].startswith("🚫 You can't change the settings")
+    assert stack.command("settings", user=ADMIN).text == ""
+    stack.slack.wait_for(lambda: bool(stack.opened_views(VIEW_SETTINGS)))
+    view = stack.opened_views(VIEW_SETTINGS)[-1]
     values = settings_values(mention=f"<@{ADMIN}>", group=PACKER_GROUP, options=(OPTION_SHOW_FULL_ADDRESS,))
 
-    assert live.submit_view(view, values, user=ADMIN).text == ""
+    assert stack.submit_view(view, values, user=ADMIN).text == ""
 
-    live.slack.wait_for(lambda: street in card_json(live, express))
-    settings = account_of(live).settings
+    stack.slack.wait_for(lambda: street in card_json(stack, express))
+    settings = account_of(stack).settings
     assert settings.show_full_address
     assert not settings.auto_accept
     assert settings.express_mention == ADMIN
     assert settings.shipper_group == PACKER_GROUP
-    assert f"<@{ADMIN}>" in live.card_for(express).text
-    assert ACTION_SHOW_ADDRESS not in card_buttons(live, express)
-    live.slack.wait_for(lambda: f"Settings of {LOGIN} saved" in ephemerals_for(live, ADMIN))
-    assert "settings_changed" in [entry.action for entry in live.bot.store.list_audit(account=LOGIN)]
+    assert f"<@{ADMIN}>" in stack.card_for(express).text
+    assert ACTION_SHOW_ADDRESS not in card_buttons(stack, express)
+    stack.slack.wait_for(lambda: f"Settings of {LOGIN} saved" in ephemerals_for(stack, ADMIN))
+    assert "settings_changed" in [entry.action for entry in stack.bot.store.list_audit(account=LOGIN)]
 
 
-def test_settings_errors_show_on_their_fields_and_a_forged_submission_is_refused(live: LocalStack) -> None:
-    live.command("settings", user=ADMIN)
-    live.slack.wait_for(lambda: bool(live.opened_views(VIEW_SETTINGS)))
-    view = live.opened_views(VIEW_SETTINGS)[-1]
+def test_settings_errors_show_on_their_fields_and_a_forged_submission_is_refused(stack: LocalStack) -> None:
+    stack.command("settings", user=ADMIN)
+    stack.slack.wait_for(lambda: bool(stack.opened_views(VIEW_SETTINGS)))
+    view = stack.opened_views(VIEW_SETTINGS)[-1]
 
-    errors = errors_of(live.submit_view(view, settings_values(mention="@ann", group="packers"), user=ADMIN))
+    errors = errors_of(stack.submit_view(view, settings_values(mention="@ann", group="packers"), user=ADMIN))
     assert set(errors) == {BLOCK_EXPRESS_MENTION, BLOCK_SHIPPER_GROUP}
 
-    live.submit_view(view, settings_values(options=(OPTION_AUTO_ACCEPT,)), user=SELLER)
-    live.slack.wait_for(lambda: "Only the bot's admins can change the settings" in ephemerals_for(live, SELLER))
-    assert account_of(live).settings.auto_accept is False
+    stack.submit_view(view, settings_values(options=(OPTION_AUTO_ACCEPT,)), user=SELLER)
+    stack.slack.wait_for(lambda: "Only the bot's admins can change the settings" in ephemerals_for(stack, SELLER))
+    assert account_of(stack).settings.auto_accept is False
 
 
 def test_disconnect_asks_first_then_removes_the_account_and_its_token_and_stops_polling(
-    start_stack: Callable[..., LocalStack],
+    make_stack: StackFactory,
 ) -> None:
-    stack = start_stack(poll_seconds=600)
+    stack = make_stack(poll_seconds=600)
     stack.bot.start_polling()
     stack.wait_until(lambda: account_of(stack).health.last_success_at is not None, timeout=10)
     ciphertext = account_of(stack).token_ciphertext
@@ -889,13 +865,14 @@ def test_disconnect_asks_first_then_removes_the_account_and_its_token_and_stops_
     assert prompt["response_type"] == "ephemeral"
     assert ACTION_DISCONNECT_CONFIRM in json.dumps(prompt["blocks"])
     assert stack.bot.store.get_account(LOGIN) is not None  # nothing happens before the confirmation
+    (shown,) = stack.slack.ephemerals(ADMIN)  # the prompt, as the admin sees it
 
     def confirm(user: str) -> None:
         assert stack.sender is not None
         stack.sender.action(
             user_id=user,
             channel_id=CHANNEL,
-            message_ts=stack.slack.ephemerals(ADMIN)[-1]["message_ts"] if stack.slack.ephemerals(ADMIN) else "1.0",
+            message_ts=shown["message_ts"],
             action_id=ACTION_DISCONNECT_CONFIRM,
             value=LOGIN,
             trigger_id=stack.slack.new_trigger_id(),
@@ -923,41 +900,41 @@ def test_disconnect_asks_first_then_removes_the_account_and_its_token_and_stops_
 # ----------------------------------------------------------------------------------- address, Home tab
 
 
-def test_show_address_answers_the_clicker_privately_and_the_card_keeps_the_street_off(live: LocalStack) -> None:
-    purchaseid = add_order(live, buyer={"phone1": "0601020304"})
-    post_cards(live)
-    address = order_of(live, purchaseid).ship_to
+def test_show_address_answers_the_clicker_privately_and_the_card_keeps_the_street_off(stack: LocalStack) -> None:
+    purchaseid = add_order(stack, buyer={"phone1": "0601020304"})
+    post_cards(stack)
+    address = order_of(stack, purchaseid).ship_to
     assert address is not None
     assert address.address1
     assert address.phone1
-    before = len(live.slack.responses)
+    before = len(stack.slack.responses)
 
-    live.click(purchaseid, ACTION_SHOW_ADDRESS, user=SELLER)
+    stack.click(purchaseid, ACTION_SHOW_ADDRESS, user=SELLER)
 
-    (answer,) = new_responses(live, before)
+    (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
     assert answer["replace_original"] is False
     assert address.address1 in answer["blocks"][0]["text"]["text"]
     assert address.phone1 in answer["blocks"][0]["text"]["text"]
-    card = card_json(live, purchaseid)
+    card = card_json(stack, purchaseid)
     assert address.address1 not in card
     assert address.phone1 not in card
     assert address.city in card  # the city alone is enough to plan the parcel  # type: ignore[operator]
 
 
-def test_app_home_opened_publishes_the_queue_and_account_health(live: LocalStack) -> None:
+def test_app_home_opened_publishes_the_queue_and_account_health(stack: LocalStack) -> None:
     now = datetime.now(UTC)
-    to_accept = add_order(live, new=True, purchase_date=now - timedelta(hours=2))
-    late = add_order(live, purchase_date=now - timedelta(days=3))
-    express = add_order(live, shipping_type="Express", purchase_date=now - timedelta(hours=1))
-    post_cards(live)
-    assert live.sender is not None
+    to_accept = add_order(stack, new=True, purchase_date=now - timedelta(hours=2))
+    late = add_order(stack, purchase_date=now - timedelta(days=3))
+    express = add_order(stack, shipping_type="Express", purchase_date=now - timedelta(hours=1))
+    post_cards(stack)
+    assert stack.sender is not None
 
-    response = live.sender.event(app_home_opened_event(SELLER))
+    response = stack.sender.event(app_home_opened_event(SELLER))
 
     assert response.status_code == 200
-    live.slack.wait_for(lambda: live.slack.published_home(SELLER) is not None)
-    home = live.slack.published_home(SELLER)
+    stack.slack.wait_for(lambda: stack.slack.published_home(SELLER) is not None)
+    home = stack.slack.published_home(SELLER)
     assert home is not None
     sections = {block.get("block_id"): block["text"]["text"] for block in home["blocks"] if block["type"] == "section"}
     assert "To accept (1)" in sections["home_to_accept"]
@@ -972,21 +949,21 @@ def test_app_home_opened_publishes_the_queue_and_account_health(live: LocalStack
     assert LOGIN in sections["home_account_0"]
     assert "healthy" in sections["home_account_0"]
 
-    live.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
-    assert not live.poll().ok
-    live.sender.event(app_home_opened_event(SELLER))
-    live.slack.wait_for(lambda: len(live.slack.calls_to("views.publish")) >= 2)
-    home = live.slack.published_home(SELLER)
+    stack.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
+    assert not stack.poll().ok
+    stack.sender.event(app_home_opened_event(SELLER))
+    stack.slack.wait_for(lambda: len(stack.slack.calls_to("views.publish")) >= 2)
+    home = stack.slack.published_home(SELLER)
     assert home is not None
     health = next(block for block in home["blocks"] if block.get("block_id") == "home_account_0")["text"]["text"]
     assert "1 failure in a row" in health
     assert "last error" in health
 
 
-def test_the_messages_tab_gets_no_home_view(live: LocalStack) -> None:
-    assert live.sender is not None
-    live.sender.event(app_home_opened_event(SELLER, tab="messages"))
-    live.sender.event(app_home_opened_event(ADMIN))
+def test_the_messages_tab_gets_no_home_view(stack: LocalStack) -> None:
+    assert stack.sender is not None
+    stack.sender.event(app_home_opened_event(SELLER, tab="messages"))
+    stack.sender.event(app_home_opened_event(ADMIN))
 
-    live.slack.wait_for(lambda: live.slack.published_home(ADMIN) is not None)
-    assert live.slack.published_home(SELLER) is None
+    stack.slack.wait_for(lambda: stack.slack.published_home(ADMIN) is not None)
+    assert stack.slack.published_home(SELLER) is None
