@@ -94,6 +94,8 @@ class SlackPoster:
             waits = 0
             while True:
                 self._wait(self._next_allowed.get(channel, 0.0) - self._clock())
+                if waits and self._closing.is_set():
+                    raise SlackWriteError(method, "ratelimited")  # shutting down: no last try after a cut wait
                 try:
                     response = call()
                 except SlackApiError as error:
