@@ -17,11 +17,8 @@ from bot.services.orders import OrderDesk
 from bot.store.base import Store
 from bot.store.records import (
     AccountRecord,
-    AuditEntry,
-    ItemState,
     OrderRecord,
     OrderState,
-    PendingAction,
     PendingKind,
 )
 
@@ -64,31 +61,4 @@ class AcceptanceService:
         return f"{verb} order {order.purchaseid} ({len(claimed)} item{'s' if len(claimed) > 1 else ''}) on Rakuten…"
 
     def _claim_and_send(self, actor: str, order: OrderRecord, kind: PendingKind) -> list[str]:
-        now = self._clock()
-        claimed: list[str] = []
-
-        def claim(current: OrderRecord) -> OrderRecord | None:
-            for item in current.items:
-                if item.state is ItemState.TO_ACCEPT and item.pending is None:
-                    item.pending = PendingAction(kind, actor, now)
-                    item.failure = None
-                    claimed.append(item.itemid)
-            return current if claimed else None
-
-        with self._store.batch():
-            self._store.update_order(order.account, order.purchaseid, claim)
-            if claimed:
-                self._store.add_audit(
-                    AuditEntry(
-                        at=now,
-                        actor=actor,
-                        action=f"{kind.value}_requested",
-                        account=order.account,
-                        purchaseid=order.purchaseid,
-                        itemids=tuple(claimed),
-                    )
-                )
-        if claimed:
-            self._actions.refresh_card(order.account, order.purchaseid)
-            self._actions.send(order.account, order.purchaseid, claimed)
-        return claimed
+        return self._actions.request(order, kind, actor)

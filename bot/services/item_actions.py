@@ -17,8 +17,8 @@ Pending actions live in the store, so a restart resumes them (``resume_pending``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -30,7 +30,7 @@ from bot.services.background import BackgroundRunner
 from bot.services.notify import tell_privately
 from bot.slack_poster import SlackWriteError
 from bot.store.base import Store
-from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingKind
+from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from rakuten.carriers import InvalidTrackingError
 from rakuten.errors import QuotaExceededError, RakutenError
 from rakuten.models import ActionResult
@@ -74,6 +74,53 @@ class ItemActions:
         self._web_client = web_client
         self._clock = clock
         self._schedule = schedule or RetrySchedule()
+
+    def request(
+        self,
+        order: OrderRecord,
+        kind: PendingKind,
+        actor: str,
+        *,
+        itemids: Collection[str] | None = None,
+        shipment: Shipment | None = None,
+        detail: str | None = None,
+    ) -> list[str]:
+        """Claim the items this action applies to, record who asked, and send them to Rakuten.
+
+        An item is claimed only when it is in the state the action starts from and nothing is pending on it,
+        under the store lock: a double click or a repeated submit claims nothing, so nothing is sent twice.
+        ``itemids`` narrows the choice (None: every eligible item). Returns the item ids claimed.
+        """
+        start_state = ItemState.TO_SHIP if kind is PendingKind.SHIP else ItemState.TO_ACCEPT
+        now = self._clock()
+        claimed: list[str] = []
+
+        def claim(current: OrderRecord) -> OrderRecord | None:
+            for item in current.items:
+                if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
+                    item.pending = PendingAction(kind, actor, now, shipment=replace(shipment) if shipment else None)
+                    item.failure = None
+                    claimed.append(item.itemid)
+            return current if claimed else None
+
+        with self._store.batch():
+            self._store.update_order(order.account, order.purchaseid, claim)
+            if claimed:
+                self._store.add_audit(
+                    AuditEntry(
+                        at=now,
+                        actor=actor,
+                        action=f"{kind.value}_requested",
+                        account=order.account,
+                        purchaseid=order.purchaseid,
+                        itemids=tuple(claimed),
+                        detail=detail,
+                    )
+                )
+        if claimed:
+            self.refresh_card(order.account, order.purchaseid)
+            self.send(order.account, order.purchaseid, claimed)
+        return claimed
 
     def send(self, account: str, purchaseid: str, itemids: Sequence[str]) -> None:
         """Send the claimed items' actions to Rakuten in the background (one job per item)."""

@@ -17,7 +17,7 @@ from bot.blocks.ship_modal import ShipForm, shippable_items
 from bot.services.item_actions import ItemActions
 from bot.services.orders import OrderAccess, OrderDesk
 from bot.store.base import Store
-from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
+from bot.store.records import ItemState, OrderRecord, PendingKind, Shipment
 from rakuten.carriers import InvalidTrackingError, Tracking, carrier_for_shipping_type, validate_tracking
 
 SHIP_USAGE = (
@@ -131,37 +131,17 @@ class ShippingService:
 
     def execute(self, request: ShipRequest) -> str:
         """Claim the items (once: a repeated submit finds them claimed) and send them; returns the answer."""
-        order, tracking, user_id, wanted = request.order, request.tracking, request.user_id, request.itemids
-        now = self._clock()
-        shipment = Shipment(carrier=tracking.carrier, tracking_number=tracking.number, tracking_url=tracking.url)
-        claimed: list[str] = []
-
-        def claim(current: OrderRecord) -> OrderRecord | None:
-            for item in current.items:
-                if item.itemid in wanted and item.state is ItemState.TO_SHIP and item.pending is None:
-                    item.pending = PendingAction(PendingKind.SHIP, user_id, now, shipment=_copy(shipment))
-                    item.failure = None
-                    claimed.append(item.itemid)
-            return current if claimed else None
-
-        with self._store.batch():
-            self._store.update_order(order.account, order.purchaseid, claim)
-            if claimed:
-                self._store.add_audit(
-                    AuditEntry(
-                        at=now,
-                        actor=user_id,
-                        action="ship_requested",
-                        account=order.account,
-                        purchaseid=order.purchaseid,
-                        itemids=tuple(claimed),
-                        detail=f"{tracking.carrier} {tracking.number}",
-                    )
-                )
+        order, tracking = request.order, request.tracking
+        claimed = self._actions.request(
+            order,
+            PendingKind.SHIP,
+            request.user_id,
+            itemids=request.itemids,
+            shipment=Shipment(carrier=tracking.carrier, tracking_number=tracking.number, tracking_url=tracking.url),
+            detail=f"{tracking.carrier} {tracking.number}",
+        )
         if not claimed:
             return f"Order {order.purchaseid}: those items are already shipped or being sent. Nothing was sent twice."
-        self._actions.refresh_card(order.account, order.purchaseid)
-        self._actions.send(order.account, order.purchaseid, claimed)
         count = f"{len(claimed)} item{'s' if len(claimed) > 1 else ''}"
         return f"Sending {tracking.carrier} {tracking.number} to Rakuten for order {order.purchaseid} ({count})."
 
@@ -177,6 +157,3 @@ def _why_not_shippable(order: OrderRecord) -> str | None:
         return f"Order {order.purchaseid} has nothing left to ship."
     return None
 
-
-def _copy(shipment: Shipment) -> Shipment:
-    return Shipment(shipment.carrier, shipment.tracking_number, shipment.tracking_url)

@@ -12,7 +12,7 @@ from bot.services.orders import OrderDesk
 from bot.services.permissions import Decision, Permissions
 from bot.store import TinyDBStore
 from bot.store.records import ItemState, PendingAction, PendingKind
-from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, make_account, make_item, make_order
+from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, InlineRunner, make_account, make_item, make_order
 
 PURCHASE = "480000001"
 REF = OrderRef(LOGIN, PURCHASE)
@@ -26,8 +26,19 @@ def permissions(mocker: MockerFixture) -> Mock:
 
 
 @pytest.fixture
-def actions(mocker: MockerFixture) -> Mock:
-    return mocker.create_autospec(ItemActions, instance=True)
+def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: MockerFixture) -> ItemActions:
+    """The real claim (the idempotency key); the Slack refresh and the Rakuten sending are spies."""
+    real = ItemActions(
+        store=store,
+        clients=Mock(),
+        publisher=Mock(),
+        runner=runner,
+        web_client=Mock(),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    mocker.patch.object(real, "refresh_card")
+    mocker.patch.object(real, "send")
+    return real
 
 
 @pytest.fixture

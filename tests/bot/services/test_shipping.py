@@ -13,7 +13,7 @@ from bot.services.permissions import Decision, Permissions
 from bot.services.shipping import SHIP_USAGE, ShippingService
 from bot.store import TinyDBStore
 from bot.store.records import ItemState, PendingAction, PendingKind
-from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, make_account, make_item, make_order
+from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, InlineRunner, make_account, make_item, make_order
 
 PURCHASE = "480000001"
 FROM_CARD = ShipModalMetadata(LOGIN, PURCHASE, "C0ORDERS", "1.000001")
@@ -27,8 +27,19 @@ def permissions(mocker: MockerFixture) -> Mock:
 
 
 @pytest.fixture
-def actions(mocker: MockerFixture) -> Mock:
-    return mocker.create_autospec(ItemActions, instance=True)
+def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: MockerFixture) -> ItemActions:
+    """The real claim (the idempotency key); the Slack refresh and the Rakuten sending are spies."""
+    real = ItemActions(
+        store=store,
+        clients=Mock(),
+        publisher=Mock(),
+        runner=runner,
+        web_client=Mock(),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    mocker.patch.object(real, "refresh_card")
+    mocker.patch.object(real, "send")
+    return real
 
 
 @pytest.fixture
@@ -206,7 +217,12 @@ def test_execute_claims_the_items_once_and_sends_them(
         (f'{PURCHASE} "Mondial Relay" 12345678', "Mondial Relay", "12345678", None),
         (f"{PURCHASE} 'So Colissimo' 6A12345678901", "So Colissimo", "6A12345678901", None),
         (f"{PURCHASE} Mondial Relay prépayé 123456789", "Mondial Relay prépayé", "123456789", None),
-        (f"{PURCHASE} Autre XK-5544 https://track.example/XK-5544", "Autre", "XK-5544", "https://track.example/XK-5544"),
+        (
+            f"{PURCHASE} Autre XK-5544 https://track.example/XK-5544",
+            "Autre",
+            "XK-5544",
+            "https://track.example/XK-5544",
+        ),
         (f"  {PURCHASE}   DPD   0912345678  ", "DPD", "0912345678", None),
     ],
 )
