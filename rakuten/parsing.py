@@ -166,11 +166,19 @@ def parse_sales_page(root: Element, *, action: str | None = None) -> SalesPage:
     return SalesPage(sales=tuple(sales), next_token=next_token, seller_id=seller_id, last_version=last_version)
 
 
-_MONEY_FIELDS = frozenset({"price", "advertpricelisted"})
+_ADDRESS_KINDS = {
+    "deliveryaddress": AddressKind.DELIVERY,
+    "billingaddress": AddressKind.BILLING,
+    "collectionpointaddress": AddressKind.COLLECTION_POINT,
+}
 
 
 class _SalesReader:
-    """Reads the sales of one page, parsing each distinct price and purchase date once: they repeat a lot."""
+    """Reads the sales of one page, parsing each distinct price and purchase date once: they repeat a lot.
+
+    Each element's children are walked exactly once (an lxml child is a new Python object every time it is
+    touched, which is what a page of hundreds of sales spends its time on).
+    """
 
     __slots__ = ("_dates", "_money")
 
@@ -184,21 +192,33 @@ class _SalesReader:
             sales.append(sale)
 
     def sale(self, element: Element) -> Sale | None:
-        fields: dict[str, Element] = {}
+        texts: dict[str, str | None] = {}
+        delivery_texts: dict[str, str | None] = {}
+        addresses: dict[str, Element] = {}
+        delivery_addresses: dict[str, Element] = {}
         item_elements: list[Element] = []
         for child in element:
             tag = child.tag
             if tag == "items":
-                item_elements.extend(item for item in child if item.tag == "item")
+                item_elements.extend(child)
             elif tag == "item":
                 item_elements.append(child)
+            elif tag == "deliveryinformation":
+                for field in child:
+                    field_tag = field.tag
+                    if field_tag in _ADDRESS_KINDS:
+                        delivery_addresses[field_tag] = field
+                    else:
+                        text = field.text
+                        delivery_texts[field_tag] = (text.strip() or None) if text else None
+            elif tag in _ADDRESS_KINDS:
+                addresses[tag] = child
             else:
-                fields[tag] = child
-        delivery = fields.get("deliveryinformation")
-        if delivery is not None:
-            # Older schemas put these fields on the sale itself; the deliveryinformation copy wins.
-            fields.update({child.tag: child for child in delivery})
-        texts = _texts_of(fields)
+                text = child.text
+                texts[tag] = (text.strip() or None) if text else None
+        # Older schemas put these fields on the sale itself; the deliveryinformation copy wins.
+        texts.update(delivery_texts)
+        addresses.update(delivery_addresses)
         purchaseid = texts.get("purchaseid")
         if purchaseid is None:
             # Never log the element itself: it holds the buyer's name and address.
@@ -206,55 +226,56 @@ class _SalesReader:
             return None
         items = []
         for item_element in item_elements:
-            item = self.item(item_element, purchaseid)
-            if item is not None:
-                items.append(item)
+            if item_element.tag == "item":
+                item = self.item(item_element, purchaseid)
+                if item is not None:
+                    items.append(item)
         return Sale(
-            purchaseid=purchaseid,
-            purchase_date=self.purchase_date(texts.get("purchasedate")),
-            shipping_type=texts.get("shippingtype") or "",
-            items=tuple(items),
-            buyer_login=texts.get("purchasebuyerlogin"),
-            buyer_email=texts.get("purchasebuyeremail"),
-            is_full_rsl=_is_yes(texts.get("isfullrsl")),
-            delivery_address=_address(fields.get("deliveryaddress"), AddressKind.DELIVERY),
-            billing_address=_address(fields.get("billingaddress"), AddressKind.BILLING),
-            collection_point=_address(fields.get("collectionpointaddress"), AddressKind.COLLECTION_POINT),
+            purchaseid,
+            self.purchase_date(texts.get("purchasedate")),
+            texts.get("shippingtype") or "",
+            tuple(items),
+            texts.get("purchasebuyerlogin"),
+            texts.get("purchasebuyeremail"),
+            _is_yes(texts.get("isfullrsl")),
+            _address(addresses.get("deliveryaddress"), AddressKind.DELIVERY),
+            _address(addresses.get("billingaddress"), AddressKind.BILLING),
+            _address(addresses.get("collectionpointaddress"), AddressKind.COLLECTION_POINT),
         )
 
     def item(self, element: Element, purchaseid: str) -> Item | None:
         texts: dict[str, str | None] = {}
-        prices: dict[str, Element] = {}
+        price = advert_price = None
         for child in element:
             tag = child.tag
-            if tag in _MONEY_FIELDS:
-                prices[tag] = child
+            if tag == "price":
+                price = self.money(child)
+            elif tag == "advertpricelisted":
+                advert_price = self.money(child)
             else:
                 text = child.text
                 texts[tag] = (text.strip() or None) if text else None
-        itemid = texts.get("itemid")
+        get = texts.get
+        itemid = get("itemid")
         if itemid is None:
             logger.warning("skipped an item without itemid in sale %s", purchaseid)
             return None
+        ean = get("ean")
         return Item(
-            itemid=itemid,
-            headline=texts.get("headline") or "",
-            status=texts.get("itemstatus") or "",
-            sku=texts.get("sku"),
-            advertid=texts.get("advertid"),
-            price=self.money(prices.get("price")),
-            advert_price=self.money(prices.get("advertpricelisted")),
-            is_preorder=_is_yes(texts.get("ispreorder")),
-            is_nego=_is_yes(texts.get("isnego")),
-            negotiation_comment=texts.get("negotiationcomment"),
-            is_fulfilled_by_rakuten=(
-                _is_yes(texts.get("isrsl"))
-                or _is_yes(texts.get("is_fulfilment"))
-                or _is_yes(texts.get("isfulfilment"))
-            ),
-            isbn=texts.get("isbn"),
-            eans=_eans(texts.get("ean")),
-            payment_status=texts.get("paymentstatus"),
+            itemid,
+            get("headline") or "",
+            get("itemstatus") or "",
+            get("sku"),
+            get("advertid"),
+            price,
+            advert_price,
+            _is_yes(get("ispreorder")),
+            _is_yes(get("isnego")),
+            get("negotiationcomment"),
+            _is_yes(get("isrsl")) or _is_yes(get("is_fulfilment")) or _is_yes(get("isfulfilment")),
+            get("isbn"),
+            _eans(ean) if ean else (),
+            get("paymentstatus"),
         )
 
     def purchase_date(self, value: str | None) -> datetime | None:
@@ -319,6 +340,13 @@ def parse_purchase_date(value: str | None) -> datetime | None:
     """``dd/mm/yyyy-HH:MM`` (French local time) as an aware datetime; None when absent or unreadable."""
     if not value:
         return None
+    if len(value) == 16 and value[2] == "/" and value[5] == "/" and value[10] == "-" and value[13] == ":":
+        try:  # the documented dd/mm/yyyy-HH:MM, read without a regex: one per sale, so it adds up
+            return datetime(
+                int(value[6:10]), int(value[3:5]), int(value[0:2]), int(value[11:13]), int(value[14:16]), tzinfo=PARIS
+            )
+        except ValueError:
+            return None
     match = _PURCHASE_DATE.fullmatch(value.strip())
     try:
         if match is None:
@@ -335,7 +363,9 @@ def parse_purchase_date(value: str | None) -> datetime | None:
 def _eans(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
-    return tuple(code for code in (part.strip() for part in value.split(";")) if code)
+    if ";" not in value:
+        return (value,)  # already stripped: the common single code
+    return tuple(filter(None, map(str.strip, value.split(";"))))
 
 
 # --------------------------------------------------------------------------------------- item actions
@@ -516,7 +546,9 @@ def _child_texts(element: Element) -> dict[str, str | None]:
 
 
 def _is_yes(value: str | None) -> bool:
-    return value is not None and (value in _TRUE_WORDS or value.lower() in _TRUE_WORDS)
+    if value is None or value == "N":  # "N" is what nearly every flag says
+        return False
+    return value in _TRUE_WORDS or value.lower() in _TRUE_WORDS
 
 
 def _flag(element: Element | None) -> bool:
