@@ -36,7 +36,7 @@ from bot.blocks.limits import (
     blocks_as_dicts,
 )
 from bot.blocks.refs import OrderRef
-from bot.blocks.timing import SHIPPABLE_STATES, time_left_to_decide
+from bot.blocks.timing import SHIPPABLE_STATES, decide_by
 from bot.constants import (
     ACTION_ACCEPT,
     ACTION_MARK_SHIPPED,
@@ -117,15 +117,15 @@ class OrderCard:
 
 
 def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: datetime) -> OrderCard:
-    countdown = time_left_to_decide(order, now) if order.state is OrderState.TO_ACCEPT else None
+    countdown = decide_by(order, now) if order.state is OrderState.TO_ACCEPT else None
     text = notification_text(order, settings)
     metadata = Metadata(
         event_type=ORDER_EVENT_TYPE,
         event_payload={"account": order.account, "purchaseid": order.purchaseid},
     )
     blocks = _card_blocks(order, settings, countdown)
-    # The countdown changes every hour; re-rendering a card for that alone would cost a chat.update per
-    # open order per hour, so the fingerprint is taken over the card without it.
+    # "Deadline passed" appears only once the deadline is over; re-rendering a card for that alone would cost
+    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline.
     stable_blocks = _card_blocks(order, settings, None) if countdown else blocks
     return OrderCard(
         text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(text, stable_blocks, metadata)

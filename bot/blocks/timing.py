@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.blocks.formatting import aware
+from bot.blocks.formatting import as_paris, aware
 from bot.store.records import OrderRecord, OrderState
 
 # Rakuten gives a seller "3–4 days" to accept (rakuten-api.md §6, medium confidence); the card counts down from
@@ -38,6 +38,21 @@ def time_left_to_decide(order: OrderRecord, now: datetime) -> str | None:
     if hours < 1:
         return "less than 1 h left to decide"
     return f"{hours} h left to decide"
+
+
+def decide_by(order: OrderRecord, now: datetime) -> str | None:
+    """``decide by Mon 1 Dec 14:05`` for a card: an absolute deadline stays true as the card ages.
+
+    Slack renders the date token in each reader's own time zone; the fallback (Paris time) is what clients
+    without date formatting, and the terminal demo, show. Once the deadline has passed, the card says so.
+    """
+    deadline = accept_deadline(order)
+    if deadline is None:
+        return None
+    if deadline <= aware(now):
+        return "deadline passed"
+    fallback = as_paris(deadline).strftime("%d/%m %H:%M") + " Paris time"
+    return f"decide by <!date^{int(deadline.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def is_late(order: OrderRecord, now: datetime) -> bool:

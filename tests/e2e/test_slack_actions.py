@@ -563,7 +563,7 @@ def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipmen
     purchaseid = add_order(stack, items=2, new=True)
     post_cards(stack)
     assert card_buttons(stack, purchaseid) == [ACTION_ACCEPT, ACTION_REFUSE]
-    assert "left to decide" in card_json(stack, purchaseid)
+    assert "decide by <!date^" in card_json(stack, purchaseid)  # the deadline, shown in each reader's time zone
     assert "charges the buyer's card" in card_json(stack, purchaseid)  # the Accept button's confirmation
     before = len(stack.slack.responses)
 

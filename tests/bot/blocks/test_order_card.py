@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -95,10 +96,17 @@ def test_context_names_the_account_and_update_time_without_personal_data() -> No
 # --- state line and countdown ---------------------------------------------------------------------------------
 
 
-def test_to_accept_counts_down_72_hours_from_purchase() -> None:
+def test_to_accept_shows_the_deadline_72_hours_after_purchase_as_an_absolute_date() -> None:
+    # An absolute date stays true however long the card sits in the channel; Slack shows it in each
+    # reader's time zone, the fallback in Paris time.
     record = order(item(state=ItemState.TO_ACCEPT))
     now = PURCHASED.astimezone(UTC) + timedelta(hours=20)
-    assert state_line(render(record, now=now)) == "*🟡 To accept* — 52 h left to decide"
+    deadline = PURCHASED + timedelta(hours=72)
+    expected = (
+        f"*🟡 To accept* — decide by <!date^{int(deadline.timestamp())}^{{date_short_pretty}} {{time}}"
+        f"|{deadline.astimezone(ZoneInfo('Europe/Paris')):%d/%m %H:%M} Paris time>"
+    )
+    assert state_line(render(record, now=now)) == expected
     assert "deadline passed" in state_line(render(record, now=now + timedelta(hours=60)))
 
 
@@ -304,12 +312,14 @@ def test_huge_order_is_grouped_and_says_how_many_items_are_left_out() -> None:
 # --- fingerprint ----------------------------------------------------------------------------------------------
 
 
-def test_fingerprint_ignores_the_hourly_countdown() -> None:
+def test_the_card_does_not_change_with_time_alone_and_passing_the_deadline_forces_no_update() -> None:
     record = order(item(state=ItemState.TO_ACCEPT))
     early = build_order_card(record, AccountSettings(), now=NOW)
     later = build_order_card(record, AccountSettings(), now=NOW + timedelta(hours=5))
-    assert early.as_kwargs()["blocks"] != later.as_kwargs()["blocks"]
-    assert early.fingerprint == later.fingerprint
+    overdue = build_order_card(record, AccountSettings(), now=NOW + timedelta(days=5))
+    assert early.as_kwargs() == later.as_kwargs()
+    assert overdue.as_kwargs()["blocks"] != early.as_kwargs()["blocks"]  # says "deadline passed" when re-rendered
+    assert early.fingerprint == later.fingerprint == overdue.fingerprint
 
 
 def test_fingerprint_changes_when_the_order_changes_state() -> None:
