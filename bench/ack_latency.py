@@ -4,10 +4,10 @@
 
 The app serves ``POST /slack/events`` on loopback (waitress, as in production), with requests signed as
 Slack signs them. ``requests`` block_actions clicks on order cards (mostly "Show address", some "Mark
-shipped", which opens a modal) go out ``concurrency`` at a time; each is timed client-side from sending the
-request to reading the HTTP answer, which is what Slack waits for (it gives up at 3,000 ms). They run twice:
-first with nothing else going on (the baseline), then while a second seller account's poll over ``orders``
-fresh orders runs, posting their cards through the same process.
+shipped", which opens a modal) go out ``concurrency`` at a time from a separate process; each is timed there,
+from sending the request to reading the HTTP answer, which is what Slack waits for (it gives up at 3,000 ms).
+They run twice: first with nothing else going on (the baseline), then while a second seller account's poll
+over ``orders`` fresh orders runs, posting their cards through the same process.
 
 Then, one order at a time: open the Mark shipped modal, submit it (a signed view_submission), and time from
 the submit to the simulator receiving ``settrackingpackageinfos`` for the order's items. The baseline is one

@@ -130,10 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     row(table, "first poll, one card per order", each.first, ms(each.first.seconds))
     row(table, f"first poll, burst threshold {DEFAULT_BURST} (summary + thread)", burst.first, ms(burst.first.seconds))
-    row(table, f"idle poll, nothing new (median of {args.repeats})", each.idle[0], median_ms(each.idle + burst.idle))
+    idle_runs = each.idle + burst.idle
+    row(table, f"idle poll, nothing new (median of {len(idle_runs)})", each.idle[0], median_ms(idle_runs))
     table.gap()
     row(table, f"baseline: raw Rakuten fetch alone (median of {args.repeats})", each.fetch[0], median_ms(each.fetch))
-    idle_ms, fetch_ms = median_ms(each.idle + burst.idle), median_ms(each.fetch)
+    idle_ms, fetch_ms = median_ms(idle_runs), median_ms(each.fetch)
     first_ms = ms(each.first.seconds)
     table.note(
         f"The raw fetch returned {each.sales_fetched:,} sales. The bot's own share: idle poll "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -17,8 +18,11 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
+Loader = Callable[[str], ModuleType]
+
+
 @pytest.fixture
-def load_bench(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def load_bench(monkeypatch: pytest.MonkeyPatch) -> Loader:
     """Import a bench/ script as a module, with bench/ on sys.path as when it runs as a script."""
     monkeypatch.syspath_prepend(str(BENCH))
 
@@ -42,7 +46,7 @@ def row(output: str, label: str) -> list[str]:
     raise AssertionError(f"no row {label!r} in:\n{output}")
 
 
-def test_common_percentile_is_nearest_rank(load_bench) -> None:  # type: ignore[no-untyped-def]
+def test_common_percentile_is_nearest_rank(load_bench: Loader) -> None:
     common = load_bench("_common")
     samples = [float(n) for n in range(1, 201)]
     assert common.percentile(samples, 50) == 100.0
@@ -52,7 +56,7 @@ def test_common_percentile_is_nearest_rank(load_bench) -> None:  # type: ignore[
         common.percentile([], 50)
 
 
-def test_common_table_aligns_columns_and_formats_numbers(load_bench) -> None:  # type: ignore[no-untyped-def]
+def test_common_table_aligns_columns_and_formats_numbers(load_bench: Loader) -> None:
     common = load_bench("_common")
     table = common.Table("Title", ["", "count", "ms"], decimals=2)
     table.add("a label", 1234, 3.14159)
@@ -66,7 +70,7 @@ def test_common_table_aligns_columns_and_formats_numbers(load_bench) -> None:  #
         table.add("short row", 1)
 
 
-def test_common_quick_mode_keeps_sizes_given_on_the_command_line(load_bench) -> None:  # type: ignore[no-untyped-def]
+def test_common_quick_mode_keeps_sizes_given_on_the_command_line(load_bench: Loader) -> None:
     common = load_bench("_common")
     parser = common.make_parser("doc")
     parser.add_argument("--orders", type=int, default=1000)
@@ -76,7 +80,7 @@ def test_common_quick_mode_keeps_sizes_given_on_the_command_line(load_bench) -> 
     assert common.parse(parser, [], {"orders": 20}).orders == 1000
 
 
-def test_poll_bench_counts_rakuten_and_slack_calls(load_bench, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_poll_bench_counts_rakuten_and_slack_calls(load_bench: Loader, capsys: pytest.CaptureFixture[str]) -> None:
     assert load_bench("poll").main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "Poll over 32 open orders (30 awaiting shipment + 2 to accept), loopback" in out
@@ -95,7 +99,7 @@ def test_poll_bench_counts_rakuten_and_slack_calls(load_bench, capsys: pytest.Ca
     assert float(row(memory, "baseline: raw Rakuten fetch alone")[-1]) > 0
 
 
-def test_alert_latency_bench_reports_every_sample(load_bench, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_alert_latency_bench_reports_every_sample(load_bench: Loader, capsys: pytest.CaptureFixture[str]) -> None:
     assert load_bench("alert_latency").main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "Alert latency: order appears on Rakuten -> its card in Slack (poll every 0.5 s" in out
@@ -109,7 +113,9 @@ def test_alert_latency_bench_reports_every_sample(load_bench, capsys: pytest.Cap
     assert all(value > 0 for value in values)
 
 
-def test_ack_latency_bench_times_clicks_and_ship_submits(load_bench, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_ack_latency_bench_times_clicks_and_ship_submits(
+    load_bench: Loader, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert load_bench("ack_latency").main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "Ack latency, HTTP mode: 20 signed block_actions, 5 in flight, ms" in out
