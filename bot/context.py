@@ -50,6 +50,7 @@ class AppContext:
     scheduler: PollScheduler
     permissions: Permissions
     runner: BackgroundRunner
+    slack_work: BackgroundRunner  # what listeners do after their ack (handlers.deps.after_ack)
     actions: ItemActions
     desk: OrderDesk
     shipping: ShippingService
@@ -69,6 +70,7 @@ class AppContext:
     def close(self) -> None:
         """Orderly stop: the running poll finishes, then Slack waits end, clients close, the store flushes."""
         self.scheduler.shutdown()
+        self.slack_work.close()
         self.runner.close()
         self.poster.close()
         self.clients.close()
@@ -165,6 +167,7 @@ def build_context(
             scheduler=scheduler,
             permissions=permissions,
             runner=runner,
+            slack_work=BackgroundRunner(workers=16, name="slack-work"),
             actions=actions,
             desk=desk,
             shipping=ShippingService(store=store, desk=desk, actions=actions, clock=clock),

@@ -109,6 +109,7 @@ class LocalStack:
                 self.context.close()
             else:
                 self.context.scheduler.shutdown()
+                self.context.slack_work.close(wait=False)
                 self.context.runner.close(wait=False)
                 self.context.poster.close()
                 self.context.clients.close()

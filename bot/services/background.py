@@ -19,15 +19,17 @@ logger = logging.getLogger(__name__)
 
 
 class BackgroundRunner:
-    def __init__(self, *, workers: int = 4, clock: Callable[[], float] = time.monotonic) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rakuten-action")
+    def __init__(
+        self, *, workers: int = 4, name: str = "rakuten-action", clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._clock = clock
         self._lock = threading.Condition()
         self._delayed: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
         self._closed = False
         self._inflight = 0
-        self._timer = threading.Thread(target=self._release_due, name="rakuten-action-timer", daemon=True)
+        self._timer = threading.Thread(target=self._release_due, name=f"{name}-timer", daemon=True)
         self._timer.start()
 
     def submit(self, job: Callable[[], None]) -> None:

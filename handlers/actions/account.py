@@ -3,13 +3,18 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
-from handlers.deps import bot_of
+from handlers.deps import after_ack, bot_of
 
 
 def confirm_disconnect(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    answer = bot_of(context).accounts.disconnect(body["user"]["id"], str(action.get("value") or ""))
-    respond(text=answer, response_type="ephemeral", replace_original=True)
+    bot, user, login = bot_of(context), body["user"]["id"], str(action.get("value") or "")
+
+    def disconnect() -> None:
+        respond(text=bot.accounts.disconnect(user, login), response_type="ephemeral", replace_original=True)
+
+    after_ack(context, body, respond, client, disconnect)

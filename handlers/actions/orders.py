@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks.messages import address_message, not_allowed_message
 from bot.blocks.refs import OrderRef, ShipModalMetadata
 from bot.blocks.ship_modal import build_ship_modal
-from handlers.deps import bot_of
+from handlers.deps import after_ack, bot_of
 from rakuten.carriers import CARRIERS
 
 
@@ -18,47 +18,58 @@ def mark_shipped(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    user = body["user"]["id"]
-    plan = bot_of(context).shipping.plan(user, OrderRef.decode(action.get("value")))
-    if plan.refusal is not None or plan.access.order is None:
-        _private(respond, not_allowed_message("mark this order shipped", plan.refusal or "unknown order").as_kwargs())
-        return
-    order = plan.access.order
-    container = body.get("container") or {}
-    metadata = ShipModalMetadata(
-        order.account, order.purchaseid, container.get("channel_id"), container.get("message_ts")
-    )
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=build_ship_modal(order, metadata, preselected_carrier=plan.preselected_carrier, carriers=CARRIERS),
-    )
+    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
+
+    def open_modal() -> None:  # the trigger_id lives 3 seconds: this runs right after the ack
+        plan = bot.shipping.plan(user, ref)
+        if plan.refusal is not None or plan.access.order is None:
+            refusal = not_allowed_message("mark this order shipped", plan.refusal or "unknown order")
+            _private(respond, refusal.as_kwargs())
+            return
+        order = plan.access.order
+        container = body.get("container") or {}
+        metadata = ShipModalMetadata(
+            order.account, order.purchaseid, container.get("channel_id"), container.get("message_ts")
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=build_ship_modal(order, metadata, preselected_carrier=plan.preselected_carrier, carriers=CARRIERS),
+        )
+
+    after_ack(context, body, respond, client, open_modal)
 
 
 def accept_order(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    answer = bot_of(context).acceptance.accept(body["user"]["id"], OrderRef.decode(action.get("value")))
-    _private(respond, {"text": answer})
+    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
+    after_ack(context, body, respond, client, lambda: _private(respond, {"text": bot.acceptance.accept(user, ref)}))
 
 
 def refuse_order(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    answer = bot_of(context).acceptance.refuse(body["user"]["id"], OrderRef.decode(action.get("value")))
-    _private(respond, {"text": answer})
+    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
+    after_ack(context, body, respond, client, lambda: _private(respond, {"text": bot.acceptance.refuse(user, ref)}))
 
 
 def show_address(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    access = bot_of(context).desk.access(body["user"]["id"], OrderRef.decode(action.get("value")))
-    if not access.allowed or access.order is None:
-        _private(respond, not_allowed_message("see this address", access.refusal or "unknown order").as_kwargs())
-        return
-    _private(respond, address_message(access.order).as_kwargs())
+    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
+
+    def answer() -> None:
+        access = bot.desk.access(user, ref)
+        if not access.allowed or access.order is None:
+            refusal = not_allowed_message("see this address", access.refusal or "unknown order")
+            _private(respond, refusal.as_kwargs())
+            return
+        _private(respond, address_message(access.order).as_kwargs())
+
+    after_ack(context, body, respond, client, answer)
 
 
 def _private(respond: Respond, message: dict[str, Any]) -> None:

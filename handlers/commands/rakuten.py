@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks.account_views import build_connect_modal, build_disconnect_confirmation, build_settings_modal
 from bot.blocks.messages import Message, help_message, not_allowed_message, unknown_subcommand_message
 from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
-from handlers.deps import bot_of
+from handlers.deps import after_ack, bot_of
 
 
 def rakuten_command(
@@ -26,24 +26,29 @@ def rakuten_command(
         if not decision:
             ack(**not_allowed_message("connect a Rakuten account", decision.reason).as_kwargs())
             return
-        ack()  # the modal's trigger_id lives 3 seconds: open it straight after the ack
-        client.views_open(trigger_id=trigger, view=build_connect_modal(ConnectModalMetadata(channel)))
+        ack()  # the modal's trigger_id lives 3 seconds: it opens right after the ack
+        view = build_connect_modal(ConnectModalMetadata(channel))
+        after_ack(context, command, respond, client, lambda: client.views_open(trigger_id=trigger, view=view))
         return
     if sub in ("settings", "disconnect"):
-        _admin_command(sub, rest, user, trigger, ack, client, respond, context)
+        _admin_command(sub, rest, user, trigger, ack, client, respond, context, command)
         return
 
     ack()
-    if sub == "status":
-        _reply(respond, bot.status.status())
-    elif sub == "orders":
-        _reply(respond, bot.status.orders(user))
-    elif sub == "ship":
-        respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
-    elif sub in ("", "help"):
-        _reply(respond, help_message())
-    else:
-        _reply(respond, unknown_subcommand_message(sub))
+
+    def answer() -> None:
+        if sub == "status":
+            _reply(respond, bot.status.status())
+        elif sub == "orders":
+            _reply(respond, bot.status.orders(user))
+        elif sub == "ship":
+            respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
+        elif sub in ("", "help"):
+            _reply(respond, help_message())
+        else:
+            _reply(respond, unknown_subcommand_message(sub))
+
+    after_ack(context, command, respond, client, answer)
 
 
 def _admin_command(
@@ -55,6 +60,7 @@ def _admin_command(
     client: WebClient,
     respond: Respond,
     context: BoltContext,
+    command: dict[str, Any],
 ) -> None:
     bot = bot_of(context)
     what = "change the settings" if sub == "settings" else "disconnect an account"
@@ -71,13 +77,18 @@ def _admin_command(
     account = chosen[0]
     ack()
     if sub == "settings":
-        client.views_open(trigger_id=trigger, view=build_settings_modal(account, SettingsModalMetadata(account.login)))
-    else:
+        view = build_settings_modal(account, SettingsModalMetadata(account.login))
+        after_ack(context, command, respond, client, lambda: client.views_open(trigger_id=trigger, view=view))
+        return
+
+    def confirm() -> None:
         respond(
             text=f"Disconnect {account.login}?",
             blocks=[block.to_dict() for block in build_disconnect_confirmation(account.login)],
             response_type="ephemeral",
         )
+
+    after_ack(context, command, respond, client, confirm)
 
 
 def _reply(respond: Respond, message: Message) -> None:

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
-from handlers.deps import bot_of
+from handlers.deps import after_ack, bot_of
 
 
-def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def app_home_opened(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     if event.get("tab", "home") != "home":
         return  # the Messages tab needs no answer
-    user = event["user"]
-    client.views_publish(user_id=user, view=bot_of(context).status.home(user))
+    bot, user = bot_of(context), event["user"]
+    after_ack(context, body, respond, client, lambda: client.views_publish(user_id=user, view=bot.status.home(user)))

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.account_views import connect_errors, read_connect_submission, read_settings_submission
 from bot.blocks.messages import connected_message, not_allowed_message, notice
+from bot.services.accounts import ConnectResult
 from bot.services.notify import tell_privately
 from bot.slack_poster import SlackWriteError
-from handlers.deps import bot_of
+from handlers.deps import after_ack, bot_of
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
 
 
 def submit_connect(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     user = body["user"]["id"]
     bot = bot_of(context)
@@ -27,6 +31,12 @@ def submit_connect(
         ack(response_action="errors", errors=connect_errors(**result.field_errors))
         return
     ack()
+    after_ack(context, body, respond, client, lambda: _announce_connection(bot, client, user, channel, result))
+
+
+def _announce_connection(
+    bot: AppContext, client: WebClient, user: str, channel: str | None, result: ConnectResult
+) -> None:
     if result.account is None:
         tell_privately(client, user, channel, not_allowed_message("connect a Rakuten account", result.refusal or ""))
         return
@@ -46,7 +56,7 @@ def submit_connect(
 
 
 def submit_settings(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     user = body["user"]["id"]
     form = read_settings_submission(view)
@@ -55,8 +65,15 @@ def submit_settings(
         ack(response_action="errors", errors=errors)
         return
     ack()
-    if form.metadata is None:
-        tell_privately(client, user, None, notice("This form lost track of its account; open /rakuten settings again."))
-        return
-    answer = bot_of(context).accounts.update_settings(user, form.metadata.account, form)
-    tell_privately(client, user, form.channel_id, notice(answer))
+    bot = bot_of(context)
+
+    def save() -> None:
+        if form.metadata is None:
+            tell_privately(
+                client, user, None, notice("This form lost track of its account; open /rakuten settings again.")
+            )
+            return
+        answer = bot.accounts.update_settings(user, form.metadata.account, form)
+        tell_privately(client, user, form.channel_id, notice(answer))
+
+    after_ack(context, body, respond, client, save)

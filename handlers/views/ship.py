@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.messages import notice
 from bot.blocks.ship_modal import read_ship_submission, ship_errors
 from bot.services.notify import tell_privately
-from handlers.deps import bot_of
+from handlers.deps import after_ack, bot_of
 
 
-def submit_ship(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def submit_ship(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     user = body["user"]["id"]
     bot = bot_of(context)
     form = read_ship_submission(view)
@@ -23,6 +25,10 @@ def submit_ship(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
         return
     ack()
     channel = form.metadata.channel if form.metadata else None
-    answer = bot.shipping.execute(result.request) if result.request is not None else result.message
-    if answer:
-        tell_privately(client, user, channel, notice(answer))
+
+    def send() -> None:
+        answer = bot.shipping.execute(result.request) if result.request is not None else result.message
+        if answer:
+            tell_privately(client, user, channel, notice(answer))
+
+    after_ack(context, body, respond, client, send)

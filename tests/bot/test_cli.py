@@ -57,8 +57,9 @@ def test_socket_mode_connects_serves_until_stopped_then_closes(mocker: MockerFix
 
 
 def test_a_configuration_problem_exits_2_and_lists_every_problem(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
 ) -> None:
+    mocker.patch.object(cli, "configure_logging")  # process-wide logging setup would leak into later tests
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "RAKUTEN_LOGIN", "RAKUTEN_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAKUTEN_POLL_SECONDS", "never")

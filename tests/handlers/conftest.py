@@ -79,6 +79,8 @@ def bot(mocker: MockerFixture, calls: Mock) -> SimpleNamespace:
     for name, cls in _SERVICES.items():
         services[name] = mocker.create_autospec(cls, instance=True)
         calls.attach_mock(services[name], name)
+    # Work after the ack runs at once here, so a test sees it in order after the ack.
+    services["slack_work"] = SimpleNamespace(submit=lambda job: job())
     return SimpleNamespace(**services)
 
 

@@ -13,13 +13,20 @@ from tests.handlers.conftest import ADMIN, LOGIN, first_call_name
 
 @pytest.mark.parametrize(("value", "login"), [(LOGIN, LOGIN), (None, "")])
 def test_confirm_disconnect_acks_then_replaces_the_prompt_with_the_outcome(
-    ack: Mock, respond: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock, value: str | None, login: str
+    client: Mock,
+    ack: Mock,
+    respond: Mock,
+    context: BoltContext,
+    bot: SimpleNamespace,
+    calls: Mock,
+    value: str | None,
+    login: str,
 ) -> None:
     bot.accounts.disconnect.return_value = f"Disconnected {LOGIN}: its token is deleted and polling has stopped."
     action = {"action_id": ACTION_DISCONNECT_CONFIRM, "value": value}
     body = {"type": "block_actions", "user": {"id": ADMIN}, "actions": [action]}
 
-    confirm_disconnect(ack=ack, body=body, action=action, context=context, respond=respond)
+    confirm_disconnect(ack=ack, body=body, action=action, context=context, client=client, respond=respond)
 
     assert first_call_name(calls) == "ack"
     bot.accounts.disconnect.assert_called_once_with(ADMIN, login)

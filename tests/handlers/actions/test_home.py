@@ -12,13 +12,13 @@ from tests.handlers.conftest import USER, first_call_name
 
 
 def test_refresh_acks_then_republishes_the_users_home(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     home = View(type="home", blocks=[])
     bot.status.home.return_value = home
     body = {"type": "block_actions", "user": {"id": USER}, "actions": [{"action_id": ACTION_HOME_REFRESH}]}
 
-    refresh_home(ack=ack, body=body, context=context, client=client)
+    refresh_home(ack=ack, body=body, context=context, client=client, respond=respond)
 
     assert first_call_name(calls) == "ack"
     bot.status.home.assert_called_once_with(USER)

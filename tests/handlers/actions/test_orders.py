@@ -105,6 +105,7 @@ def test_a_malformed_button_value_reaches_the_service_as_no_order(
 
 @pytest.mark.parametrize(("listener", "service"), [(accept_order, "accept"), (refuse_order, "refuse")])
 def test_accept_and_refuse_ack_first_then_tell_the_clicker_only(
+    client: Mock,
     ack: Mock,
     respond: Mock,
     context: BoltContext,
@@ -116,7 +117,7 @@ def test_accept_and_refuse_ack_first_then_tell_the_clicker_only(
     getattr(bot.acceptance, service).return_value = "Accepting order 480000001 (2 items) on Rakuten…"
     body, action = click(ACTION_ACCEPT)
 
-    listener(ack=ack, body=body, action=action, context=context, respond=respond)
+    listener(ack=ack, body=body, action=action, context=context, client=client, respond=respond)
 
     assert first_call_name(calls) == "ack"
     getattr(bot.acceptance, service).assert_called_once_with(USER, REF)
@@ -129,12 +130,12 @@ def test_accept_and_refuse_ack_first_then_tell_the_clicker_only(
 
 
 def test_show_address_answers_privately_with_street_and_phone(
-    ack: Mock, respond: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    client: Mock, ack: Mock, respond: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     bot.desk.access.return_value = OrderAccess(account=account(), order=order())
     body, action = click("order_show_address")
 
-    show_address(ack=ack, body=body, action=action, context=context, respond=respond)
+    show_address(ack=ack, body=body, action=action, context=context, client=client, respond=respond)
 
     assert first_call_name(calls) == "ack"
     bot.desk.access.assert_called_once_with(USER, REF)
@@ -146,11 +147,13 @@ def test_show_address_answers_privately_with_street_and_phone(
     assert "0612345678" in shown
 
 
-def test_show_address_refused_says_why(ack: Mock, respond: Mock, context: BoltContext, bot: SimpleNamespace) -> None:
+def test_show_address_refused_says_why(
+    client: Mock, ack: Mock, respond: Mock, context: BoltContext, bot: SimpleNamespace
+) -> None:
     bot.desk.access.return_value = OrderAccess(account=account(), refusal="Only members of <#C0ORDERS> can act.")
     body, action = click("order_show_address")
 
-    show_address(ack=ack, body=body, action=action, context=context, respond=respond)
+    show_address(ack=ack, body=body, action=action, context=context, client=client, respond=respond)
 
     ack.assert_called_once_with()
     shown = respond.call_args.kwargs["text"]

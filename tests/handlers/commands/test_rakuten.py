@@ -111,9 +111,7 @@ def test_ship_passes_everything_after_the_subcommand_to_the_service(
 
 
 @pytest.mark.parametrize("text", ["", "help", "  Help "])
-def test_help_answers_with_the_usage(
-    ack: Mock, respond: Mock, client: Mock, context: BoltContext, text: str
-) -> None:
+def test_help_answers_with_the_usage(ack: Mock, respond: Mock, client: Mock, context: BoltContext, text: str) -> None:
     run(text, ack, context, client, respond)
 
     ack.assert_called_once_with()

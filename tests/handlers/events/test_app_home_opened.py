@@ -11,29 +11,45 @@ from tests.handlers.conftest import USER
 
 
 def test_opening_the_home_tab_publishes_the_users_queue(
-    client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     home = View(type="home", blocks=[])
     bot.status.home.return_value = home
 
-    app_home_opened(event={"type": "app_home_opened", "user": USER, "tab": "home"}, context=context, client=client)
+    app_home_opened(
+        event={"type": "app_home_opened", "user": USER, "tab": "home"},
+        body={},
+        context=context,
+        client=client,
+        respond=respond,
+    )
 
     bot.status.home.assert_called_once_with(USER)
     client.views_publish.assert_called_once_with(user_id=USER, view=home)
 
 
 def test_an_event_without_a_tab_is_treated_as_the_home_tab(
-    client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     bot.status.home.return_value = View(type="home", blocks=[])
 
-    app_home_opened(event={"type": "app_home_opened", "user": USER}, context=context, client=client)
+    app_home_opened(
+        event={"type": "app_home_opened", "user": USER}, body={}, context=context, client=client, respond=respond
+    )
 
     client.views_publish.assert_called_once()
 
 
-def test_the_messages_tab_needs_no_answer(client: Mock, context: BoltContext, bot: SimpleNamespace) -> None:
-    app_home_opened(event={"type": "app_home_opened", "user": USER, "tab": "messages"}, context=context, client=client)
+def test_the_messages_tab_needs_no_answer(
+    respond: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+) -> None:
+    app_home_opened(
+        event={"type": "app_home_opened", "user": USER, "tab": "messages"},
+        body={},
+        context=context,
+        client=client,
+        respond=respond,
+    )
 
     bot.status.home.assert_not_called()
     client.views_publish.assert_not_called()

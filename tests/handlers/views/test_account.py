@@ -72,12 +72,12 @@ def body_for(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_bad_pair_is_an_error_on_the_token_field(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     bot.accounts.connect.return_value = ConnectResult(field_errors={"token": "Rakuten refused this login and token."})
     view = connect_view()
 
-    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     form: ConnectForm = bot.accounts.connect.call_args.args[1]
     assert (form.login, form.token) == (LOGIN, TOKEN)
@@ -89,13 +89,13 @@ def test_a_bad_pair_is_an_error_on_the_token_field(
 
 
 def test_a_good_pair_is_acked_then_confirmed_in_the_order_channel_without_the_token(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     bot.accounts.connect.return_value = ConnectResult(account=account())
     bot.poster.post.return_value = PostedMessage(CHANNEL, "1700000000.000200")
     view = connect_view()
 
-    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     ack.assert_called_once_with()
     bot.poster.post.assert_called_once()
@@ -106,12 +106,12 @@ def test_a_good_pair_is_acked_then_confirmed_in_the_order_channel_without_the_to
 
 
 def test_a_refused_connect_is_explained_privately(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     bot.accounts.connect.return_value = ConnectResult(refusal="Only the bot's admins can connect an account.")
     view = connect_view()
 
-    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     ack.assert_called_once_with()
     kwargs = client.chat_postEphemeral.call_args.kwargs
@@ -121,13 +121,13 @@ def test_a_refused_connect_is_explained_privately(
 
 
 def test_when_the_bot_cannot_post_in_the_channel_the_admin_is_told_how_to_invite_it(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     bot.accounts.connect.return_value = ConnectResult(account=account())
     bot.poster.post.side_effect = SlackWriteError("chat.postMessage", "not_in_channel")
     view = connect_view()
 
-    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     ack.assert_called_once_with()
     client.chat_postEphemeral.assert_not_called()  # no channel: a direct message
@@ -141,11 +141,11 @@ def test_when_the_bot_cannot_post_in_the_channel_the_admin_is_told_how_to_invite
 
 
 def test_settings_errors_are_shown_on_their_fields_and_nothing_is_saved(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     view = settings_view(mention="@ann")
 
-    submit_settings(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_settings(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     ack.assert_called_once()
     assert ack.call_args.kwargs["response_action"] == "errors"
@@ -154,12 +154,12 @@ def test_settings_errors_are_shown_on_their_fields_and_nothing_is_saved(
 
 
 def test_valid_settings_are_acked_then_saved_and_confirmed(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     bot.accounts.update_settings.return_value = f"Settings of {LOGIN} saved."
     view = settings_view(mention="<!subteam^S0EXPRESS|express>")
 
-    submit_settings(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_settings(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     assert first_call_name(calls) == "ack"
     ack.assert_called_once_with()
@@ -172,11 +172,11 @@ def test_valid_settings_are_acked_then_saved_and_confirmed(
 
 
 def test_settings_that_lost_their_account_ask_to_reopen(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     view = settings_view(metadata="")
 
-    submit_settings(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_settings(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     ack.assert_called_once_with()
     bot.accounts.update_settings.assert_not_called()

@@ -54,12 +54,12 @@ def body_for(view: dict) -> dict:
 
 
 def test_field_errors_go_back_to_their_blocks_and_nothing_is_sent(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     bot.shipping.prepare.return_value = ShipResult(field_errors={"tracking_url": "A tracking URL is required."})
     view = submitted(carrier="Autre", number="ABC123456")
 
-    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     form: ShipForm = bot.shipping.prepare.call_args.args[1]
     assert (form.carrier, form.tracking_number, form.tracking_url) == ("Autre", "ABC123456", None)
@@ -71,14 +71,14 @@ def test_field_errors_go_back_to_their_blocks_and_nothing_is_sent(
 
 
 def test_a_valid_submission_is_acked_before_it_is_sent(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     request = ShipRequest(USER, order(), Tracking("Colissimo", "6A12345678901"), frozenset({"9001"}))
     bot.shipping.prepare.return_value = ShipResult(request=request)
     bot.shipping.execute.return_value = "Sending Colissimo 6A12345678901 to Rakuten for order 480000001 (1 item)."
     view = submitted()
 
-    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     names = [name for name, *_ in calls.mock_calls]
     assert names.index("ack") < names.index("shipping.execute")
@@ -90,13 +90,13 @@ def test_a_valid_submission_is_acked_before_it_is_sent(
 
 
 def test_a_refusal_is_acked_and_explained_by_direct_message_when_the_user_is_not_in_the_channel(
-    ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     bot.shipping.prepare.return_value = ShipResult(message="Only members of <#C0ORDERS> can act on these orders.")
     client.chat_postEphemeral.side_effect = SlackApiError("refused", {"ok": False, "error": "user_not_in_channel"})
     view = submitted()
 
-    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     assert first_call_name(calls) == "shipping.prepare"
     ack.assert_called_once_with()
@@ -106,11 +106,13 @@ def test_a_refusal_is_acked_and_explained_by_direct_message_when_the_user_is_not
     assert kwargs["text"] == "Only members of <#C0ORDERS> can act on these orders."
 
 
-def test_nothing_to_say_means_no_message(ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace) -> None:
+def test_nothing_to_say_means_no_message(
+    respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
+) -> None:
     bot.shipping.prepare.return_value = ShipResult()
     view = submitted()
 
-    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client)
+    submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
     ack.assert_called_once_with()
     client.chat_postEphemeral.assert_not_called()
