@@ -162,7 +162,7 @@ def megabytes(size: int) -> float:
 @contextmanager
 def local_stack(*, seed: int = 7, poll_seconds: float = 2.0, **tuning: Any) -> Iterator[LocalStack]:
     """A started LocalStack on a fresh temp data dir; ``tuning`` overrides fields of the stack's Tuning."""
-    options = StackOptions(seed=seed, poll_seconds=poll_seconds)
+    options = StackOptions(seed=seed, poll_seconds=poll_seconds, serve_like_production=True)
     if tuning:
         options = replace(options, tuning=replace(options.tuning, **tuning))
     with tempfile.TemporaryDirectory(prefix="rakuten-bench-") as tmp, LocalStack(Path(tmp) / "data", options) as stack:

@@ -107,9 +107,7 @@ class CardPublisher:
         ref = CardRef(channel=posted.channel, ts=posted.ts, thread_ts=order.post_thread_ts)
         stored = self._store.update_order(order.account, order.purchaseid, _set_card(ref, card.fingerprint))
         order.card, order.card_fingerprint = ref, card.fingerprint
-        if stored is not None and build_order_card(stored, account.settings, now=self._clock()).fingerprint != (
-            card.fingerprint
-        ):
+        if stored is not None and (stored.items != order.items or stored.ship_to != order.ship_to):
             # A click changed the order while its card was on its way: show the latest state.
             self.refresh(account, stored)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError, RunMode, Settings
 from bot.logging_setup import configure_logging
+from bot.runtime import settle_heap
 from bot.store import StoreLockedError
 
 logger = logging.getLogger("bot")
@@ -60,6 +61,7 @@ def run(settings: Settings) -> int:
         return 1
     stop = threading.Event()
     app = build_app(context)
+    settle_heap()
     context.start_polling()
     try:
         if settings.mode is RunMode.SOCKET:

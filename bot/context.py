@@ -167,7 +167,7 @@ def build_context(
             scheduler=scheduler,
             permissions=permissions,
             runner=runner,
-            slack_work=BackgroundRunner(workers=16, name="slack-work"),
+            slack_work=BackgroundRunner(workers=4, name="slack-work"),
             actions=actions,
             desk=desk,
             shipping=ShippingService(store=store, desk=desk, actions=actions, clock=clock),

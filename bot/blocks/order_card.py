@@ -107,10 +107,11 @@ class OrderCard:
     blocks: list[Block]
     metadata: Metadata
     fingerprint: str
+    payload: dict[str, Any]  # the validated dicts, built once: rendering is most of a busy poll's CPU
 
     def as_kwargs(self) -> dict[str, Any]:
         """The exact ``text``, ``blocks`` and ``metadata`` kwargs for chat_postMessage / chat_update."""
-        return {"text": self.text, "blocks": blocks_as_dicts(self.blocks), "metadata": self.metadata.to_dict()}
+        return dict(self.payload)
 
     def to_dict(self) -> dict[str, Any]:
         return self.as_kwargs()
@@ -124,12 +125,11 @@ def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: date
         event_payload={"account": order.account, "purchaseid": order.purchaseid},
     )
     blocks = _card_blocks(order, settings, countdown)
+    payload = {"text": text, "blocks": blocks_as_dicts(blocks), "metadata": metadata.to_dict()}
     # "Deadline passed" appears only once the deadline is over; re-rendering a card for that alone would cost
     # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline.
-    stable_blocks = _card_blocks(order, settings, None) if countdown else blocks
-    return OrderCard(
-        text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(text, stable_blocks, metadata)
-    )
+    stable = payload if not countdown else {**payload, "blocks": blocks_as_dicts(_card_blocks(order, settings, None))}
+    return OrderCard(text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(stable), payload=payload)
 
 
 def notification_text(order: OrderRecord, settings: AccountSettings) -> str:
@@ -438,7 +438,6 @@ def _context_text(order: OrderRecord) -> str:
     return fmt.join_nonempty(parts)
 
 
-def _fingerprint(text: str, blocks: list[Block], metadata: Metadata) -> str:
-    document = {"text": text, "blocks": blocks_as_dicts(blocks), "metadata": metadata.to_dict()}
-    encoded = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def _fingerprint(payload: dict[str, Any]) -> str:
+    encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

@@ -26,6 +26,7 @@ from bot.devtools.slack_standin import SlackStandIn, StoredMessage
 from bot.health import health_report
 from bot.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
 from bot.poller import PollOutcome
+from bot.runtime import settle_heap
 from rakuten.client import RetryPolicy
 from rakuten.simulator import RakutenSimulator
 
@@ -54,6 +55,9 @@ class StackOptions:
     rakuten_retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.05)
     )
+    # Apply the server's process-wide runtime settings, as `rakuten-bot run` does (benchmarks and the demo);
+    # tests leave the test process as it is.
+    serve_like_production: bool = False
 
 
 class LocalStack:
@@ -94,6 +98,8 @@ class LocalStack:
         self._serving = threading.Thread(target=self._server.serve_forever, name="bot-http", daemon=True)
         self._serving.start()
         self.sender = SlackRequestSender(self.app_url, SIGNING_SECRET)
+        if self.options.serve_like_production:
+            settle_heap()
         return self.context
 
     def stop_app(self, *, orderly: bool = True) -> None:
