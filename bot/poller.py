@@ -23,7 +23,7 @@ from bot.blocks.messages import outage_alert, quota_message, recovered_message
 from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Tuning
 from bot.rakuten_clients import RakutenClients
-from bot.reconcile import close_unlisted, merge_listings, reconcile
+from bot.reconcile import apply_sale, close_unlisted, merge_listings, reconcile
 from bot.slack_poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, PollHealth
@@ -92,22 +92,38 @@ class Poller:
         fetched = self._fetch(account, now)
 
         sales = merge_listings(fetched.new_sales, fetched.current_sales)
+        # Reconcile on copies, outside the store lock (a click must not wait for a poll over a thousand orders);
+        # then store only what changed, each change re-applied to the stored version under the lock, so a
+        # click that changed an order meanwhile (a pending shipment) is never overwritten.
+        open_orders = {order.purchaseid: order for order in self._store.list_orders(login, open_only=True)}
+        result = reconcile(
+            login, sales.values(), lambda pid: open_orders.get(pid) or self._store.get_order(login, pid), now=now
+        )
+        unlisted = []
+        if fetched.complete:
+            touched = {order.purchaseid for order in result.touched}
+            untouched = [order for pid, order in open_orders.items() if pid not in touched]
+            unlisted = close_unlisted(untouched, set(sales), now=now)
+            result.changed_orders.extend(order for order in unlisted if not order.is_open)
         with self._store.batch():
-            result = reconcile(login, sales.values(), lambda pid: self._store.get_order(login, pid), now=now)
-            self._store.save_orders(result.touched)
-            if fetched.complete:
-                touched = {order.purchaseid for order in result.touched}
-                still_open = [o for o in self._store.list_orders(login, open_only=True) if o.purchaseid not in touched]
-                unlisted = close_unlisted(still_open, set(sales), now=now)
-                self._store.save_orders(unlisted)
-                result.changed_orders.extend(order for order in unlisted if not order.is_open)
+            for order in result.new_orders:
+                if self._store.get_order(login, order.purchaseid) is None:
+                    self._store.save_order(order)
+            for order in result.changed_orders:
+                if order.purchaseid in sales:
+                    self._store.update_order(login, order.purchaseid, _apply(sales[order.purchaseid], now))
+            for order in unlisted:
+                self._store.update_order(login, order.purchaseid, _close_if_unlisted(set(sales), now))
+        for order in result.new_orders:
+            open_orders.setdefault(order.purchaseid, order)
         if result.new_orders and self._on_new_orders is not None:
             self._on_new_orders(account, result.new_orders)
 
         slack_error = None
         posted = updated = 0
         try:
-            report = self._publisher.publish_missing(account, self._store.list_orders(login, open_only=True))
+            unposted = [order for order in open_orders.values() if order.card is None and order.is_open]
+            report = self._publisher.publish_missing(account, unposted)
             posted = report.posted
             for order in result.changed_orders:
                 current = self._store.get_order(login, order.purchaseid)
@@ -211,6 +227,20 @@ class _Fetched:
     def complete(self) -> bool:
         """Both listings were read in full: what they do not show, Rakuten does not list."""
         return self.error is None and {Action.GET_NEW_SALES.value, Action.GET_CURRENT_SALES.value} <= self.succeeded
+
+
+def _apply(sale: Sale, now: datetime) -> Callable[[OrderRecord], OrderRecord | None]:
+    def change(current: OrderRecord) -> OrderRecord | None:
+        return current if apply_sale(current, sale, now=now) else None
+
+    return change
+
+
+def _close_if_unlisted(listed: set[str], now: datetime) -> Callable[[OrderRecord], OrderRecord | None]:
+    def change(current: OrderRecord) -> OrderRecord | None:
+        return current if close_unlisted([current], listed, now=now) else None
+
+    return change
 
 
 def _set_health(health: PollHealth) -> Callable[[AccountRecord], AccountRecord]:
