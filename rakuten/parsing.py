@@ -56,6 +56,7 @@ __all__ = [
     "parse_shipping_information",
     "parse_todo_list",
     "raise_for_error",
+    "sales_page_token",
 ]
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,17 @@ def _next_hour(now: datetime | None) -> datetime:
 
 
 # ---------------------------------------------------------------------------------------------- sales
+
+
+def sales_page_token(root: Element, *, action: str | None = None) -> str | None:
+    """The ``nexttoken`` of a sales page, read without building its sales (to ask for the next page early).
+
+    Raises like ``parse_sales_page`` for an error answer or a document without ``<response>``.
+    """
+    for child in _response(root, action):
+        if child.tag == "nexttoken":
+            return _text(child)
+    return None
 
 
 def parse_sales_page(root: Element, *, action: str | None = None) -> SalesPage:
