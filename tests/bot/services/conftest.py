@@ -8,9 +8,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest.mock import Mock
 
 import pytest
+from pytest_mock import MockerFixture
 
+from bot.services.item_actions import ItemActions
+from bot.services.permissions import Decision, Permissions
 from bot.store import TinyDBStore
 from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
 from rakuten.models import Address, AddressKind, Money
@@ -70,6 +74,30 @@ def store(tmp_path: Path, clock: Clock) -> Iterator[TinyDBStore]:
 @pytest.fixture
 def runner() -> InlineRunner:
     return InlineRunner()
+
+
+@pytest.fixture
+def permissions(mocker: MockerFixture) -> Mock:
+    """Everyone may act on orders, unless a test says otherwise."""
+    fake = mocker.create_autospec(Permissions, instance=True)
+    fake.order_decision.return_value = Decision(True)
+    return fake
+
+
+@pytest.fixture
+def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: MockerFixture) -> ItemActions:
+    """The real claim (the idempotency key); the Slack refresh and the Rakuten sending are spies."""
+    real = ItemActions(
+        store=store,
+        clients=Mock(),
+        publisher=Mock(),
+        runner=runner,  # type: ignore[arg-type]
+        web_client=Mock(),
+        clock=clock,
+    )
+    mocker.patch.object(real, "refresh_card")
+    mocker.patch.object(real, "send")
+    return real
 
 
 def make_account(login: str = LOGIN, **settings: Any) -> AccountRecord:

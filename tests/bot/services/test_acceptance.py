@@ -3,42 +3,17 @@ from __future__ import annotations
 from unittest.mock import Mock
 
 import pytest
-from pytest_mock import MockerFixture
 
 from bot.blocks.refs import OrderRef
 from bot.services.acceptance import AUTO_ACCEPT_ACTOR, AcceptanceService
-from bot.services.item_actions import ItemActions
 from bot.services.orders import OrderDesk
-from bot.services.permissions import Decision, Permissions
+from bot.services.permissions import Decision
 from bot.store import TinyDBStore
 from bot.store.records import ItemState, PendingAction, PendingKind
-from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, InlineRunner, make_account, make_item, make_order
+from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, make_account, make_item, make_order
 
 PURCHASE = "480000001"
 REF = OrderRef(LOGIN, PURCHASE)
-
-
-@pytest.fixture
-def permissions(mocker: MockerFixture) -> Mock:
-    fake = mocker.create_autospec(Permissions, instance=True)
-    fake.order_decision.return_value = Decision(True)
-    return fake
-
-
-@pytest.fixture
-def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: MockerFixture) -> ItemActions:
-    """The real claim (the idempotency key); the Slack refresh and the Rakuten sending are spies."""
-    real = ItemActions(
-        store=store,
-        clients=Mock(),
-        publisher=Mock(),
-        runner=runner,
-        web_client=Mock(),
-        clock=clock,  # type: ignore[arg-type]
-    )
-    mocker.patch.object(real, "refresh_card")
-    mocker.patch.object(real, "send")
-    return real
 
 
 @pytest.fixture
