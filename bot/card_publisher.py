@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from bot.blocks import build_order_card
 from bot.blocks.messages import burst_summary
@@ -167,12 +168,12 @@ class CardPublisher:
             ) from None
 
 
-def _paginate(fetch: Callable[[str | None], object]) -> Iterable[dict]:
+def _paginate(fetch: Callable[[str | None], SlackResponse]) -> Iterable[dict]:
     cursor: str | None = None
     while True:
         response = fetch(cursor)
-        yield from response.get("messages", [])  # type: ignore[attr-defined]
-        cursor = (response.get("response_metadata") or {}).get("next_cursor")  # type: ignore[attr-defined]
+        yield from response.get("messages", [])
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return
 

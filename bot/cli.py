@@ -8,12 +8,18 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, RunMode, Settings
 from bot.logging_setup import configure_logging
 from bot.runtime import settle_heap
 from bot.store import StoreLockedError
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.context import AppContext
 
 logger = logging.getLogger("bot")
 
@@ -74,7 +80,7 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def _serve_socket_mode(app, settings: Settings, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+def _serve_socket_mode(app: App, settings: Settings, stop: threading.Event) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     handler = SocketModeHandler(app, settings.slack_app_token)
@@ -85,7 +91,7 @@ def _serve_socket_mode(app, settings: Settings, stop: threading.Event) -> None: 
     handler.close()
 
 
-def _serve_http(app, context, settings: Settings, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+def _serve_http(app: App, context: AppContext, settings: Settings, stop: threading.Event) -> None:
     from bot.health import health_report
     from bot.http_server import HttpServer, SlackWsgiApp
 
@@ -98,6 +104,6 @@ def _serve_http(app, context, settings: Settings, stop: threading.Event) -> None
     serving.join(timeout=10)
 
 
-def _on_signals(callback) -> None:  # type: ignore[no-untyped-def]
+def _on_signals(callback: Callable[[], None]) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: callback())

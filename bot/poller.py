@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.blocks.messages import outage_alert, quota_message, recovered_message
+from bot.blocks.messages import Message, outage_alert, quota_message, recovered_message
 from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Tuning
 from bot.rakuten_clients import RakutenClients
@@ -205,10 +205,10 @@ class Poller:
                 )
         self._store.update_account(account.login, _set_health(health))
 
-    def _tell(self, account: AccountRecord, message: object) -> bool:
+    def _tell(self, account: AccountRecord, message: Message) -> bool:
         """Post a notice to the order channel; False if Slack refused (it is tried again next poll)."""
         try:
-            self._poster.post(account.channel_id, **message.as_kwargs())  # type: ignore[attr-defined]
+            self._poster.post(account.channel_id, **message.as_kwargs())
         except SlackWriteError as error:
             logger.warning("could not tell channel %s: %s", account.channel_id, error)
             return False

@@ -32,6 +32,7 @@ from bot.slack_poster import SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from rakuten.carriers import InvalidTrackingError
+from rakuten.client import RakutenClient
 from rakuten.errors import QuotaExceededError, RakutenError
 from rakuten.models import ActionResult
 
@@ -210,7 +211,9 @@ class ItemActions:
         else:
             self._finish(login, purchaseid, itemid, result=result)
 
-    def _call(self, client, kind: PendingKind, itemid: str, pending, country: str) -> ActionResult:  # type: ignore[no-untyped-def]
+    def _call(
+        self, client: RakutenClient, kind: PendingKind, itemid: str, pending: PendingAction, country: str
+    ) -> ActionResult:
         if kind is PendingKind.ACCEPT:
             return client.accept_sale(itemid, shipping_from_country=country)
         if kind is PendingKind.REFUSE:
