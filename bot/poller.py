@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,13 +26,17 @@ from bot.rakuten_clients import RakutenClients
 from bot.reconcile import apply_sale, close_unlisted, merge_listings, reconcile
 from bot.slack_poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
-from bot.store.records import AccountRecord, OrderRecord, PollHealth
+from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
 from rakuten.actions import Action
+from rakuten.carriers import is_prepaid_shipping
 from rakuten.errors import QuotaExceededError, RakutenError
 from rakuten.models import Sale
 
 logger = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
+
+PREPAID_LABELS_PER_POLL = 10
+PREPAID_LABEL_CHECKS = 3
 
 # Called with the account and the orders first seen in this poll (e.g. auto-accept); must not raise.
 NewOrdersHook = Callable[[AccountRecord, list[OrderRecord]], None]
@@ -116,6 +120,7 @@ class Poller:
                 self._store.update_order(login, order.purchaseid, _close_if_unlisted(set(sales), now))
         for order in result.new_orders:
             open_orders.setdefault(order.purchaseid, order)
+        labelled = self._fetch_prepaid_labels(account, open_orders.values(), fetched, now)
         if result.new_orders and self._on_new_orders is not None:
             self._on_new_orders(account, result.new_orders)
 
@@ -125,8 +130,9 @@ class Poller:
             unposted = [order for order in open_orders.values() if order.card is None and order.is_open]
             report = self._publisher.publish_missing(account, unposted)
             posted = report.posted
-            for order in result.changed_orders:
-                current = self._store.get_order(login, order.purchaseid)
+            to_refresh = {order.purchaseid for order in result.changed_orders} | set(labelled)
+            for purchaseid in to_refresh:
+                current = self._store.get_order(login, purchaseid)
                 if current is not None and self._publisher.refresh(account, current):
                     updated += 1
             updated += report.updated
@@ -170,6 +176,52 @@ class Poller:
             fetched.succeeded.add(action.value)
             (fetched.new_sales if action is Action.GET_NEW_SALES else fetched.current_sales).extend(sales)
         return fetched
+
+    def _fetch_prepaid_labels(
+        self, account: AccountRecord, orders: Iterable[OrderRecord], fetched: _Fetched, now: datetime
+    ) -> list[str]:
+        """Rakuten's prepaid label (URL and tracking number) for orders to ship in a prepaid mode.
+
+        getshippinginformation answers only once a sale is accepted, and the label may come later: each order
+        is asked at most PREPAID_LABEL_CHECKS times, and at most PREPAID_LABELS_PER_POLL orders per poll, so
+        that a first poll over hundreds of orders does not spend an hourly quota on labels.
+        Returns the purchaseids that got a label (``orders`` are updated too).
+        """
+        action = Action.GET_SHIPPING_INFORMATION.value
+        blocked_until = account.health.quota_blocked_until.get(action)
+        if fetched.error is not None or (blocked_until is not None and blocked_until > now):
+            return []
+        candidates = [
+            order
+            for order in orders
+            if order.prepaid_label is None
+            and order.prepaid_label_checks < PREPAID_LABEL_CHECKS
+            and order.state in (OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED)
+            and is_prepaid_shipping(order.shipping_type)
+        ][:PREPAID_LABELS_PER_POLL]
+        if not candidates:
+            return []
+        labelled: list[str] = []
+        client = self._clients.client_for(account)
+        for order in candidates:
+            try:
+                info = client.get_shipping_information(order.purchaseid)
+            except QuotaExceededError as error:
+                fetched.quota[action] = error.retry_at
+                break
+            except RakutenError as error:
+                logger.warning("prepaid label of order %s: %s", order.purchaseid, error)
+                break
+            fetched.succeeded.add(action)
+            label = info.prepaid_label
+            if label is not None and label.available and (label.label_url or label.tracking_number):
+                found = PrepaidLabel(label.label_url, label.tracking_number, label.tracking_url)
+                labelled.append(order.purchaseid)
+            else:
+                found = None
+            self._store.update_order(account.login, order.purchaseid, _record_label(found))
+            _record_label(found)(order)
+        return labelled
 
     def _lookback_start(self, now: datetime) -> date:
         return (now.astimezone(PARIS) - timedelta(days=self._tuning.lookback_days)).date()
@@ -239,6 +291,17 @@ def _apply(sale: Sale, now: datetime) -> Callable[[OrderRecord], OrderRecord | N
 def _close_if_unlisted(listed: set[str], now: datetime) -> Callable[[OrderRecord], OrderRecord | None]:
     def change(current: OrderRecord) -> OrderRecord | None:
         return current if close_unlisted([current], listed, now=now) else None
+
+    return change
+
+
+def _record_label(label: PrepaidLabel | None) -> Callable[[OrderRecord], OrderRecord]:
+    def change(order: OrderRecord) -> OrderRecord:
+        if label is None:
+            order.prepaid_label_checks += 1
+        else:
+            order.prepaid_label = label
+        return order
 
     return change
 

@@ -23,6 +23,7 @@ __all__ = [
     "InvalidTrackingError",
     "Tracking",
     "carrier_for_shipping_type",
+    "is_prepaid_shipping",
     "lookup_carrier",
     "validate_tracking",
 ]
@@ -154,6 +155,16 @@ def carrier_for_shipping_type(shipping_type: str | None) -> str | None:
         if fragment in key:
             return carrier
     return None
+
+
+# Prepaid modes: Rakuten sells the label, so getshippinginformation has its URL and tracking number.
+_PREPAID_SHIPPING_TYPES = ("socolissimo", "chronopost", "shop2shop", "prepaye")
+
+
+def is_prepaid_shipping(shipping_type: str | None) -> bool:
+    """So Colissimo, Chronopost, Shop2Shop, "… prépayé": shipping types that come with a Rakuten label."""
+    key = _key(shipping_type or "")
+    return any(fragment in key for fragment in _PREPAID_SHIPPING_TYPES)
 
 
 @dataclass(frozen=True, slots=True)

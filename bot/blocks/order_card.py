@@ -52,6 +52,7 @@ from bot.store.records import (
     OrderState,
     PendingAction,
     PendingKind,
+    PrepaidLabel,
     Shipment,
 )
 from rakuten.models import Address, AddressKind, Money
@@ -267,7 +268,19 @@ def _fields(order: OrderRecord, settings: AccountSettings) -> list[MarkdownTextO
     total, items_only = order_total(order)
     fields.append(f"*{'Total (items)' if items_only else 'Total'}*\n{fmt.money(total)}")
     fields.append(f"*Items*\n{len(order.items)}")
+    if order.prepaid_label is not None and order.is_open:
+        fields.append(f"*Prepaid label*\n{_prepaid_label_text(order.prepaid_label)}")
     return [MarkdownTextObject(text=fmt.fit(field, FIELD_TEXT_MAX)) for field in fields]
+
+
+def _prepaid_label_text(label: PrepaidLabel) -> str:
+    """The label to print (Rakuten's link) and the tracking number it carries."""
+    parts = []
+    if label.label_url:
+        parts.append(fmt.link(label.label_url, "🏷️ Print the label"))
+    if label.tracking_number:
+        parts.append(fmt.link(label.tracking_url, f"`{fmt.clip(label.tracking_number, 40)}`"))
+    return "\n".join(parts)
 
 
 def _ship_to_text(order: OrderRecord, settings: AccountSettings) -> str:

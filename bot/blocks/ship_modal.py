@@ -89,11 +89,7 @@ def build_ship_modal(
     blocks: list[Block] = [
         ContextBlock(block_id=BLOCK_SHIP_CONTEXT, elements=[MarkdownTextObject(text=_summary(order))]),
         _carrier_input(carriers, preselected_carrier),
-        InputBlock(
-            block_id=BLOCK_TRACKING_NUMBER,
-            label="Tracking number",
-            element=PlainTextInputElement(action_id=ACTION_TRACKING_NUMBER, placeholder="e.g. 6A12345678901"),
-        ),
+        _tracking_number_input(order),
         InputBlock(
             block_id=BLOCK_TRACKING_URL,
             label="Tracking URL",
@@ -128,6 +124,19 @@ def _summary(order: OrderRecord) -> str:
     if order.shipping_type:
         parts.append(fmt.clip(order.shipping_type, 60))
     return fmt.join_nonempty(parts)
+
+
+def _tracking_number_input(order: OrderRecord) -> InputBlock:
+    """Prefilled with the prepaid label's number when Rakuten sold the label (So Colissimo, Chronopost)."""
+    prepaid = order.prepaid_label.tracking_number if order.prepaid_label else None
+    return InputBlock(
+        block_id=BLOCK_TRACKING_NUMBER,
+        label="Tracking number",
+        hint="From the prepaid label Rakuten gave for this order" if prepaid else None,
+        element=PlainTextInputElement(
+            action_id=ACTION_TRACKING_NUMBER, placeholder="e.g. 6A12345678901", initial_value=prepaid
+        ),
+    )
 
 
 def _carrier_input(carriers: Sequence[str], preselected: str | None) -> InputBlock:

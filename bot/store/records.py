@@ -107,6 +107,15 @@ class OrderItem:
 
 
 @dataclass(slots=True)
+class PrepaidLabel:
+    """Rakuten's prepaid shipping label for prepaid modes (So Colissimo, Chronopost): print it, ship with it."""
+
+    label_url: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+
+
+@dataclass(slots=True)
 class CardRef:
     channel: str
     ts: str
@@ -136,6 +145,8 @@ class OrderRecord:
     personal_data_purged: bool = False
     # Complete polls in a row that listed neither this sale awaiting acceptance nor its current-sales entry.
     unlisted_polls: int = 0
+    prepaid_label: PrepaidLabel | None = None
+    prepaid_label_checks: int = 0  # getshippinginformation calls that found no label yet
 
     @property
     def key(self) -> str:
@@ -312,6 +323,8 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
         closed_at=_dt(doc.get("closed_at")),
         personal_data_purged=doc.get("personal_data_purged", False),
         unlisted_polls=doc.get("unlisted_polls", 0),
+        prepaid_label=PrepaidLabel(**doc["prepaid_label"]) if doc.get("prepaid_label") else None,
+        prepaid_label_checks=doc.get("prepaid_label_checks", 0),
     )
 
 

@@ -12,6 +12,7 @@ from rakuten.carriers import (
     InvalidTrackingError,
     Tracking,
     carrier_for_shipping_type,
+    is_prepaid_shipping,
     lookup_carrier,
     validate_tracking,
 )
@@ -275,3 +276,21 @@ def test_a_url_given_for_a_known_carrier_is_checked_too() -> None:
     with pytest.raises(InvalidTrackingError) as caught:
         validate_tracking("DHL", "1234567890", "not a url")
     assert caught.value.field == "tracking_url"
+
+
+@pytest.mark.parametrize(
+    ("shipping_type", "prepaid"),
+    [
+        ("So Colissimo", True),
+        ("SO COLISSIMO", True),
+        ("Chronopost", True),
+        ("Shop2Shop by Chronopost", True),
+        ("Mondial Relay prépayé", True),
+        ("Point relais Mondial Relay", False),
+        ("Suivi", False),
+        ("Express", False),
+        (None, False),
+    ],
+)
+def test_prepaid_shipping_types_are_those_with_a_rakuten_label(shipping_type: str | None, prepaid: bool) -> None:
+    assert is_prepaid_shipping(shipping_type) is prepaid

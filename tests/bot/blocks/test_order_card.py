@@ -12,7 +12,7 @@ from bot.blocks.order_card import OrderCard
 from bot.blocks.refs import OrderRef
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE, ACTION_SHOW_ADDRESS, ORDER_EVENT_TYPE
 from bot.devtools.block_kit_limits import block_problems
-from bot.store.records import AccountSettings, ItemState, OrderRecord, PendingAction, PendingKind
+from bot.store.records import AccountSettings, ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
 from rakuten.models import Money
 from tests.bot.blocks.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts
 
@@ -345,3 +345,17 @@ def test_card_is_a_frozen_value_with_models_inside() -> None:
     assert card.to_dict() == card.as_kwargs()
     with pytest.raises(AttributeError):
         card.text = "changed"  # type: ignore[misc]
+
+
+def test_a_prepaid_label_is_linked_with_its_tracking_number_while_the_order_is_open() -> None:
+    record = order(item("1"), shipping_type="So Colissimo")
+    record.prepaid_label = PrepaidLabel(
+        "https://etiquettes.example/42.pdf", "6A00000000042", "https://track.example/42"
+    )
+
+    fields = texts(block(render(record), "order_fields"))
+    assert "<https://etiquettes.example/42.pdf|🏷️ Print the label>" in fields
+    assert "<https://track.example/42|`6A00000000042`>" in fields
+
+    record.items[0].state = ItemState.SHIPPED
+    assert "Print the label" not in texts(block(render(record), "order_fields"))

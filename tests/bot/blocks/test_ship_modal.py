@@ -15,7 +15,7 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.devtools.block_kit_limits import view_problems
-from bot.store.records import ItemState, OrderRecord, PendingAction, PendingKind
+from bot.store.records import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
 from tests.bot.blocks.factories import NOW, item, order, relay_address, shipment, texts
 
 CARRIERS = ("Colissimo", "Chronopost", "Mondial Relay", "DPD", "Autre")
@@ -172,3 +172,15 @@ def test_ship_error_for_a_block_the_modal_lacks_is_moved_not_lost() -> None:
     view = modal(order())  # one item: no item checkboxes
     errors = ship_errors({"items": "Pick at least one item", "tracking_number": "Too short"}, view=view)
     assert errors == {BLOCK_TRACKING_NUMBER: "Pick at least one item Too short"}
+
+
+def test_a_prepaid_label_prefills_the_tracking_number_and_says_where_it_comes_from() -> None:
+    record = order(item("1"), shipping_type="So Colissimo")
+    record.prepaid_label = PrepaidLabel("https://etiquettes.example/1.pdf", "6A00000000017", None)
+
+    number_input = next(b for b in modal(record, "So Colissimo")["blocks"] if b["block_id"] == BLOCK_TRACKING_NUMBER)
+
+    assert number_input["element"]["initial_value"] == "6A00000000017"
+    assert "prepaid label" in number_input["hint"]["text"]
+    plain = next(b for b in modal(order(item("1")))["blocks"] if b["block_id"] == BLOCK_TRACKING_NUMBER)
+    assert "initial_value" not in plain["element"]

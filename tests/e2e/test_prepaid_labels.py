@@ -1,0 +1,70 @@
+"""Prepaid modes (So Colissimo, Chronopost): the card links Rakuten's label, the modal carries its number."""
+
+from __future__ import annotations
+
+import json
+
+from bot.constants import ACTION_MARK_SHIPPED, VIEW_SHIP
+from bot.devtools.local_stack import LOGIN, LocalStack
+from bot.poller import PREPAID_LABELS_PER_POLL
+from rakuten.actions import Action
+
+SHIPPING_INFO = Action.GET_SHIPPING_INFORMATION.value
+SET_TRACKING = Action.SET_TRACKING.value
+
+
+def prepaid_order(stack: LocalStack, shipping_type: str = "So Colissimo") -> str:
+    return stack.simulator.add_sale(LOGIN, new=False, shipping_type=shipping_type, address="billing_only")
+
+
+def test_the_card_of_a_prepaid_order_links_the_label_and_shows_its_tracking_number(stack: LocalStack) -> None:
+    purchaseid = prepaid_order(stack)
+    label = stack.simulator.sale(purchaseid).prepaid_tracking
+    assert label is not None
+
+    assert stack.poll().ok
+    card = json.dumps(stack.card_for(purchaseid).blocks, ensure_ascii=False)
+
+    assert "Print the label" in card
+    assert label.number in card
+    assert [request.params["purchaseid"] for request in stack.simulator.requests_for(SHIPPING_INFO)] == [purchaseid]
+
+    assert stack.poll().ok  # known now: Rakuten is not asked again
+    assert len(stack.simulator.requests_for(SHIPPING_INFO)) == 1
+
+
+def test_mark_shipped_comes_prefilled_with_the_label_and_sends_that_number(stack: LocalStack) -> None:
+    purchaseid = prepaid_order(stack, "Chronopost")
+    label = stack.simulator.sale(purchaseid).prepaid_tracking
+    assert label is not None
+    assert stack.poll().ok
+
+    stack.click(purchaseid, ACTION_MARK_SHIPPED)
+    stack.wait_until(lambda: bool(stack.opened_views(VIEW_SHIP)))
+    view = stack.opened_views(VIEW_SHIP)[-1]
+    inputs = {block["block_id"]: block["element"] for block in view["blocks"] if block["type"] == "input"}
+    assert inputs["ship_tracking_number"]["initial_value"] == label.number
+    assert inputs["ship_carrier"]["initial_option"]["value"] == "Chronopost"
+
+    items = len(stack.simulator.sale(purchaseid).items)
+    stack.submit_ship(view, carrier="Chronopost", tracking=label.number)
+    stack.wait_until(lambda: len(stack.simulator.requests_for(SET_TRACKING)) == items)
+    sent = {
+        (r.params["transporter_name"], r.params["tracking_number"]) for r in stack.simulator.requests_for(SET_TRACKING)
+    }
+    assert sent == {("Chronopost", label.number)}
+
+
+def test_labels_are_fetched_a_few_orders_per_poll_and_never_for_home_delivery(stack: LocalStack) -> None:
+    prepaid = [prepaid_order(stack) for _ in range(PREPAID_LABELS_PER_POLL + 2)]
+    stack.simulator.add_sale(LOGIN, new=False, shipping_type="Suivi")
+
+    assert stack.poll().ok
+    first = {request.params["purchaseid"] for request in stack.simulator.requests_for(SHIPPING_INFO)}
+    assert len(first) == PREPAID_LABELS_PER_POLL  # a first poll over many orders spares the hourly quota
+
+    assert stack.poll().ok
+    asked = [request.params["purchaseid"] for request in stack.simulator.requests_for(SHIPPING_INFO)]
+    assert sorted(asked) == sorted(prepaid)  # each prepaid order once, the home delivery never
+    labelled = [stack.bot.store.get_order(LOGIN, purchaseid) for purchaseid in prepaid]
+    assert all(order is not None and order.prepaid_label is not None for order in labelled)
