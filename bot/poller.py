@@ -23,7 +23,7 @@ from bot.blocks.messages import Message, outage_alert, quota_message, recovered_
 from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Tuning
 from bot.rakuten_clients import RakutenClients
-from bot.reconcile import apply_sale, close_unlisted, merge_listings, reconcile
+from bot.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
 from bot.slack_poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
@@ -94,16 +94,40 @@ class Poller:
             return PollOutcome(login, ok=True, skipped=True)  # disconnected since the job was scheduled
         now = self._clock()
         fetched = self._fetch(account, now)
+        result, open_orders = self._reconcile(login, fetched, now)
+        labelled = self._fetch_prepaid_labels(account, open_orders.values(), fetched, now)
+        if result.new_orders and self._on_new_orders is not None:
+            self._on_new_orders(account, result.new_orders)
+        posted, updated, slack_error = self._update_cards(
+            account, open_orders.values(), {order.purchaseid for order in result.changed_orders} | set(labelled)
+        )
+        error = fetched.error or slack_error
+        self._record_health(account, now, fetched, error)
+        return PollOutcome(
+            login,
+            ok=error is None,
+            new_orders=len(result.new_orders),
+            changed_orders=len(result.changed_orders),
+            cards_posted=posted,
+            cards_updated=updated,
+            error=error,
+        )
 
+    def _reconcile(
+        self, login: str, fetched: _Fetched, now: datetime
+    ) -> tuple[Reconciliation, dict[str, OrderRecord]]:
+        """Store what Rakuten's listings change; return the changes and the account's open orders (copies).
+
+        Reconciliation works on copies, outside the store lock (a click must not wait for a poll over a
+        thousand orders); then only what changed is stored, each change re-applied to the stored version
+        under the lock, so a click that changed an order meanwhile (a pending shipment) is never overwritten.
+        """
         sales = merge_listings(fetched.new_sales, fetched.current_sales)
-        # Reconcile on copies, outside the store lock (a click must not wait for a poll over a thousand orders);
-        # then store only what changed, each change re-applied to the stored version under the lock, so a
-        # click that changed an order meanwhile (a pending shipment) is never overwritten.
         open_orders = {order.purchaseid: order for order in self._store.list_orders(login, open_only=True)}
         result = reconcile(
             login, sales.values(), lambda pid: open_orders.get(pid) or self._store.get_order(login, pid), now=now
         )
-        unlisted = []
+        unlisted: list[OrderRecord] = []
         if fetched.complete:
             touched = {order.purchaseid for order in result.touched}
             untouched = [order for pid, order in open_orders.items() if pid not in touched]
@@ -120,37 +144,26 @@ class Poller:
                 self._store.update_order(login, order.purchaseid, _close_if_unlisted(set(sales), now))
         for order in result.new_orders:
             open_orders.setdefault(order.purchaseid, order)
-        labelled = self._fetch_prepaid_labels(account, open_orders.values(), fetched, now)
-        if result.new_orders and self._on_new_orders is not None:
-            self._on_new_orders(account, result.new_orders)
+        return result, open_orders
 
-        slack_error = None
+    def _update_cards(
+        self, account: AccountRecord, open_orders: Iterable[OrderRecord], changed: set[str]
+    ) -> tuple[int, int, str | None]:
+        """Post the missing cards and refresh the changed ones: (posted, updated, Slack error or None)."""
         posted = updated = 0
         try:
-            unposted = [order for order in open_orders.values() if order.card is None and order.is_open]
-            report = self._publisher.publish_missing(account, unposted)
-            posted = report.posted
-            to_refresh = {order.purchaseid for order in result.changed_orders} | set(labelled)
-            for purchaseid in to_refresh:
-                current = self._store.get_order(login, purchaseid)
+            report = self._publisher.publish_missing(
+                account, [order for order in open_orders if order.card is None and order.is_open]
+            )
+            posted, updated = report.posted, report.updated
+            for purchaseid in changed:
+                current = self._store.get_order(account.login, purchaseid)
                 if current is not None and self._publisher.refresh(account, current):
                     updated += 1
-            updated += report.updated
         except (SlackWriteError, CardRecoveryError) as error:
-            slack_error = f"Slack: {error}"
-            logger.warning("poll of %s: %s", login, slack_error)
-
-        error = fetched.error or slack_error
-        self._record_health(account, now, fetched, error)
-        return PollOutcome(
-            login,
-            ok=error is None,
-            new_orders=len(result.new_orders),
-            changed_orders=len(result.changed_orders),
-            cards_posted=posted,
-            cards_updated=updated,
-            error=error,
-        )
+            logger.warning("poll of %s: Slack: %s", account.login, error)
+            return posted, updated, f"Slack: {error}"
+        return posted, updated, None
 
     def _fetch(self, account: AccountRecord, now: datetime) -> _Fetched:
         fetched = _Fetched()
