@@ -64,11 +64,11 @@ class Scenario:
     idle: list[Measured]
     fetch: list[Measured]
     sales_fetched: int
-    label_polls: list[Measured]  # polls after the first that still fetched prepaid labels
+    detail_polls: list[Measured]  # polls after the first that still fetched order details
 
 
-SHIPPING_INFO = "getshippinginformation"
-MAX_LABEL_POLLS = 500
+DETAIL_ACTIONS = frozenset({"getshippinginformation", "getbillinginformation"})
+MAX_DETAIL_POLLS = 1000
 
 
 def run_scenario(
@@ -81,14 +81,14 @@ def run_scenario(
     first = measure(stack, poll, trace_memory=trace_memory)
     if first.outcome is None or not first.outcome.ok:
         raise RuntimeError(f"the first poll of {login} failed: {first.outcome}")
-    # Prepaid orders get their label a few per poll (to spare Rakuten's hourly quota): poll until that is done,
-    # so that the idle polls measured next have nothing at all to do.
-    label_polls: list[Measured] = []
+    # Order details (prepaid labels, totals) come a few orders per poll, to spare Rakuten's hourly quota: poll
+    # until that is done, so that the idle polls measured next have nothing at all to do.
+    detail_polls: list[Measured] = []
     last = first
-    while SHIPPING_INFO in last.rakuten and len(label_polls) < MAX_LABEL_POLLS:
+    while DETAIL_ACTIONS & set(last.rakuten) and len(detail_polls) < MAX_DETAIL_POLLS:
         last = measure(stack, poll)
-        if SHIPPING_INFO in last.rakuten:
-            label_polls.append(last)
+        if DETAIL_ACTIONS & set(last.rakuten):
+            detail_polls.append(last)
     idle = [measure(stack, poll, trace_memory=trace_memory) for _ in range(repeats)]
 
     # The baseline fetches what the poller fetches, with the same client settings, on a warm connection
@@ -104,7 +104,7 @@ def run_scenario(
 
         sales_fetched = len(fetch())
         fetched = [measure(stack, fetch, trace_memory=trace_memory) for _ in range(repeats)]
-    return Scenario(first, idle, fetched, sales_fetched, label_polls)
+    return Scenario(first, idle, fetched, sales_fetched, detail_polls)
 
 
 def ms(seconds: float) -> float:
@@ -155,10 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{first_ms - fetch_ms:,.1f} ms over it, {(first_ms - fetch_ms) / max(total, 1):,.2f} ms per new order "
         "(build, post and store each card)."
     )
-    labels = sum(run.rakuten.count(SHIPPING_INFO) for run in [each.first, *each.label_polls])
+    details = sum(action in DETAIL_ACTIONS for run in [each.first, *each.detail_polls] for action in run.rakuten)
     table.note(
-        f"Prepaid orders' labels (getshippinginformation, {labels} calls in all) came a few per poll: in the first "
-        f"poll and {len(each.label_polls)} follow-up poll(s) before the idle polls."
+        f"Order details (prepaid labels and totals, {details} calls in all) came a few orders per poll: in the "
+        f"first poll and {len(each.detail_polls)} follow-up poll(s) before the idle polls."
     )
     table.note("Slack pacing is off here (post_interval 0); in production cards are spaced ~1 s per channel.")
     print(table.render())

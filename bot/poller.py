@@ -29,14 +29,17 @@ from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
-from rakuten.errors import QuotaExceededError, RakutenError
-from rakuten.models import Sale
+from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError
+from rakuten.models import Money, Sale
+from rakuten.models import PrepaidLabel as RakutenPrepaidLabel
 
 logger = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 
-PREPAID_LABELS_PER_POLL = 10
-PREPAID_LABEL_CHECKS = 3
+DETAIL_CALLS_PER_POLL = 10
+DETAIL_CHECKS = 3
+SHIPPING_INFO = Action.GET_SHIPPING_INFORMATION.value
+BILLING_INFO = Action.GET_BILLING_INFORMATION.value
 
 # Called with the account and the orders first seen in this poll (e.g. auto-accept); must not raise.
 NewOrdersHook = Callable[[AccountRecord, list[OrderRecord]], None]
@@ -95,11 +98,11 @@ class Poller:
         now = self._clock()
         fetched = self._fetch(account, now)
         result, open_orders = self._reconcile(login, fetched, now)
-        labelled = self._fetch_prepaid_labels(account, open_orders.values(), fetched, now)
+        detailed = self._fetch_details(account, open_orders.values(), fetched, now)
         if result.new_orders and self._on_new_orders is not None:
             self._on_new_orders(account, result.new_orders)
         posted, updated, slack_error = self._update_cards(
-            account, open_orders.values(), {order.purchaseid for order in result.changed_orders} | set(labelled)
+            account, open_orders.values(), {order.purchaseid for order in result.changed_orders} | set(detailed)
         )
         error = fetched.error or slack_error
         self._record_health(account, now, fetched, error)
@@ -190,51 +193,57 @@ class Poller:
             (fetched.new_sales if action is Action.GET_NEW_SALES else fetched.current_sales).extend(sales)
         return fetched
 
-    def _fetch_prepaid_labels(
+    def _fetch_details(
         self, account: AccountRecord, orders: Iterable[OrderRecord], fetched: _Fetched, now: datetime
     ) -> list[str]:
-        """Rakuten's prepaid label (URL and tracking number) for orders to ship in a prepaid mode.
+        """What the listings lack, for orders to ship: the prepaid label (So Colissimo, Chronopost), then the
+        order total with shipping. Both answer only once a sale is accepted.
 
-        getshippinginformation answers only once a sale is accepted, and the label may come later: each order
-        is asked at most PREPAID_LABEL_CHECKS times, and at most PREPAID_LABELS_PER_POLL orders per poll, so
-        that a first poll over hundreds of orders does not spend an hourly quota on labels.
-        Returns the purchaseids that got a label (``orders`` are updated too).
+        At most DETAIL_CALLS_PER_POLL calls per poll, labels first (they are needed to ship), and each order is
+        asked at most DETAIL_CHECKS times per detail: a first poll over hundreds of orders must not spend an
+        hourly quota on details. Returns the purchaseids whose card shows something new (``orders`` are
+        updated too).
         """
-        action = Action.GET_SHIPPING_INFORMATION.value
-        blocked_until = account.health.quota_blocked_until.get(action)
-        if fetched.error is not None or (blocked_until is not None and blocked_until > now):
+        if fetched.error is not None:
             return []
-        candidates = [
-            order
-            for order in orders
-            if order.prepaid_label is None
-            and order.prepaid_label_checks < PREPAID_LABEL_CHECKS
-            and order.state in (OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED)
-            and is_prepaid_shipping(order.shipping_type)
-        ][:PREPAID_LABELS_PER_POLL]
-        if not candidates:
+        shippable = [o for o in orders if o.state in (OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED)]
+        wanted = [(SHIPPING_INFO, o) for o in shippable if _wants_label(o)]
+        wanted += [(BILLING_INFO, o) for o in shippable if o.total is None and o.billing_checks < DETAIL_CHECKS]
+        blocked = {
+            action
+            for action in (SHIPPING_INFO, BILLING_INFO)
+            if (until := account.health.quota_blocked_until.get(action)) is not None and until > now
+        }
+        wanted = [(action, order) for action, order in wanted if action not in blocked][:DETAIL_CALLS_PER_POLL]
+        if not wanted:
             return []
-        labelled: list[str] = []
         client = self._clients.client_for(account)
-        for order in candidates:
+        shown: list[str] = []
+        for action, order in wanted:
+            if action in blocked:
+                continue
             try:
-                info = client.get_shipping_information(order.purchaseid)
+                if action == SHIPPING_INFO:
+                    change = _label_found(client.get_shipping_information(order.purchaseid).prepaid_label)
+                else:
+                    change = _total_found(client.get_billing_information(order.purchaseid).total)
             except QuotaExceededError as error:
                 fetched.quota[action] = error.retry_at
-                break
+                blocked.add(action)
+                continue
             except RakutenError as error:
-                logger.warning("prepaid label of order %s: %s", order.purchaseid, error)
-                break
-            fetched.succeeded.add(action)
-            label = info.prepaid_label
-            if label is not None and label.available and (label.label_url or label.tracking_number):
-                found = PrepaidLabel(label.label_url, label.tracking_number, label.tracking_url)
-                labelled.append(order.purchaseid)
+                if error.retryable or isinstance(error, AuthenticationError):
+                    logger.warning("details of order %s: %s", order.purchaseid, error)
+                    return shown  # an outage or a bad token: the next poll says so, details wait
+                logger.info("details of order %s: Rakuten refused %s (%s)", order.purchaseid, action, error)
+                change = _not_found(action)
             else:
-                found = None
-            self._store.update_order(account.login, order.purchaseid, _record_label(found))
-            _record_label(found)(order)
-        return labelled
+                fetched.succeeded.add(action)
+            self._store.update_order(account.login, order.purchaseid, change)
+            change(order)
+            if order.prepaid_label is not None or order.total is not None:
+                shown.append(order.purchaseid)
+        return shown
 
     def _lookback_start(self, now: datetime) -> date:
         return (now.astimezone(PARIS) - timedelta(days=self._tuning.lookback_days)).date()
@@ -308,12 +317,43 @@ def _close_if_unlisted(listed: set[str], now: datetime) -> Callable[[OrderRecord
     return change
 
 
-def _record_label(label: PrepaidLabel | None) -> Callable[[OrderRecord], OrderRecord]:
+def _wants_label(order: OrderRecord) -> bool:
+    return (
+        order.prepaid_label is None
+        and order.prepaid_label_checks < DETAIL_CHECKS
+        and is_prepaid_shipping(order.shipping_type)
+    )
+
+
+def _label_found(label: RakutenPrepaidLabel | None) -> Callable[[OrderRecord], OrderRecord]:
+    if label is None or not label.available or not (label.label_url or label.tracking_number):
+        return _not_found(SHIPPING_INFO)
+    found = PrepaidLabel(label.label_url, label.tracking_number, label.tracking_url)
+
     def change(order: OrderRecord) -> OrderRecord:
-        if label is None:
+        order.prepaid_label = found
+        return order
+
+    return change
+
+
+def _total_found(total: Money | None) -> Callable[[OrderRecord], OrderRecord]:
+    if total is None:
+        return _not_found(BILLING_INFO)
+
+    def change(order: OrderRecord) -> OrderRecord:
+        order.total = total
+        return order
+
+    return change
+
+
+def _not_found(action: str) -> Callable[[OrderRecord], OrderRecord]:
+    def change(order: OrderRecord) -> OrderRecord:
+        if action == SHIPPING_INFO:
             order.prepaid_label_checks += 1
         else:
-            order.prepaid_label = label
+            order.billing_checks += 1
         return order
 
     return change

@@ -100,7 +100,6 @@ def order_from_sale(sale: Sale, account: str, *, now: datetime) -> OrderRecord:
         items=items,
         ship_to=sale.ship_to,
         buyer_login=sale.buyer_login,
-        total=sale.items_total,
         first_seen_at=now,
         updated_at=now,
     )

@@ -132,7 +132,7 @@ class OrderRecord:
     items: list[OrderItem]
     ship_to: Address | None = None
     buyer_login: str | None = None
-    total: Money | None = None
+    total: Money | None = None  # what the buyer paid, items and shipping (getbillinginformation); None until known
     card: CardRef | None = None
     # Set just before a card is posted: a crash before ``card`` is stored is then recovered from the
     # channel's history (message metadata) instead of posting a second card.
@@ -147,6 +147,7 @@ class OrderRecord:
     unlisted_polls: int = 0
     prepaid_label: PrepaidLabel | None = None
     prepaid_label_checks: int = 0  # getshippinginformation calls that found no label yet
+    billing_checks: int = 0  # getbillinginformation calls that gave no total
 
     @property
     def key(self) -> str:
@@ -325,6 +326,7 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
         unlisted_polls=doc.get("unlisted_polls", 0),
         prepaid_label=PrepaidLabel(**doc["prepaid_label"]) if doc.get("prepaid_label") else None,
         prepaid_label_checks=doc.get("prepaid_label_checks", 0),
+        billing_checks=doc.get("billing_checks", 0),
     )
 
 

@@ -88,8 +88,8 @@ def test_poll_bench_counts_rakuten_and_slack_calls(load_bench: Loader, capsys: p
     # wall ms, Rakuten calls, by action, Slack calls, by method, cards posted
     by_action = dict(part.rsplit(" ", 1) for part in first[3].split(", "))
     assert by_action.pop("getnewsales") == by_action.pop("getcurrentsales") == "1"
-    assert set(by_action) <= {"getshippinginformation"}  # prepaid labels, a few per poll
-    assert int(first[2]) == 2 + int(by_action.get("getshippinginformation", 0))
+    assert set(by_action) <= {"getshippinginformation", "getbillinginformation"}  # details, a few per poll
+    assert int(first[2]) == 2 + sum(int(count) for count in by_action.values())
     assert first[4:] == ["32", "chat.postMessage 32", "32"]
     burst = row(out, "first poll, burst threshold 20")
     assert burst[-3:] == ["33", "chat.postMessage 33", "32"]  # the summary message, then 32 cards in its thread

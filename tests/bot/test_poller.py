@@ -22,13 +22,15 @@ from bot.slack_poster import PostedMessage, SlackWriteError
 from bot.store import TinyDBStore
 from bot.store.records import AccountRecord, ItemState, OrderRecord
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
-from rakuten.models import Address, AddressKind, Item, Sale
+from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
 
 LOGIN = "boutique"
 CHANNEL = "C0ORDERS"
 START = datetime(2025, 6, 30, 23, 30, tzinfo=UTC)  # already 1 July in Paris
 NEW_SALES = "getnewsales"
 CURRENT_SALES = "getcurrentsales"
+BILLING = "getbillinginformation"
+SHIPPING = "getshippinginformation"
 HOME = Address(kind=AddressKind.DELIVERY, firstname="Camille", lastname="Durand", address1="1 rue", city="Lyon")
 
 
@@ -78,6 +80,15 @@ class FakeRakuten:
         if CURRENT_SALES in self.errors:
             raise self.errors[CURRENT_SALES]
         return list(self.current_sales)
+
+    def get_billing_information(self, purchaseid: str) -> BillingInformation:
+        """No amounts: the card keeps the items' sum (the details step is tested end to end)."""
+        self.calls.append((BILLING, None))
+        return BillingInformation(purchaseid)
+
+    def get_shipping_information(self, purchaseid: str) -> ShippingInformation:
+        self.calls.append((SHIPPING, None))
+        return ShippingInformation(purchaseid)
 
     def count(self, action: str) -> int:
         return sum(called == action for called, _ in self.calls)

@@ -109,7 +109,7 @@ def test_a_new_order_takes_everything_from_the_sale() -> None:
     assert order.shipping_type == "Express"
     assert order.ship_to == HOME
     assert order.buyer_login == "acheteur"
-    assert order.total == Money(Decimal("20.00"))
+    assert order.total is None  # the listings carry no order total: getbillinginformation brings it later
     assert (order.first_seen_at, order.updated_at, order.closed_at) == (NOW, NOW, None)
     assert order.card is None
     first, second = order.items

@@ -1,4 +1,5 @@
-"""Prepaid modes (So Colissimo, Chronopost): the card links Rakuten's label, the modal carries its number."""
+"""Details the listings lack, fetched a few orders per poll: prepaid labels (the card links the label, the
+modal carries its number) and the order total with shipping."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import json
 
 from bot.constants import ACTION_MARK_SHIPPED, VIEW_SHIP
 from bot.devtools.local_stack import LOGIN, LocalStack
-from bot.poller import PREPAID_LABELS_PER_POLL
+from bot.poller import DETAIL_CALLS_PER_POLL
 from rakuten.actions import Action
 
 SHIPPING_INFO = Action.GET_SHIPPING_INFORMATION.value
+BILLING_INFO = Action.GET_BILLING_INFORMATION.value
 SET_TRACKING = Action.SET_TRACKING.value
 
 
@@ -55,16 +57,37 @@ def test_mark_shipped_comes_prefilled_with_the_label_and_sends_that_number(stack
     assert sent == {("Chronopost", label.number)}
 
 
-def test_labels_are_fetched_a_few_orders_per_poll_and_never_for_home_delivery(stack: LocalStack) -> None:
-    prepaid = [prepaid_order(stack) for _ in range(PREPAID_LABELS_PER_POLL + 2)]
-    stack.simulator.add_sale(LOGIN, new=False, shipping_type="Suivi")
+def test_details_come_a_few_orders_per_poll_labels_first_and_never_twice(stack: LocalStack) -> None:
+    prepaid = [prepaid_order(stack) for _ in range(DETAIL_CALLS_PER_POLL + 2)]
+    home = stack.simulator.add_sale(LOGIN, new=False, shipping_type="Suivi")
+
+    def asked(action: str) -> list[str]:
+        return [request.params["purchaseid"] for request in stack.simulator.requests_for(action)]
 
     assert stack.poll().ok
-    first = {request.params["purchaseid"] for request in stack.simulator.requests_for(SHIPPING_INFO)}
-    assert len(first) == PREPAID_LABELS_PER_POLL  # a first poll over many orders spares the hourly quota
+    # A first poll over many orders spares the hourly quota, and labels (needed to ship) go first.
+    assert len(asked(SHIPPING_INFO)) == DETAIL_CALLS_PER_POLL
+    assert asked(BILLING_INFO) == []
+
+    for _ in range(3):
+        assert stack.poll().ok
+    assert sorted(asked(SHIPPING_INFO)) == sorted(prepaid)  # each prepaid order once, the home delivery never
+    assert sorted(asked(BILLING_INFO)) == sorted([*prepaid, home])  # each total once
+    orders = [stack.bot.store.get_order(LOGIN, purchaseid) for purchaseid in [*prepaid, home]]
+    assert all(order is not None and order.total is not None for order in orders)
+
+
+def test_the_card_shows_the_total_rakuten_charged_once_known(stack: LocalStack) -> None:
+    purchaseid = stack.simulator.add_sale(LOGIN, new=False, shipping_type="Suivi")
+    sale = stack.simulator.sale(purchaseid)
+    charged = sum(item.price + item.shipping_price for item in sale.items)
 
     assert stack.poll().ok
-    asked = [request.params["purchaseid"] for request in stack.simulator.requests_for(SHIPPING_INFO)]
-    assert sorted(asked) == sorted(prepaid)  # each prepaid order once, the home delivery never
-    labelled = [stack.bot.store.get_order(LOGIN, purchaseid) for purchaseid in prepaid]
-    assert all(order is not None and order.prepaid_label is not None for order in labelled)
+
+    order = stack.bot.store.get_order(LOGIN, purchaseid)
+    assert order is not None
+    assert order.total is not None
+    assert order.total.amount == charged  # items and shipping, as getbillinginformation gives them
+    fields = json.dumps(stack.card_for(purchaseid).blocks, ensure_ascii=False)
+    assert "*Total*" in fields
+    assert "Total (items)" not in fields
