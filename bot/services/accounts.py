@@ -77,7 +77,7 @@ class AccountService:
             errors["token"] = "Paste the whole API token from My Account > Tokens on Rakuten (no spaces)."
         if errors:
             return ConnectResult(field_errors=errors)
-        decision = self._permissions.claim_bootstrap_admin(user_id)
+        decision = self.may_connect(user_id)  # checked again: the modal may have been opened before an admin was set
         if not decision:
             return ConnectResult(refusal=decision.reason)
         channel = self._fixed_channel or channel_id
@@ -99,6 +99,10 @@ class AccountService:
         finally:
             check_client.close()
 
+        # Only a pair Rakuten accepted makes its submitter the bootstrap admin (when no admin is configured).
+        decision = self._permissions.claim_bootstrap_admin(user_id)
+        if not decision:
+            return ConnectResult(refusal=decision.reason)
         now = self._clock()
         existing = self._store.get_account(login)
         account = existing or AccountRecord(login=login, token_ciphertext="", channel_id=channel)

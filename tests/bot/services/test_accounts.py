@@ -121,6 +121,22 @@ def test_with_no_admin_anyone_may_open_the_modal_until_the_first_connect(
     assert "first connected" in late.refusal
 
 
+def test_a_pair_rakuten_refuses_does_not_make_its_submitter_the_bootstrap_admin(
+    make_service: Callable[..., AccountService], store: TinyDBStore, rakuten: Mock
+) -> None:
+    service = make_service(admins=frozenset())
+    rakuten.check_credentials.side_effect = AuthenticationError(
+        ErrorDetails("Sender", "InvalidUserConnection", "Unknown user or password."), action="getitemtodolist"
+    )
+
+    assert service.connect(ADMIN, connect_form(token="not-the-right-token"), channel_id=CHANNEL).field_errors
+
+    assert store.get_meta(BOOTSTRAP_ADMIN_KEY) is None  # nothing claimed: the real seller can still connect
+    rakuten.check_credentials.side_effect = None
+    assert service.connect(SELLER, connect_form(), channel_id=CHANNEL).account is not None
+    assert store.get_meta(BOOTSTRAP_ADMIN_KEY) == SELLER
+
+
 # --- connect ---------------------------------------------------------------------------------------------
 
 
