@@ -118,6 +118,13 @@ class Settings:
             problems.append(
                 f"RAKUTEN_ADMINS must list Slack user IDs (U…/W…), comma-separated; not {', '.join(bad_admins)}."
             )
+        if login and token and not admins:
+            # Without it nobody could administer the account, and the bootstrap rule (first connect becomes admin)
+            # would hand the shop to whichever workspace member ran /rakuten connect first.
+            problems.append(
+                "RAKUTEN_ADMINS is required with RAKUTEN_LOGIN/RAKUTEN_TOKEN: set it to the Slack user IDs of the "
+                "people who may connect, disconnect and configure (profile > ⋮ > Copy member ID)."
+            )
 
         settings = cls(
             slack_bot_token=bot_token or "",

@@ -63,8 +63,8 @@ class AccountService:
         self._fixed_channel = fixed_channel
 
     def may_connect(self, user_id: str) -> Decision:
-        """Checked before the modal opens; with no admin configured yet, the first asker may (bootstrap)."""
-        if self._permissions.is_admin(user_id) or not self._permissions.has_admin():
+        """Checked before the modal opens and again on submit; while the bootstrap rule applies, anyone may."""
+        if self._permissions.is_admin(user_id) or self._permissions.bootstrap_open():
             return Decision(True)
         return self._permissions.admin_decision(user_id, "connect an account")
 
@@ -99,7 +99,7 @@ class AccountService:
         finally:
             check_client.close()
 
-        # Only a pair Rakuten accepted makes its submitter the bootstrap admin (when no admin is configured).
+        # Only a pair Rakuten accepted makes its submitter the bootstrap admin (see Permissions.bootstrap_open).
         decision = self._permissions.claim_bootstrap_admin(user_id)
         if not decision:
             return ConnectResult(refusal=decision.reason)

@@ -1,8 +1,12 @@
 """Who may do what.
 
-Admins (``RAKUTEN_ADMINS``; when unset, the first person to connect an account, remembered in the store)
-connect, disconnect and configure. Order actions (ship, accept, refuse, see the address) are for members of
-the account's order channel or of its configured user group. Membership is read from Slack and cached
+Admins (``RAKUTEN_ADMINS``) connect, disconnect and configure. Bootstrap rule, for a bot set up from Slack alone:
+with no ``RAKUTEN_ADMINS`` and no account at all, the person whose first connect Rakuten accepts becomes the
+admin, remembered in the store; that happens once, and never on a bot that already has an account (an account
+from the environment requires ``RAKUTEN_ADMINS``, checked at start).
+
+Order actions (ship, accept, refuse, see the address) are for members of the account's order channel or of its
+configured user group. Membership is read from Slack and cached
 briefly; when Slack cannot tell (missing scope, bot not in the channel), the answer is "no", with the reason.
 """
 
@@ -61,20 +65,28 @@ class Permissions:
     def has_admin(self) -> bool:
         return bool(self._admins) or self._store.get_meta(BOOTSTRAP_ADMIN_KEY) is not None
 
+    def bootstrap_open(self) -> bool:
+        """True while the bootstrap rule still applies: no RAKUTEN_ADMINS, no admin yet, and no account at all."""
+        return not self.has_admin() and not self._store.list_accounts()
+
     def admin_decision(self, user_id: str, what: str) -> Decision:
         if self.is_admin(user_id):
             return Decision(True)
         if self._admins:
             return Decision(False, f"Only the bot's admins can {what} (RAKUTEN_ADMINS).")
-        return Decision(False, f"Only the bot's admin (the person who first connected an account) can {what}.")
+        if self.has_admin():
+            return Decision(False, f"Only the bot's admin (the person who first connected an account) can {what}.")
+        return Decision(
+            False,
+            f"Only the bot's admins can {what}, and none is set: the operator sets RAKUTEN_ADMINS to the admins' "
+            "Slack user IDs and restarts the bot.",
+        )
 
     def claim_bootstrap_admin(self, user_id: str) -> Decision:
-        """With no RAKUTEN_ADMINS and no admin yet, ``user_id`` becomes the admin (first connect)."""
-        if self._admins:
-            return self.admin_decision(user_id, "connect an account")
+        """Make ``user_id`` the admin if the bootstrap rule still applies (see ``bootstrap_open``); else the
+        usual admin decision. Called once Rakuten has accepted the submitted pair, before it is stored."""
         with self._store.batch():
-            current = self._store.get_meta(BOOTSTRAP_ADMIN_KEY)
-            if current is None:
+            if self.bootstrap_open():
                 self._store.set_meta(BOOTSTRAP_ADMIN_KEY, user_id)
                 logger.info("no RAKUTEN_ADMINS set: %s becomes the bot's admin (first connect)", user_id)
                 return Decision(True)

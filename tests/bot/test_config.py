@@ -151,7 +151,9 @@ def test_login_and_token_go_together(given: str) -> None:
 
 
 def test_an_environment_account_needs_a_channel() -> None:
-    problem = only_problem({**MINIMAL, "RAKUTEN_LOGIN": "boutique", "RAKUTEN_TOKEN": RAKUTEN_TOKEN})
+    problem = only_problem(
+        {**MINIMAL, "RAKUTEN_LOGIN": "boutique", "RAKUTEN_TOKEN": RAKUTEN_TOKEN, "RAKUTEN_ADMINS": "U0AAA"}
+    )
     assert "RAKUTEN_CHANNEL is required with RAKUTEN_LOGIN" in problem
 
 
@@ -192,6 +194,19 @@ def test_the_port_must_be_a_tcp_port(value: str) -> None:
 @pytest.mark.parametrize("value", ["1", "65535"])
 def test_the_port_range_is_inclusive(value: str) -> None:
     assert Settings.from_env({**MINIMAL, "PORT": value}).port == int(value)
+
+
+# ------------------------------------------------------------------------------------------------- admins
+
+
+def test_an_account_from_the_environment_requires_admins() -> None:
+    env = {**MINIMAL, "RAKUTEN_LOGIN": "boutique", "RAKUTEN_TOKEN": RAKUTEN_TOKEN, "RAKUTEN_CHANNEL": "C0123ABCD"}
+
+    problem = only_problem(env)
+
+    assert problem.startswith("RAKUTEN_ADMINS is required with RAKUTEN_LOGIN/RAKUTEN_TOKEN")
+    assert RAKUTEN_TOKEN not in problem
+    assert Settings.from_env({**env, "RAKUTEN_ADMINS": "U0AAA"}).admins == frozenset({"U0AAA"})
 
 
 # ------------------------------------------------------------------------------------ all at once, secrets
@@ -246,6 +261,7 @@ def test_secrets_never_appear_in_problems_or_repr() -> None:
             "RAKUTEN_TOKEN": RAKUTEN_TOKEN,
             "RAKUTEN_CHANNEL": "C0123ABCD",
             "RAKUTEN_SECRET_KEY": SECRET_KEY,
+            "RAKUTEN_ADMINS": "U0AAA",
         }
     )
 

@@ -60,6 +60,7 @@ def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[
         RAKUTEN_LOGIN=LOGIN,
         RAKUTEN_TOKEN=TOKEN,
         RAKUTEN_CHANNEL=CHANNEL,
+        RAKUTEN_ADMINS=ADMIN,
         RAKUTEN_DATA_DIR=str(data_dir),
         NO_PROXY="127.0.0.1,localhost",
         LOG_LEVEL="INFO",
@@ -215,6 +216,21 @@ def test_run_lists_every_configuration_problem_at_once(stack: LocalStack, tmp_pa
         assert any(name in problem for problem in problems), name
     assert secret_like not in result.stderr + result.stdout
     assert not (tmp_path / "never-created").exists()  # nothing was started
+
+
+def test_run_refuses_an_account_from_the_environment_without_admins(stack: LocalStack, tmp_path: Path) -> None:
+    # Nobody would be admin, and the first member to run /rakuten connect would take the shop over.
+    data_dir = tmp_path / "never-created"
+
+    result = rakuten_bot("run", env=bot_env(stack, data_dir, SLACK_SIGNING_SECRET=SIGNING_SECRET, RAKUTEN_ADMINS=None))
+
+    assert result.returncode == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 1, result.stderr
+    assert problems[0].startswith("  - RAKUTEN_ADMINS is required with RAKUTEN_LOGIN/RAKUTEN_TOKEN")
+    assert "Traceback" not in result.stderr
+    assert not data_dir.exists()
+    assert stack.simulator.requests == []
 
 
 def test_a_missing_bot_token_is_named(stack: LocalStack, tmp_path: Path) -> None:

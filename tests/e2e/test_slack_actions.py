@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from bot.blocks import build_order_card
+from bot.blocks.account_views import build_connect_modal
+from bot.blocks.refs import ConnectModalMetadata
 from bot.constants import (
     ACTION_ACCEPT,
     ACTION_CHANNEL,
@@ -337,6 +339,59 @@ def test_with_no_admins_configured_the_first_connector_becomes_the_admin(
     assert stack.command("disconnect", user=SELLER).text == ""  # the bootstrap admin may administer
     (prompt,) = new_responses(stack, before)
     assert ACTION_DISCONNECT_CONFIRM in response_text(prompt)
+
+
+def forged_connect_view(channel: str) -> dict[str, Any]:
+    """The connect modal as an outsider would forge it: nobody opened it for them."""
+    view = build_connect_modal(ConnectModalMetadata(channel)).to_dict()
+    return {**view, "id": "V0FORGED"}
+
+
+def test_an_account_from_the_environment_cannot_be_taken_over_when_no_admin_is_set(
+    make_stack: StackFactory,
+) -> None:
+    # The shop is connected from the environment and, against the start-up check, no admin is set: the
+    # bootstrap rule must not hand the bot to whoever connects first (their own Rakuten pair, accepted).
+    stack = make_stack(admins=frozenset())
+    stack.simulator.add_account("outsider-shop", "outsider-token-7a2b")
+
+    refused = stack.command("connect", user=OUTSIDER, channel="C0ELSEWHERE")
+    assert "RAKUTEN_ADMINS" in refused.json()["text"]
+    assert stack.slack.calls_to("views.open") == []
+
+    response = stack.submit_view(
+        forged_connect_view("C0ELSEWHERE"), connect_values("outsider-shop", "outsider-token-7a2b"), user=OUTSIDER
+    )
+    assert response.status_code == 200
+    stack.slack.wait_for(lambda: "can't connect" in ephemerals_for(stack, OUTSIDER))
+    assert stack.bot.store.get_meta(BOOTSTRAP_ADMIN_KEY) is None
+    assert [account.login for account in stack.bot.store.list_accounts()] == [LOGIN]
+    assert account_of(stack).channel_id == CHANNEL
+    # Nor can they administer the shop that is there.
+    for command in ("disconnect", "settings"):
+        assert "RAKUTEN_ADMINS" in stack.command(command, user=OUTSIDER, channel="C0ELSEWHERE").json()["text"]
+    assert stack.slack.calls_to("views.open") == []
+    assert stack.bot.store.get_account(LOGIN) is not None
+
+
+def test_the_bootstrap_rule_applies_once_to_a_bot_with_no_account(make_stack: StackFactory) -> None:
+    stack = make_stack(connect_env_account=False, admins=frozenset())
+    stack.simulator.add_account("outsider-shop", "outsider-token-7a2b")
+    view = open_connect_modal(stack, user=SELLER)
+    stack.submit_view(view, connect_values(LOGIN, TOKEN), user=SELLER)
+    assert stack.bot.store.get_meta(BOOTSTRAP_ADMIN_KEY) == SELLER
+
+    # The bootstrap admin disconnects the only account: the bot has no account again, but the rule is spent.
+    stack.bot.accounts.disconnect(SELLER, LOGIN)
+    assert stack.bot.store.list_accounts() == []
+    refused = stack.command("connect", user=OUTSIDER, channel="C0ELSEWHERE")
+    assert "the person who first connected an account" in refused.json()["text"]
+    stack.submit_view(
+        forged_connect_view("C0ELSEWHERE"), connect_values("outsider-shop", "outsider-token-7a2b"), user=OUTSIDER
+    )
+    stack.slack.wait_for(lambda: "can't connect" in ephemerals_for(stack, OUTSIDER))
+    assert stack.bot.store.list_accounts() == []
+    assert stack.bot.store.get_meta(BOOTSTRAP_ADMIN_KEY) == SELLER
 
 
 # ------------------------------------------------------------------------------------------ Mark shipped
