@@ -212,7 +212,7 @@ def recovered_message(login: str, down_since: datetime, now: datetime) -> Messag
 def quota_message(login: str, action: str, retry_at: datetime) -> Message:
     text = (
         f"⏳ Rakuten's hourly quota for {action_label(action)} is used up on account {fmt.clip(login, 100)}. "
-        f"The bot waits until {fmt.paris_short(retry_at)} (Paris time) and then carries on; nothing is lost."
+        f"Polling for it resumes at {fmt.paris_short(retry_at)} (Paris time), when the quota renews; nothing is lost."
     )
     return _simple(text)
 
@@ -275,8 +275,15 @@ class ActionOutcome(StrEnum):
     OK = "ok"
     REFUSED_BY_RAKUTEN = "refused_by_rakuten"
     QUEUED = "queued"
+    WAITING_FOR_QUOTA = "waiting_for_quota"
     ALREADY_DONE = "already_done"
 
+
+_ACTION_OF: dict[PendingKind, str] = {
+    PendingKind.ACCEPT: "acceptsale",
+    PendingKind.REFUSE: "refusesale",
+    PendingKind.SHIP: "settrackingpackageinfos",
+}
 
 _DONE: dict[PendingKind, str] = {
     PendingKind.ACCEPT: "accepted",
@@ -316,6 +323,13 @@ def action_result_message(
             note = "Check the carrier and tracking number, then use Mark shipped again."
         return _simple(f"⚠️ Rakuten rejected {_NOUN[kind]} {order}: {why}", note=note)
     when = f" (next try at {fmt.paris_short(retry_at)})" if retry_at else ""
+    if result is ActionOutcome.WAITING_FOR_QUOTA:
+        resumes = f"at {fmt.paris_short(retry_at)} (Paris time)" if retry_at else "when the hour turns"
+        return _simple(
+            f"⏳ Rakuten's hourly quota for {action_label(_ACTION_OF[kind])} is used up: {_NOUN[kind]} {order} is "
+            f"queued and goes out {resumes}, when the quota renews.",
+            note="The card shows the progress; no need to click again.",
+        )
     return _simple(
         f"⏳ Rakuten is not answering right now: {_NOUN[kind]} {order} is queued and will be retried "
         f"automatically{when}.",

@@ -179,7 +179,7 @@ class ItemActions:
                     pending.requested_by,
                     account.channel_id,
                     action_result_message(
-                        pending.kind, purchaseid, ActionOutcome.QUEUED, reason=reason, retry_at=error.retry_at
+                        pending.kind, purchaseid, ActionOutcome.WAITING_FOR_QUOTA, retry_at=error.retry_at
                     ),
                 )
             self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -550,6 +551,27 @@ def test_an_outage_is_retried_in_the_background_until_rakuten_answers(stack: Loc
     assert "(retrying)" in history
     assert "Shipped via Colissimo" in card_json(stack, purchaseid)
     stack.slack.wait_for(lambda: "Rakuten is not answering right now" in ephemerals_for(stack, SELLER))
+
+
+def test_a_spent_quota_is_named_with_the_time_the_shipment_goes_out(stack: LocalStack) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    view = open_modal(stack, purchaseid)
+    stack.simulator.inject_fault(SET_TRACKING, Fault.QUOTA_EXCEEDED)
+
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+
+    stack.slack.wait_for(lambda: "quota" in ephemerals_for(stack, SELLER))
+    told = ephemerals_for(stack, SELLER)
+    assert "hourly quota for sending tracking numbers is used up" in told
+    paris = ZoneInfo("Europe/Paris")
+    next_hour = (datetime.now(UTC) + timedelta(hours=1)).astimezone(paris).strftime("%d/%m %H:00")
+    this_hour = datetime.now(UTC).astimezone(paris).strftime("%d/%m %H:00")  # the hour may turn during the test
+    assert f"goes out at {next_hour}" in told or f"goes out at {this_hour}" in told
+    assert "not answering" not in told
+    order = stack.bot.store.get_order(LOGIN, purchaseid)
+    assert order is not None
+    assert order.items[0].pending is not None  # still queued, not given up
 
 
 def test_a_shipment_that_never_gets_through_ends_as_a_definite_failure(stack: LocalStack) -> None:

@@ -290,7 +290,8 @@ def test_a_spent_quota_waits_for_the_hour_to_turn(
 
     assert [delay for delay, _ in runner.later] == [40 * 60]
     (queued,) = told(slack)
-    assert "next try at" in queued
+    assert "hourly quota for refusing orders is used up" in queued
+    assert "goes out at 28/11 14:40" in queued
     clock.advance(minutes=40)
     assert runner.run_later() == 40 * 60
     assert [delay for delay, _ in runner.later] == [1.0]  # the hour has turned but Rakuten still says no
