@@ -1,8 +1,8 @@
 """Text helpers shared by the Block Kit builders: mrkdwn escaping, truncation, mentions, dates and amounts.
 
 Everything here is a pure function. Text that comes from Rakuten or from users (headlines, names, cities,
-error messages) always goes through ``escape`` (or ``clip``) before it reaches mrkdwn, so that
-``Tom & Jerry <DVD>`` renders literally and cannot forge a mention or a link.
+error messages) always goes through ``clip`` before it reaches mrkdwn, so that ``Tom & Jerry <DVD>`` renders
+literally and cannot forge a mention or a link, and ``*Jean* _Dupont_`` cannot make itself bold or italic.
 """
 
 from __future__ import annotations
@@ -25,9 +25,19 @@ _GROUP_MENTION = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$", re.IGNORECASE)
 
 
+# mrkdwn has no escape for its formatting characters (Slack decodes only &amp; &lt; &gt;), so in text we do not
+# control they are shown as their full-width forms: the same marks to a reader, never bold, italic, strike or code.
+_FORMATTING_MARKS = str.maketrans({"*": "＊", "_": "＿", "~": "～", "`": "｀"})
+
+
 def escape(text: str) -> str:
     """Slack's mrkdwn escaping: only ``&``, ``<`` and ``>`` are control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def literal(text: str) -> str:
+    """Text we do not control, made inert in mrkdwn: escaped, and unable to format (see _FORMATTING_MARKS)."""
+    return escape(text).translate(_FORMATTING_MARKS)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -40,14 +50,21 @@ def truncate(text: str, limit: int) -> str:
 
 
 def clip(text: str | None, limit: int) -> str:
-    """User-controlled text made safe for mrkdwn: single-spaced, truncated to ``limit`` visible characters, escaped.
+    """User-controlled text made safe for mrkdwn: single-spaced, truncated to ``limit`` visible characters, literal.
 
     Truncating before escaping keeps entities such as ``&amp;`` whole; the escaped form may be longer than
     ``limit``, so callers budget for up to five times ``limit`` in the worst case (every character a ``&``).
     """
     if not text:
         return ""
-    return escape(truncate(" ".join(text.split()), limit))
+    return literal(truncate(" ".join(text.split()), limit))
+
+
+def code(text: str | None, limit: int) -> str:
+    """User-controlled text as an inline code span (SKU, EAN, tracking number): nothing formats inside one, so
+    only a backtick, which would close it, is replaced; the rest is kept as typed, to be copied as it is."""
+    inner = " ".join((text or "").replace("`", "'").split())
+    return f"`{escape(truncate(inner, limit))}`"
 
 
 def plain(text: str | None, limit: int) -> str:

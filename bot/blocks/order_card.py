@@ -279,7 +279,7 @@ def _prepaid_label_text(label: PrepaidLabel) -> str:
     if label.label_url:
         parts.append(fmt.link(label.label_url, "🏷️ Print the label"))
     if label.tracking_number:
-        parts.append(fmt.link(label.tracking_url, f"`{fmt.clip(label.tracking_number, 40)}`"))
+        parts.append(fmt.link(label.tracking_url, fmt.code(label.tracking_number, 40)))
     return "\n".join(parts)
 
 
@@ -371,7 +371,7 @@ def _item_text(item: OrderItem, mixed: bool) -> str:
 
 
 def _code(value: str | None) -> str:
-    return f"`{fmt.clip((value or '').replace('`', chr(39)), 60)}`"
+    return fmt.code(value, 60)
 
 
 def _shipment_text(shipment: Shipment) -> str:

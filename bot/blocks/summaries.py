@@ -24,7 +24,7 @@ ACTION_LABELS: dict[str, str] = {
 
 def action_label(action: str) -> str:
     key = str(action)
-    return ACTION_LABELS.get(key, f"`{fmt.clip(key.replace('`', ''), 40)}`")
+    return ACTION_LABELS.get(key, fmt.code(key, 40))
 
 
 def order_line(order: OrderRecord, now: datetime) -> str:
@@ -36,7 +36,7 @@ def order_line(order: OrderRecord, now: datetime) -> str:
         label = f"{label} ({countdown})" if countdown else label
     city = None if order.personal_data_purged or order.ship_to is None else fmt.clip(order.ship_to.city, 40)
     parts = [
-        f"{EXPRESS_MARKER + ' ' if order.is_express else ''}`{fmt.clip(order.purchaseid.replace('`', ''), 40)}`",
+        f"{EXPRESS_MARKER + ' ' if order.is_express else ''}{fmt.code(order.purchaseid, 40)}",
         fmt.paris_short(order.purchase_date) if order.purchase_date else None,
         city,
         label,

@@ -31,6 +31,17 @@ def test_clip_truncates_before_escaping_so_entities_stay_whole() -> None:
     assert fmt.clip(None, 5) == ""
 
 
+def test_clip_leaves_no_formatting_mark_as_typed() -> None:
+    assert fmt.clip("*Jean* _Dupont_ ~x~ `y`", 50) == "＊Jean＊ ＿Dupont＿ ～x～ ｀y｀"
+    assert fmt.literal("<b>*") == "&lt;b&gt;＊"
+
+
+def test_code_keeps_the_value_as_typed_except_a_closing_backtick() -> None:
+    assert fmt.code("SKU_12*3", 20) == "`SKU_12*3`"
+    assert fmt.code("a`b <c>", 20) == "`a'b &lt;c&gt;`"
+    assert fmt.code(None, 5) == "``"
+
+
 def test_fit_never_cuts_inside_an_entity_or_a_link() -> None:
     text = "x" * 90 + "&amp;" + "y" * 20
     fitted = fmt.fit(text, 93)
