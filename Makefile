@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench simulator clean
+.PHONY: demo test lint bench simulator messages clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=python3" >&2; exit 1; }
@@ -31,6 +31,13 @@ bench: $(STAMP)
 	$(PY) bench/poll.py
 	$(PY) bench/alert_latency.py
 	$(PY) bench/ack_latency.py
+
+# After adding or changing a sentence: extract the message ids into the catalogues, then translate the new
+# entries in bot/ui/locales/*/LC_MESSAGES/messages.po (a test fails while one is missing).
+LOCALES := bot/ui/locales
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 simulator: $(STAMP)
 	$(PY) -m rakuten.simulator

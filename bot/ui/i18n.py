@@ -1,0 +1,147 @@
+"""The bot's languages: message catalogues and locale-aware formatting of money, dates and numbers.
+
+Every sentence the bot shows is written once, in English, where it is used (``t.gettext("Order {order}
+accepted.", order=...)``): that text is the message id. ``bot/ui/locales/<lang>/LC_MESSAGES/messages.po`` holds
+its translation; ``make messages`` extracts new ids into the catalogues and a test fails while any id lacks a
+translation or a translation's placeholders differ from its id's. Sentences are never built by concatenation:
+a whole sentence with named placeholders is one message, so a translator can reorder it.
+
+Catalogues are read from the ``.po`` files with Babel at start (a few hundred messages: milliseconds), so there
+is no compiled file to forget to rebuild. Times are shown in Europe/Paris, Rakuten France's time, whatever the
+language.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+from rakuten.models import Money
+
+PARIS = ZoneInfo("Europe/Paris")
+SUPPORTED_LOCALES = ("fr", "en")
+DEFAULT_LOCALE = "fr"
+LOCALES_DIR = Path(__file__).with_name("locales")
+DOMAIN = "messages"
+
+
+def normalise_locale(value: str | None) -> str | None:
+    """``fr``, ``fr-FR``, ``fr_CA``, ``EN-us``… to a supported language code, or None when not supported."""
+    if not value:
+        return None
+    language = value.strip().replace("-", "_").split("_", 1)[0].lower()
+    return language if language in SUPPORTED_LOCALES else None
+
+
+def read_catalogue(locale: str, directory: Path = LOCALES_DIR) -> gettext.NullTranslations:
+    """``<directory>/<locale>/LC_MESSAGES/messages.po`` as gettext translations (its plural rule included); a
+    missing file translates nothing. Fuzzy and empty entries fall back to the English message id."""
+    path = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, po)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@cache
+def default_catalogue(locale: str) -> gettext.NullTranslations:
+    """The shipped catalogue of ``locale`` (read once per process: it never changes while the bot runs)."""
+    return read_catalogue(locale)
+
+
+class Translator:
+    """Messages and formats in one language. ``gettext``/``ngettext`` are the names Babel extracts."""
+
+    def __init__(self, locale: str, catalogue: gettext.NullTranslations | None = None) -> None:
+        self.locale = normalise_locale(locale) or DEFAULT_LOCALE
+        self._catalogue = catalogue if catalogue is not None else default_catalogue(self.locale)
+        self._babel = Locale.parse(self.locale)
+
+    def __repr__(self) -> str:
+        return f"Translator({self.locale!r})"
+
+    # --- messages ------------------------------------------------------------------------------------------
+
+    def gettext(self, message: str, /, **params: Any) -> str:
+        """``message`` in this language, its ``{placeholders}`` filled from ``params``."""
+        text = self._catalogue.gettext(message)
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, count: int, /, **params: Any) -> str:
+        """The form for ``count`` by the catalogue's plural rule (French says "0 commande", English "0 orders");
+        ``{count}`` is the count formatted for the language, other placeholders come from ``params``."""
+        return self._catalogue.ngettext(singular, plural, count).format(count=self.number(count), **params)
+
+    # --- formats -------------------------------------------------------------------------------------------
+
+    def number(self, value: int | float | Decimal) -> str:
+        return format_decimal(value, locale=self._babel)
+
+    def money(self, amount: Money | None) -> str:
+        """``12,50 €`` in French, ``€12.50`` in English; an em dash when unknown."""
+        if amount is None:
+            return "—"
+        return format_currency(amount.amount, amount.currency, locale=self._babel)
+
+    def date(self, moment: datetime) -> str:
+        """``1 déc. 2026`` / ``Dec 1, 2026``, in Paris time."""
+        return format_date(as_paris(moment), "medium", locale=self._babel)
+
+    def time(self, moment: datetime) -> str:
+        """``14:05`` / ``2:05 PM``, in Paris time."""
+        return format_time(as_paris(moment), "short", locale=self._babel)
+
+    def datetime(self, moment: datetime) -> str:
+        """``1 déc. 2026 à 14:05`` / ``Dec 1, 2026 at 2:05 PM``, in Paris time."""
+        return self.gettext("{date} at {time}", date=self.date(moment), time=self.time(moment))
+
+    def short_datetime(self, moment: datetime) -> str:
+        """``1 déc. 14:05`` / ``Dec 1, 2:05 PM``: a recent moment, year left out."""
+        day = format_skeleton("MMMd", as_paris(moment), locale=self._babel)
+        return self.gettext("{day}, {time}", day=day, time=self.time(moment))
+
+    def duration(self, span: timedelta) -> str:
+        """A rounded, human duration: ``45 s``, ``12 min``, ``3 h 05 min``, ``2 d 4 h`` (``2 j 4 h``)."""
+        seconds = max(0, int(span.total_seconds()))
+        if seconds < 60:
+            return self.gettext("{seconds} s", seconds=seconds)
+        minutes = seconds // 60
+        if minutes < 60:
+            return self.gettext("{minutes} min", minutes=minutes)
+        hours, minutes = divmod(minutes, 60)
+        if hours < 48:
+            if minutes:
+                return self.gettext("{hours} h {minutes} min", hours=hours, minutes=f"{minutes:02d}")
+            return self.gettext("{hours} h", hours=hours)
+        days, hours = divmod(hours, 24)
+        if hours:
+            return self.gettext("{days} d {hours} h", days=days, hours=hours)
+        return self.gettext("{days} d", days=days)
+
+
+def translator(locale: str | None) -> Translator:
+    """A translator for ``locale`` (any spelling ``normalise_locale`` knows), the default language otherwise."""
+    return Translator(normalise_locale(locale) or DEFAULT_LOCALE)
+
+
+def as_paris(moment: datetime) -> datetime:
+    """``moment`` in Europe/Paris; a naive datetime is taken as UTC, the store's convention."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
+    return aware.astimezone(PARIS)
+
