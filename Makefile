@@ -10,9 +10,11 @@ $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=python3" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml
+# The bot with its test tools, and beside it the development kit (devkit/: simulator, Slack stand-in, demo),
+# which the product itself never carries.
+$(STAMP): $(PY) pyproject.toml devkit/pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]' -e ./devkit
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -40,7 +42,7 @@ messages: $(STAMP)
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 simulator: $(STAMP)
-	$(PY) -m rakuten.simulator
+	$(PY) -m devkit.rakuten_simulator
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.devtools.local_stack import LocalStack, StackOptions
 from bot.store.records import AccountRecord
+from devkit.local_stack import LocalStack, StackOptions
 
 T = TypeVar("T")
 NOTE_WIDTH = 110

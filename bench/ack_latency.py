@@ -34,12 +34,12 @@ from _common import Distribution, Table, connect_account, local_stack, make_pars
 
 from bot.blocks.refs import OrderRef, ShipModalMetadata
 from bot.constants import ACTION_MARK_SHIPPED, ACTION_SHOW_ADDRESS, VIEW_SHIP
-from bot.devtools.local_stack import LOGIN, SELLER, SIGNING_SECRET, TOKEN, LocalStack, wait_until
-from bot.devtools.slack_requests import FORM_CONTENT_TYPE, block_actions_body, sign
 from bot.poller import PollOutcome
+from devkit.local_stack import LOGIN, SELLER, SIGNING_SECRET, TOKEN, LocalStack, wait_until
+from devkit.rakuten_simulator.state import ItemState
+from devkit.slack_requests import FORM_CONTENT_TYPE, block_actions_body, sign
 from rakuten.actions import Action
 from rakuten.client import RakutenClient
-from rakuten.simulator.state import ItemState
 
 BUSY_LOGIN = "boutique-affluence"
 BUSY_TOKEN = "bench-token-affluence"  # the simulator's account: not a real Rakuten token

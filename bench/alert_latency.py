@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from _common import Distribution, Table, local_stack, make_parser, parse, timed
 
 from bot.constants import ORDER_EVENT_TYPE
-from bot.devtools.local_stack import LOGIN, LocalStack
-from bot.devtools.slack_standin import ApiCall
+from devkit.local_stack import LOGIN, LocalStack
+from devkit.slack_standin import ApiCall
 from rakuten.actions import Action
 
 

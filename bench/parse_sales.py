@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 
+from devkit.rakuten_simulator import RakutenSimulator
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.parsing import parse_sales_page
-from rakuten.simulator import RakutenSimulator
 from rakuten.xmlsafe import parse_xml
 
 LOGIN = "bench-shop"

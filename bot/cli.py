@@ -39,9 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
     if args.command == "demo":
-        from bot.demo import run_demo
-
-        return run_demo(orders=args.orders, seed=args.seed)
+        return _demo(orders=args.orders, seed=args.seed)
     try:
         settings = Settings.from_env(os.environ, require_slack_secret=args.command == "run")
     except ConfigError as error:
@@ -54,6 +52,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_check(settings)
     return run(settings)
+
+
+def _demo(*, orders: int, seed: int) -> int:
+    try:
+        from devkit.demo import run_demo
+    except ImportError:
+        # A production install carries no simulator or Slack stand-in: they come with the development kit.
+        print(
+            "rakuten-bot: the demo needs the development kit (devkit/): run `make demo` from a checkout of the "
+            "project, or `pip install -e ./devkit` there.",
+            file=sys.stderr,
+        )
+        return 2
+    return run_demo(orders=orders, seed=seed)
 
 
 def run(settings: Settings) -> int:

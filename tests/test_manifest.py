@@ -13,9 +13,9 @@ import yaml
 from jsonschema import Draft7Validator
 
 from bot.constants import COMMAND
-from bot.devtools.local_stack import ADMIN, CHANNEL, LocalStack
-from bot.devtools.slack_requests import app_home_opened_event
 from bot.manifest import BOT_EVENTS, REQUIRED_BOT_SCOPES
+from devkit.local_stack import ADMIN, CHANNEL, LocalStack
+from devkit.slack_requests import app_home_opened_event
 from handlers import register_handlers
 
 ROOT = Path(__file__).resolve().parents[1]

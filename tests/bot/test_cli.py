@@ -11,7 +11,7 @@ from pytest_mock import MockerFixture
 
 from bot import cli
 from bot.config import Settings
-from bot.demo import run_demo
+from devkit.demo import run_demo
 
 
 def test_the_demo_runs_the_main_job_end_to_end() -> None:

@@ -13,8 +13,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.devtools.local_stack import wait_until
 from bot.scheduler import MAINTENANCE_HOURS, MAINTENANCE_JOB_ID, PollScheduler, poll_job_id
+from devkit.local_stack import wait_until
 
 HOUR = 3600.0
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import Tuning
-from bot.devtools.local_stack import LocalStack, StackOptions
+from devkit.local_stack import LocalStack, StackOptions
 
 StackFactory = Callable[..., LocalStack]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.constants import ACTION_SHOW_ADDRESS
-from bot.devtools.local_stack import LOGIN, SELLER, LocalStack
+from devkit.local_stack import LOGIN, SELLER, LocalStack
 
 HOSTILE_BUYER = {
     "firstname": "*Jean*",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from bot.constants import ACTION_MARK_SHIPPED, VIEW_SHIP
-from bot.devtools.local_stack import LOGIN, LocalStack
 from bot.poller import DETAIL_CALLS_PER_POLL
+from devkit.local_stack import LOGIN, LocalStack
 from rakuten.actions import Action
 
 SHIPPING_INFO = Action.GET_SHIPPING_INFORMATION.value

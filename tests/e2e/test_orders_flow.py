@@ -19,11 +19,11 @@ import pytest
 
 from bot.blocks.order_card import BLOCK_ACTIONS, BLOCK_HEADER, BLOCK_MENTION, BLOCK_STATE, EXPRESS_MARKER
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE
-from bot.devtools.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, LocalStack, wait_until
-from bot.devtools.slack_standin import StoredMessage
 from bot.store.records import AccountRecord, OrderRecord, OrderState
+from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, LocalStack, wait_until
+from devkit.rakuten_simulator.faults import Fault
+from devkit.slack_standin import StoredMessage
 from rakuten.actions import Action
-from rakuten.simulator.faults import Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 StackFactory = Callable[..., LocalStack]

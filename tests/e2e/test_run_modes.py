@@ -15,16 +15,16 @@ import httpx
 import pytest
 
 from bot.constants import COMMAND
-from bot.devtools.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
-from bot.devtools.slack_requests import (
+from bot.http_server import EVENTS_PATH, HEALTH_PATH
+from bot.store import TinyDBStore
+from devkit.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
+from devkit.slack_requests import (
     FORM_CONTENT_TYPE,
     SlackRequestSender,
     app_home_opened_event,
     sign,
     slash_command_body,
 )
-from bot.http_server import EVENTS_PATH, HEALTH_PATH
-from bot.store import TinyDBStore
 from rakuten.actions import Action
 
 ROOT = Path(__file__).resolve().parents[2]

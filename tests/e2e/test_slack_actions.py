@@ -49,7 +49,9 @@ from bot.constants import (
     VIEW_SETTINGS,
     VIEW_SHIP,
 )
-from bot.devtools.local_stack import (
+from bot.services.permissions import BOOTSTRAP_ADMIN_KEY
+from bot.store.records import AccountRecord, ItemState, OrderRecord, OrderState
+from devkit.local_stack import (
     ADMIN,
     CHANNEL,
     LOGIN,
@@ -60,17 +62,15 @@ from bot.devtools.local_stack import (
     TOKEN,
     LocalStack,
 )
-from bot.devtools.slack_requests import (
+from devkit.rakuten_simulator import Fault
+from devkit.rakuten_simulator import ItemState as SimItemState
+from devkit.slack_requests import (
     app_home_opened_event,
     checkboxes_state,
     conversations_select_state,
     text_input_state,
 )
-from bot.services.permissions import BOOTSTRAP_ADMIN_KEY
-from bot.store.records import AccountRecord, ItemState, OrderRecord, OrderState
 from rakuten.actions import Action
-from rakuten.simulator import Fault
-from rakuten.simulator import ItemState as SimItemState
 from tests.e2e.conftest import StackFactory
 
 SET_TRACKING = Action.SET_TRACKING.value

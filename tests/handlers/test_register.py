@@ -18,9 +18,9 @@ from slack_sdk.models.views import View
 
 from bot.blocks.refs import OrderRef
 from bot.constants import ACTION_ACCEPT, COMMAND
-from bot.devtools.slack_requests import app_home_opened_event, event_callback_body
-from bot.devtools.slack_standin import SlackStandIn
 from bot.services.permissions import Decision
+from devkit.slack_requests import app_home_opened_event, event_callback_body
+from devkit.slack_standin import SlackStandIn
 from handlers import register_handlers
 from tests.handlers.conftest import CHANNEL, LOGIN, USER
 

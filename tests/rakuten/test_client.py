@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from devkit.rakuten_simulator import Fault, RakutenSimulator
 from rakuten import (
     AuthenticationError,
     BusinessError,
@@ -28,7 +29,6 @@ from rakuten import (
     TransportError,
 )
 from rakuten.actions import VERSIONS, Action
-from rakuten.simulator import Fault, RakutenSimulator
 
 LOGIN = "boutique"
 TOKEN = "T0k3n-9f8e7d6c5b4a39281706"

@@ -31,8 +31,8 @@ from bot.constants import (
     VIEW_CONNECT,
     VIEW_SETTINGS,
 )
-from bot.devtools.block_kit_limits import block_problems, view_problems
 from bot.store.records import AccountSettings
+from devkit.block_kit_limits import block_problems, view_problems
 from tests.bot.blocks.factories import account, texts
 
 SECRET = "tok-3f9a1c5e7d"

@@ -5,8 +5,8 @@ from typing import Any
 
 from bot.blocks import build_home
 from bot.constants import ACTION_HOME_REFRESH
-from bot.devtools.block_kit_limits import view_problems
 from bot.store.records import ItemState, PollHealth
+from devkit.block_kit_limits import view_problems
 from tests.bot.blocks.factories import NOW, PURCHASED, account, address, item, order, texts
 
 

@@ -22,8 +22,8 @@ from bot.blocks import (
     status_message,
     unknown_subcommand_message,
 )
-from bot.devtools.block_kit_limits import block_problems
 from bot.store.records import ItemState, PendingKind, PollHealth
+from devkit.block_kit_limits import block_problems
 from rakuten.actions import Action
 from tests.bot.blocks.factories import NOW, PURCHASED, account, address, item, order, relay_address, shipment, texts
 

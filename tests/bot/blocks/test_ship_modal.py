@@ -14,8 +14,8 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
-from bot.devtools.block_kit_limits import view_problems
 from bot.store.records import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from devkit.block_kit_limits import view_problems
 from tests.bot.blocks.factories import NOW, item, order, relay_address, shipment, texts
 
 CARRIERS = ("Colissimo", "Chronopost", "Mondial Relay", "DPD", "Autre")

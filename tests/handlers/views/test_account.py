@@ -25,9 +25,9 @@ from bot.constants import (
     VIEW_CONNECT,
     VIEW_SETTINGS,
 )
-from bot.devtools.slack_requests import checkboxes_state, conversations_select_state, text_input_state
 from bot.services.accounts import ConnectResult
 from bot.slack_poster import PostedMessage, SlackWriteError
+from devkit.slack_requests import checkboxes_state, conversations_select_state, text_input_state
 from handlers.views.account import submit_connect, submit_settings
 from tests.handlers.conftest import ADMIN, CHANNEL, LOGIN, account, first_call_name
 

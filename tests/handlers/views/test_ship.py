@@ -20,8 +20,8 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
-from bot.devtools.slack_requests import checkboxes_state, static_select_state, text_input_state
 from bot.services.shipping import ShipRequest, ShipResult
+from devkit.slack_requests import checkboxes_state, static_select_state, text_input_state
 from handlers.views.ship import submit_ship
 from rakuten.carriers import Tracking
 from tests.handlers.conftest import CHANNEL, LOGIN, USER, first_call_name, order

@@ -1,4 +1,4 @@
-"""``python -m rakuten.simulator``: serve a simulated Rakuten account until Ctrl-C.
+"""``python -m devkit.rakuten_simulator``: serve a simulated Rakuten account until Ctrl-C.
 
 Prints the base URL and the demo account's login and token, so a client (or the bot, via
 ``RAKUTEN_API_URL`` / ``RAKUTEN_LOGIN`` / ``RAKUTEN_TOKEN``) can be pointed at it.
@@ -11,11 +11,11 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from rakuten.simulator import DEMO_LOGIN, DEMO_TOKEN, RakutenSimulator
+from devkit.rakuten_simulator import DEMO_LOGIN, DEMO_TOKEN, RakutenSimulator
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rakuten.simulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devkit.rakuten_simulator", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated orders (default 0)")
     parser.add_argument("--orders", type=int, default=5, help="new sales awaiting acceptance (default 5)")

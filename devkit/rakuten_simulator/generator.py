@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from rakuten.simulator.state import (
+from devkit.rakuten_simulator.state import (
     ItemState,
     SimAddress,
     SimCollectionPoint,

@@ -8,9 +8,9 @@ Tests, the demo and the benchmarks use it instead of the real service::
         client = RakutenClient("shop", "token", base_url=sim.url)
 """
 
-from rakuten.simulator.faults import Fault
-from rakuten.simulator.server import RakutenSimulator, RecordedRequest
-from rakuten.simulator.state import (
+from devkit.rakuten_simulator.faults import Fault
+from devkit.rakuten_simulator.server import RakutenSimulator, RecordedRequest
+from devkit.rakuten_simulator.state import (
     ItemState,
     SimAddress,
     SimCollectionPoint,
@@ -20,7 +20,7 @@ from rakuten.simulator.state import (
     SimulatorError,
 )
 
-# The account `python -m rakuten.simulator` (and the bot's demo) creates: invented, valid nowhere else.
+# The account `python -m devkit.rakuten_simulator` (and the bot's demo) creates: invented, valid nowhere else.
 DEMO_LOGIN = "boutique-demo"
 DEMO_TOKEN = "demo-token-0000"
 

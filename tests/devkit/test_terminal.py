@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from bot.blocks import ShipModalMetadata, build_order_card, build_ship_modal
-from bot.devtools.terminal import mrkdwn_to_text, render_blocks, render_view
 from bot.store.records import AccountSettings, ItemState
+from devkit.terminal import mrkdwn_to_text, render_blocks, render_view
 from tests.bot.blocks.factories import NOW, item, order, shipment
 
 

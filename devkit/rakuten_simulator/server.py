@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from rakuten.simulator.faults import (
+from devkit.rakuten_simulator.faults import (
     AUTH_ERROR_BODY,
     GATEWAY_TIMEOUT_TEXT,
     MAINTENANCE_PAGE,
@@ -29,9 +29,9 @@ from rakuten.simulator.faults import (
     FaultPlan,
     FaultQueue,
 )
-from rakuten.simulator.generator import AddressMode, SaleGenerator
-from rakuten.simulator.sales_ws import Reply, SalesService
-from rakuten.simulator.state import (
+from devkit.rakuten_simulator.generator import AddressMode, SaleGenerator
+from devkit.rakuten_simulator.sales_ws import Reply, SalesService
+from devkit.rakuten_simulator.state import (
     ItemState,
     PlatformState,
     SimItem,

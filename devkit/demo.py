@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bot.blocks import build_order_card
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, VIEW_SHIP
-from bot.devtools.local_stack import LOGIN, SELLER, LocalStack, StackOptions
-from bot.devtools.terminal import render_blocks, render_view
 from bot.store.records import OrderRecord, OrderState
+from devkit.local_stack import LOGIN, SELLER, LocalStack, StackOptions
+from devkit.terminal import render_blocks, render_view
 from rakuten.actions import Action
 
 RULE = "─" * 100

@@ -19,7 +19,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.devtools.slack_requests import (
+from devkit.slack_requests import (
     FORM_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
     SlackRequestSender,
@@ -32,8 +32,8 @@ from bot.devtools.slack_requests import (
     text_input_state,
     view_submission_body,
 )
-from bot.devtools.slack_standin import SlackStandIn
-from tests.bot.devtools.conftest import ORDERS, PACKER, SELLER
+from devkit.slack_standin import SlackStandIn
+from tests.devkit.conftest import ORDERS, PACKER, SELLER
 
 SECRET = "test-signing-secret"
 CARD_BLOCKS = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.devtools.slack_standin import SlackStandIn
+from devkit.slack_standin import SlackStandIn
 
 ORDERS = "C0ORDERS"
 SELLER = "U0SELLER"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from rakuten.simulator import (
+from devkit.rakuten_simulator import (
     DEMO_LOGIN,
     DEMO_TOKEN,
     Fault,
@@ -24,7 +24,7 @@ from rakuten.simulator import (
     RakutenSimulator,
     SimulatorError,
 )
-from rakuten.simulator.state import PARIS, InvalidTransitionError, UnknownEntityError
+from devkit.rakuten_simulator.state import PARIS, InvalidTransitionError, UnknownEntityError
 
 LOGIN = "boutique"
 TOKEN = "s3cret-token-value"
@@ -1016,7 +1016,7 @@ def test_rendered_pages_parse_back_through_the_project_parser(http: httpx.Client
 
 def test_command_line_serves_the_demo_account_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "rakuten.simulator", "--seed", "3", "--orders", "2", "--current", "4"],
+        [sys.executable, "-m", "devkit.rakuten_simulator", "--seed", "3", "--orders", "2", "--current", "4"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

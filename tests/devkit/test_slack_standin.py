@@ -13,8 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.devtools.slack_standin import SlackStandIn
-from tests.bot.devtools.conftest import ORDERS, OUTSIDER, PACKER, SELLER, FakeClock
+from devkit.slack_standin import SlackStandIn
+from tests.devkit.conftest import ORDERS, OUTSIDER, PACKER, SELLER, FakeClock
 
 SECTION = {"type": "section", "block_id": "order", "text": {"type": "mrkdwn", "text": "*Order 1001*"}}
 TRACKING_LABEL = {"type": "plain_text", "text": "Tracking"}

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from rakuten.actions import Action
-from rakuten.simulator.render import (
+from devkit.rakuten_simulator.render import (
     CONTENT_TYPE,
     billing_response,
     error_document,
@@ -35,7 +34,7 @@ from rakuten.simulator.render import (
     status_response,
     todo_response,
 )
-from rakuten.simulator.state import (
+from devkit.rakuten_simulator.state import (
     InvalidTransitionError,
     ItemState,
     PlatformState,
@@ -44,6 +43,7 @@ from rakuten.simulator.state import (
     UnknownEntityError,
     billing_lines,
 )
+from rakuten.actions import Action
 
 # The newest version of each action, which Rakuten reports as ``lastversion`` (rakuten-api.md §1).
 LAST_VERSIONS: dict[Action, str] = {

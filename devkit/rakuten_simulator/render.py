@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from rakuten.simulator.state import (
+from devkit.rakuten_simulator.state import (
     VAT_RATE,
     BillingLine,
     SimAddress,

@@ -21,14 +21,14 @@ from bot.blocks.refs import OrderRef
 from bot.config import Settings, Tuning
 from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
 from bot.context import AppContext, build_context
-from bot.devtools.slack_requests import SlackRequestSender, static_select_state, text_input_state
-from bot.devtools.slack_standin import SlackStandIn, StoredMessage
 from bot.health import health_report
 from bot.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
 from bot.poller import PollOutcome
 from bot.runtime import settle_heap
+from devkit.rakuten_simulator import RakutenSimulator
+from devkit.slack_requests import SlackRequestSender, static_select_state, text_input_state
+from devkit.slack_standin import SlackStandIn, StoredMessage
 from rakuten.client import RetryPolicy
-from rakuten.simulator import RakutenSimulator
 
 SIGNING_SECRET = "local-stack-signing-secret"
 LOGIN = "boutique-demo"
@@ -242,7 +242,7 @@ class LocalStack:
             BLOCK_TRACKING_NUMBER,
             BLOCK_TRACKING_URL,
         )
-        from bot.devtools.slack_requests import checkboxes_state
+        from devkit.slack_requests import checkboxes_state
 
         assert view.get("callback_id") == VIEW_SHIP
         values: dict[str, Any] = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.block_kit_limits import MAX_MESSAGE_BLOCKS, block_problems, view_problems
+from devkit.block_kit_limits import MAX_MESSAGE_BLOCKS, block_problems, view_problems
 
 
 def plain(text: str) -> dict[str, str]:

@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.devtools.block_kit_limits import MAX_MESSAGE_BLOCKS, block_problems, view_problems
+from devkit.block_kit_limits import MAX_MESSAGE_BLOCKS, block_problems, view_problems
 
 logger = logging.getLogger(__name__)
 

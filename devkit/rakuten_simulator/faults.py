@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rakuten.simulator.render import error_document
+from devkit.rakuten_simulator.render import error_document
 
 
 class Fault(StrEnum):
