@@ -32,9 +32,9 @@ from typing import Any
 import httpx
 from _common import Distribution, Table, connect_account, local_stack, make_parser, parse, timed
 
-from bot.blocks.refs import OrderRef, ShipModalMetadata
 from bot.constants import ACTION_MARK_SHIPPED, ACTION_SHOW_ADDRESS, VIEW_SHIP
-from bot.poller import PollOutcome
+from bot.services.poller import PollOutcome
+from bot.ui.refs import OrderRef, ShipModalMetadata
 from devkit.local_stack import LOGIN, SELLER, SIGNING_SECRET, TOKEN, LocalStack, wait_until
 from devkit.rakuten_simulator.state import ItemState
 from devkit.slack_requests import FORM_CONTENT_TYPE, block_actions_body, sign

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from _common import Table, connect_account, counts, local_stack, make_parser, megabytes, parse, peak_memory, timed
 
-from bot.poller import PollOutcome
+from bot.services.poller import PollOutcome
 from devkit.local_stack import LOGIN, TOKEN, LocalStack
 from rakuten.client import RakutenClient
 from rakuten.models import Sale

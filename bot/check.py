@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.crypto import TokenCipher, TokenDecryptError
-from bot.manifest import REQUIRED_BOT_SCOPES
-from bot.slack_poster import build_web_client
+from bot.slack.manifest import REQUIRED_BOT_SCOPES
+from bot.slack.poster import build_web_client
 from bot.store import StoreError, StoreLockedError, TinyDBStore
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import AuthenticationError, RakutenError

@@ -105,7 +105,7 @@ def _serve_socket_mode(app: App, settings: Settings, stop: threading.Event) -> N
 
 def _serve_http(app: App, context: AppContext, settings: Settings, stop: threading.Event) -> None:
     from bot.health import health_report
-    from bot.http_server import HttpServer, SlackWsgiApp
+    from bot.slack.http_server import HttpServer, SlackWsgiApp
 
     server = HttpServer(SlackWsgiApp(app, lambda: health_report(context)), port=settings.port)
     serving = threading.Thread(target=server.serve_forever, name="http-server", daemon=True)

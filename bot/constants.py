@@ -9,7 +9,7 @@ COMMAND: Final = "/rakuten"
 # Message metadata on every order card: lets a restart find a card posted just before a crash.
 ORDER_EVENT_TYPE: Final = "rakuten_order"
 
-# --- order card buttons (button value: an encoded OrderRef, see bot.blocks.refs) ---
+# --- order card buttons (button value: an encoded OrderRef, see bot.ui.refs) ---
 ACTION_MARK_SHIPPED: Final = "order_mark_shipped"
 ACTION_ACCEPT: Final = "order_accept"
 ACTION_REFUSE: Final = "order_refuse"

@@ -10,21 +10,21 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Settings
 from bot.crypto import TokenCipher, TokenDecryptError
-from bot.poller import Poller
 from bot.rakuten_clients import RakutenClients
-from bot.scheduler import PollScheduler
 from bot.services.acceptance import AcceptanceService
 from bot.services.accounts import AccountService
 from bot.services.background import BackgroundRunner
+from bot.services.card_publisher import CardPublisher, CardRecoveryError
 from bot.services.item_actions import ItemActions, RetrySchedule
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
+from bot.services.poller import Poller
+from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
-from bot.slack_poster import SlackPoster, SlackWriteError, build_web_client
+from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.store import Store, TinyDBStore
 from bot.store.base import PruneReport
 from bot.store.records import AccountRecord

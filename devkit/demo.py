@@ -11,9 +11,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.blocks import build_order_card
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, VIEW_SHIP
 from bot.store.records import OrderRecord, OrderState
+from bot.ui.order_card import build_order_card
 from devkit.local_stack import LOGIN, SELLER, LocalStack, StackOptions
 from devkit.terminal import render_blocks, render_view
 from rakuten.actions import Action

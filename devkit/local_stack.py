@@ -17,14 +17,14 @@ from typing import Any
 import httpx
 
 from bot.app_factory import build_app
-from bot.blocks.refs import OrderRef
 from bot.config import Settings, Tuning
 from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
 from bot.context import AppContext, build_context
 from bot.health import health_report
-from bot.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
-from bot.poller import PollOutcome
 from bot.runtime import settle_heap
+from bot.services.poller import PollOutcome
+from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
+from bot.ui.refs import OrderRef
 from devkit.rakuten_simulator import RakutenSimulator
 from devkit.slack_requests import SlackRequestSender, static_select_state, text_input_state
 from devkit.slack_standin import SlackStandIn, StoredMessage

@@ -13,7 +13,7 @@ import yaml
 from jsonschema import Draft7Validator
 
 from bot.constants import COMMAND
-from bot.manifest import BOT_EVENTS, REQUIRED_BOT_SCOPES
+from bot.slack.manifest import BOT_EVENTS, REQUIRED_BOT_SCOPES
 from devkit.local_stack import ADMIN, CHANNEL, LocalStack
 from devkit.slack_requests import app_home_opened_event
 from handlers import register_handlers

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.blocks.refs import OrderRef
 from bot.services.item_actions import ItemActions
 from bot.services.orders import OrderDesk
 from bot.store.base import Store
@@ -21,6 +20,7 @@ from bot.store.records import (
     OrderState,
     PendingKind,
 )
+from bot.ui.refs import OrderRef
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from slack_sdk.models.views import View
 
-from bot.blocks.home import build_home
-from bot.blocks.messages import Message, orders_list_message, status_message
-from bot.scheduler import PollScheduler
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
+from bot.services.scheduler import PollScheduler
 from bot.store.base import Store
+from bot.ui.home import build_home
+from bot.ui.messages import Message, orders_list_message, status_message
 
 
 class StatusService:

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.messages import address_message, not_allowed_message
-from bot.blocks.refs import OrderRef, ShipModalMetadata
-from bot.blocks.ship_modal import build_ship_modal
+from bot.ui.messages import address_message, not_allowed_message
+from bot.ui.refs import OrderRef, ShipModalMetadata
+from bot.ui.ship_modal import build_ship_modal
 from handlers.deps import after_ack, bot_of
 from rakuten.carriers import CARRIERS
 

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.account_views import build_connect_modal, build_disconnect_confirmation, build_settings_modal
-from bot.blocks.messages import Message, help_message, not_allowed_message, unknown_subcommand_message
-from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
+from bot.ui.account_views import build_connect_modal, build_disconnect_confirmation, build_settings_modal
+from bot.ui.messages import Message, help_message, not_allowed_message, unknown_subcommand_message
+from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from handlers.deps import after_ack, bot_of
 
 

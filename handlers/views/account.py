@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.account_views import connect_errors, read_connect_submission, read_settings_submission
-from bot.blocks.messages import connected_message, not_allowed_message, notice
 from bot.services.accounts import ConnectResult
-from bot.services.notify import tell_privately
-from bot.slack_poster import SlackWriteError
+from bot.slack.notify import tell_privately
+from bot.slack.poster import SlackWriteError
+from bot.ui.account_views import connect_errors, read_connect_submission, read_settings_submission
+from bot.ui.messages import connected_message, not_allowed_message, notice
 from handlers.deps import after_ack, bot_of
 
 if TYPE_CHECKING:

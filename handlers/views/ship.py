@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.messages import notice
-from bot.blocks.ship_modal import read_ship_submission, ship_errors
-from bot.services.notify import tell_privately
+from bot.slack.notify import tell_privately
+from bot.ui.messages import notice
+from bot.ui.ship_modal import read_ship_submission, ship_errors
 from handlers.deps import after_ack, bot_of
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from bot.blocks import ShipModalMetadata, build_order_card, build_ship_modal
 from bot.store.records import AccountSettings, ItemState
+from bot.ui.order_card import build_order_card
+from bot.ui.refs import ShipModalMetadata
+from bot.ui.ship_modal import build_ship_modal
 from devkit.terminal import mrkdwn_to_text, render_blocks, render_view
-from tests.bot.blocks.factories import NOW, item, order, shipment
+from tests.bot.ui.factories import NOW, item, order, shipment
 
 
 def test_header_is_upper_case_over_a_rule() -> None:

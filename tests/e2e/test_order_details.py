@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.constants import ACTION_MARK_SHIPPED, VIEW_SHIP
-from bot.poller import DETAIL_CALLS_PER_POLL
+from bot.services.poller import DETAIL_CALLS_PER_POLL
 from devkit.local_stack import LOGIN, LocalStack
 from rakuten.actions import Action
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.order_card import BLOCK_ACTIONS, BLOCK_HEADER, BLOCK_MENTION, BLOCK_STATE, EXPRESS_MARKER
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE
 from bot.store.records import AccountRecord, OrderRecord, OrderState
+from bot.ui.order_card import BLOCK_ACTIONS, BLOCK_HEADER, BLOCK_MENTION, BLOCK_STATE, EXPRESS_MARKER
 from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, LocalStack, wait_until
 from devkit.rakuten_simulator.faults import Fault
 from devkit.slack_standin import StoredMessage

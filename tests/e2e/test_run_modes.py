@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.constants import COMMAND
-from bot.http_server import EVENTS_PATH, HEALTH_PATH
+from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
 from bot.store import TinyDBStore
 from devkit.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
 from devkit.slack_requests import (

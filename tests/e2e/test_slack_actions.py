@@ -19,9 +19,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.blocks import build_order_card
-from bot.blocks.account_views import build_connect_modal
-from bot.blocks.refs import ConnectModalMetadata
 from bot.constants import (
     ACTION_ACCEPT,
     ACTION_CHANNEL,
@@ -51,6 +48,9 @@ from bot.constants import (
 )
 from bot.services.permissions import BOOTSTRAP_ADMIN_KEY
 from bot.store.records import AccountRecord, ItemState, OrderRecord, OrderState
+from bot.ui.account_views import build_connect_modal
+from bot.ui.order_card import build_order_card
+from bot.ui.refs import ConnectModalMetadata
 from devkit.local_stack import (
     ADMIN,
     CHANNEL,

@@ -23,7 +23,7 @@ from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
-from bot.slack_poster import SlackPoster
+from bot.slack.poster import SlackPoster
 from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
 from handlers.deps import BOT_KEY
 from rakuten.models import Address, AddressKind, Money

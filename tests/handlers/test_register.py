@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.refs import OrderRef
 from bot.constants import ACTION_ACCEPT, COMMAND
 from bot.services.permissions import Decision
+from bot.ui.refs import OrderRef
 from devkit.slack_requests import app_home_opened_event, event_callback_body
 from devkit.slack_standin import SlackStandIn
 from handlers import register_handlers

@@ -9,15 +9,15 @@ from cryptography.fernet import Fernet
 from pytest_mock import MockerFixture
 from slack_sdk import WebClient
 
-from bot.blocks.account_views import ConnectForm, SettingsForm
-from bot.blocks.refs import ConnectModalMetadata
 from bot.crypto import TokenCipher
 from bot.rakuten_clients import RakutenClients
-from bot.scheduler import PollScheduler
 from bot.services.accounts import CREDENTIAL_CHECK_TIMEOUT, AccountService
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import BOOTSTRAP_ADMIN_KEY, Permissions
+from bot.services.scheduler import PollScheduler
 from bot.store import TinyDBStore
+from bot.ui.account_views import ConnectForm, SettingsForm
+from bot.ui.refs import ConnectModalMetadata
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import AuthenticationError, ErrorDetails, PermissionDeniedError, ServerError, TransportError
 from tests.bot.services.conftest import ADMIN, CHANNEL, LOGIN, SELLER, START, Clock, make_account

@@ -7,10 +7,10 @@ from unittest.mock import Mock
 import pytest
 from slack_bolt import BoltContext
 
-from bot.blocks.refs import OrderRef, ShipModalMetadata
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, BLOCK_CARRIER, BLOCK_ITEMS, VIEW_SHIP
 from bot.services.orders import OrderAccess
 from bot.services.shipping import ShipPlan
+from bot.ui.refs import OrderRef, ShipModalMetadata
 from handlers.actions.orders import accept_order, mark_shipped, refuse_order, show_address
 from tests.handlers.conftest import CHANNEL, LOGIN, TRIGGER, USER, account, first_call_name, order
 

@@ -8,10 +8,10 @@ import pytest
 from slack_bolt import BoltContext
 from slack_sdk.models.views import View
 
-from bot.blocks.messages import Message, notice
-from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
 from bot.constants import ACTION_DISCONNECT_CONFIRM, VIEW_CONNECT, VIEW_SETTINGS
 from bot.services.permissions import Decision
+from bot.ui.messages import Message, notice
+from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from handlers.commands.rakuten import rakuten_command
 from tests.handlers.conftest import ADMIN, CHANNEL, LOGIN, TRIGGER, USER, account, first_call_name
 

@@ -6,8 +6,6 @@ from unittest.mock import Mock
 
 from slack_bolt import BoltContext
 
-from bot.blocks.account_views import ConnectForm, SettingsForm
-from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
 from bot.constants import (
     ACTION_CHANNEL,
     ACTION_EXPRESS_MENTION,
@@ -26,7 +24,9 @@ from bot.constants import (
     VIEW_SETTINGS,
 )
 from bot.services.accounts import ConnectResult
-from bot.slack_poster import PostedMessage, SlackWriteError
+from bot.slack.poster import PostedMessage, SlackWriteError
+from bot.ui.account_views import ConnectForm, SettingsForm
+from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.slack_requests import checkboxes_state, conversations_select_state, text_input_state
 from handlers.views.account import submit_connect, submit_settings
 from tests.handlers.conftest import ADMIN, CHANNEL, LOGIN, account, first_call_name

@@ -7,8 +7,6 @@ from unittest.mock import Mock
 from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.refs import ShipModalMetadata
-from bot.blocks.ship_modal import ShipForm
 from bot.constants import (
     ACTION_CARRIER,
     ACTION_ITEMS,
@@ -21,6 +19,8 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.services.shipping import ShipRequest, ShipResult
+from bot.ui.refs import ShipModalMetadata
+from bot.ui.ship_modal import ShipForm
 from devkit.slack_requests import checkboxes_state, static_select_state, text_input_state
 from handlers.views.ship import submit_ship
 from rakuten.carriers import Tracking

@@ -2,16 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import (
-    ConnectModalMetadata,
-    SettingsModalMetadata,
-    build_connect_modal,
-    build_disconnect_confirmation,
-    build_settings_modal,
-    connect_errors,
-    read_connect_submission,
-    read_settings_submission,
-)
 from bot.constants import (
     ACTION_CHANNEL,
     ACTION_DISCONNECT_CONFIRM,
@@ -32,8 +22,17 @@ from bot.constants import (
     VIEW_SETTINGS,
 )
 from bot.store.records import AccountSettings
+from bot.ui.account_views import (
+    build_connect_modal,
+    build_disconnect_confirmation,
+    build_settings_modal,
+    connect_errors,
+    read_connect_submission,
+    read_settings_submission,
+)
+from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
-from tests.bot.blocks.factories import account, texts
+from tests.bot.ui.factories import account, texts
 
 SECRET = "tok-3f9a1c5e7d"
 

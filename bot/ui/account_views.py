@@ -29,15 +29,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import formatting as fmt
-from bot.blocks.refs import ConnectModalMetadata, SettingsModalMetadata
-from bot.blocks.view_state import (
-    private_metadata,
-    selected_conversation,
-    selected_values,
-    state_values,
-    text_value,
-)
 from bot.constants import (
     ACTION_CHANNEL,
     ACTION_DISCONNECT_CONFIRM,
@@ -58,6 +49,15 @@ from bot.constants import (
     VIEW_SETTINGS,
 )
 from bot.store.records import AccountRecord, AccountSettings
+from bot.ui import formatting as fmt
+from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
+from bot.ui.view_state import (
+    private_metadata,
+    selected_conversation,
+    selected_values,
+    state_values,
+    text_value,
+)
 
 CREDENTIAL_PASTE_HINT = (
     "Paste the token from My Account > Tokens on Rakuten (Mon compte > Tokens). "

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from bot.blocks import formatting as fmt
-from bot.blocks.timing import is_late, time_left_to_decide
 from bot.store.records import ItemState
+from bot.ui import formatting as fmt
+from bot.ui.timing import is_late, time_left_to_decide
 from rakuten.models import Money
-from tests.bot.blocks.factories import item, order
+from tests.bot.ui.factories import item, order
 
 
 def test_escape_makes_html_like_text_literal() -> None:

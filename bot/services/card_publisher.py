@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.blocks import build_order_card
-from bot.blocks.messages import burst_summary
 from bot.constants import ORDER_EVENT_TYPE
-from bot.slack_poster import SlackPoster, SlackWriteError
+from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, CardRef, OrderRecord
+from bot.ui.messages import burst_summary
+from bot.ui.order_card import build_order_card
 
 logger = logging.getLogger(__name__)
 

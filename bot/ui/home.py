@@ -21,13 +21,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import formatting as fmt
-from bot.blocks.limits import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS
-from bot.blocks.order_card import EXPRESS_MARKER
-from bot.blocks.summaries import account_status_lines, order_line
-from bot.blocks.timing import SHIPPABLE_STATES, is_late, order_age_reference
 from bot.constants import ACTION_HOME_REFRESH, COMMAND
 from bot.store.records import AccountRecord, OrderRecord, OrderState
+from bot.ui import formatting as fmt
+from bot.ui.limits import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS
+from bot.ui.order_card import EXPRESS_MARKER
+from bot.ui.summaries import account_status_lines, order_line
+from bot.ui.timing import SHIPPABLE_STATES, is_late, order_age_reference
 
 HOME_LIST_LIMIT = 10
 BLOCK_HOME_HEADER = "home_header"

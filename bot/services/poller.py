@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.blocks.messages import Message, outage_alert, quota_message, recovered_message
-from bot.card_publisher import CardPublisher, CardRecoveryError
 from bot.config import Tuning
 from bot.rakuten_clients import RakutenClients
-from bot.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
-from bot.slack_poster import SlackPoster, SlackWriteError
+from bot.services.card_publisher import CardPublisher, CardRecoveryError
+from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
+from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
+from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
 from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError

@@ -24,17 +24,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import formatting as fmt
-from bot.blocks.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
-from bot.blocks.refs import ShipModalMetadata
-from bot.blocks.view_state import (
-    input_block_ids,
-    private_metadata,
-    selected_value,
-    selected_values,
-    state_values,
-    text_value,
-)
 from bot.constants import (
     ACTION_CARRIER,
     ACTION_ITEMS,
@@ -47,6 +36,17 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.store.records import ItemState, OrderItem, OrderRecord
+from bot.ui import formatting as fmt
+from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
+from bot.ui.refs import ShipModalMetadata
+from bot.ui.view_state import (
+    input_block_ids,
+    private_metadata,
+    selected_value,
+    selected_values,
+    state_values,
+    text_value,
+)
 from rakuten.models import AddressKind
 
 BLOCK_SHIP_CONTEXT = "ship_context"

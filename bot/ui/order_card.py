@@ -26,17 +26,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.metadata import Metadata
 
-from bot.blocks import formatting as fmt
-from bot.blocks.limits import (
-    FIELD_TEXT_MAX,
-    HEADER_TEXT_MAX,
-    MESSAGE_MAX_BLOCKS,
-    NOTIFICATION_TEXT_MAX,
-    SECTION_TEXT_MAX,
-    blocks_as_dicts,
-)
-from bot.blocks.refs import OrderRef
-from bot.blocks.timing import SHIPPABLE_STATES, decide_by
 from bot.constants import (
     ACTION_ACCEPT,
     ACTION_MARK_SHIPPED,
@@ -55,6 +44,17 @@ from bot.store.records import (
     PrepaidLabel,
     Shipment,
 )
+from bot.ui import formatting as fmt
+from bot.ui.limits import (
+    FIELD_TEXT_MAX,
+    HEADER_TEXT_MAX,
+    MESSAGE_MAX_BLOCKS,
+    NOTIFICATION_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    blocks_as_dicts,
+)
+from bot.ui.refs import OrderRef
+from bot.ui.timing import SHIPPABLE_STATES, decide_by
 from rakuten.models import Address, AddressKind, Money
 
 EXPRESS_MARKER = "⚡"

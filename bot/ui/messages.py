@@ -14,12 +14,12 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks import formatting as fmt
-from bot.blocks.limits import MESSAGE_MAX_BLOCKS, NOTIFICATION_TEXT_MAX, SECTION_TEXT_MAX, blocks_as_dicts
-from bot.blocks.order_card import EXPRESS_MARKER
-from bot.blocks.summaries import account_status_lines, action_label, order_line
 from bot.constants import COMMAND
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PendingKind, Shipment
+from bot.ui import formatting as fmt
+from bot.ui.limits import MESSAGE_MAX_BLOCKS, NOTIFICATION_TEXT_MAX, SECTION_TEXT_MAX, blocks_as_dicts
+from bot.ui.order_card import EXPRESS_MARKER
+from bot.ui.summaries import account_status_lines, action_label, order_line
 from rakuten.models import AddressKind
 
 ORDERS_PER_SECTION = 20

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import (
+from bot.store.records import ItemState, PendingKind, PollHealth
+from bot.ui.messages import (
     ActionOutcome,
     Message,
     action_result_message,
@@ -22,10 +23,9 @@ from bot.blocks import (
     status_message,
     unknown_subcommand_message,
 )
-from bot.store.records import ItemState, PendingKind, PollHealth
 from devkit.block_kit_limits import block_problems
 from rakuten.actions import Action
-from tests.bot.blocks.factories import NOW, PURCHASED, account, address, item, order, relay_address, shipment, texts
+from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, relay_address, shipment, texts
 
 
 def payload(message: Message) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.reconcile import apply_sale, merge_listings, merged_item_state, order_from_sale, reconcile
+from bot.services.reconcile import apply_sale, merge_listings, merged_item_state, order_from_sale, reconcile
 from bot.store.records import ItemState, OrderItem, OrderRecord, PendingAction, PendingKind
 from rakuten.models import Address, AddressKind, Item, Money, Sale
 

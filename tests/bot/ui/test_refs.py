@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.blocks.refs import (
+from bot.ui.refs import (
     ConnectModalMetadata,
     OrderRef,
     SettingsModalMetadata,

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.slack_poster import PostedMessage, SlackPoster, SlackWriteError, build_web_client
+from bot.slack.poster import PostedMessage, SlackPoster, SlackWriteError, build_web_client
 
 
 class FakeClock:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.blocks import formatting as fmt
-from bot.blocks.order_card import EXPRESS_MARKER, ORDER_STATE_LABELS
-from bot.blocks.timing import time_left_to_decide
 from bot.store.records import AccountRecord, OrderRecord, OrderState
+from bot.ui import formatting as fmt
+from bot.ui.order_card import EXPRESS_MARKER, ORDER_STATE_LABELS
+from bot.ui.timing import time_left_to_decide
 
 # Rakuten actions as a seller would name them (quota notices, account health).
 ACTION_LABELS: dict[str, str] = {

@@ -7,7 +7,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.messages import Message
+from bot.ui.messages import Message
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from bot.card_publisher import CardPublisher
 from bot.config import Tuning
-from bot.poller import Poller
-from bot.slack_poster import PostedMessage, SlackWriteError
+from bot.services.card_publisher import CardPublisher
+from bot.services.poller import Poller
+from bot.slack.poster import PostedMessage, SlackWriteError
 from bot.store import TinyDBStore
 from bot.store.records import AccountRecord, ItemState, OrderRecord
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError

@@ -13,7 +13,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.scheduler import MAINTENANCE_HOURS, MAINTENANCE_JOB_ID, PollScheduler, poll_job_id
+from bot.services.scheduler import MAINTENANCE_HOURS, MAINTENANCE_JOB_ID, PollScheduler, poll_job_id
 from devkit.local_stack import wait_until
 
 HOUR = 3600.0
@@ -57,7 +57,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[BackgroundScheduler]:
             super().__init__(*args, **kwargs)
             created.append(self)
 
-    monkeypatch.setattr("bot.scheduler.BackgroundScheduler", Recorded)
+    monkeypatch.setattr("bot.services.scheduler.BackgroundScheduler", Recorded)
     return created
 
 
@@ -227,7 +227,7 @@ def test_a_failing_poll_is_logged_and_polling_goes_on(
 
     scheduler = PollScheduler(broken, interval=HOUR)
     schedulers.append(scheduler)
-    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="bot.services.scheduler"):
         scheduler.start(["boutique"])
         wait_until(lambda: any("poll blew up" in record.getMessage() for record in caplog.records))
         scheduler.poll_now("boutique")

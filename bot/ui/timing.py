@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.blocks.formatting import as_paris, aware
 from bot.store.records import OrderRecord, OrderState
+from bot.ui.formatting import as_paris, aware
 
 # Rakuten gives a seller "3–4 days" to accept (rakuten-api.md §6, medium confidence); the card counts down from
 # the lower bound so nobody relies on the fourth day.

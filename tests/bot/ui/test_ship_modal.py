@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import ShipModalMetadata, build_ship_modal, read_ship_submission, ship_errors
 from bot.constants import (
     ACTION_CARRIER,
     ACTION_ITEMS,
@@ -15,8 +14,10 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.store.records import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from bot.ui.refs import ShipModalMetadata
+from bot.ui.ship_modal import build_ship_modal, read_ship_submission, ship_errors
 from devkit.block_kit_limits import view_problems
-from tests.bot.blocks.factories import NOW, item, order, relay_address, shipment, texts
+from tests.bot.ui.factories import NOW, item, order, relay_address, shipment, texts
 
 CARRIERS = ("Colissimo", "Chronopost", "Mondial Relay", "DPD", "Autre")
 METADATA = ShipModalMetadata("boutique-lyon", "123456789", "C0ORDERS", "1700000000.000100")

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks import build_home
 from bot.constants import ACTION_HOME_REFRESH
 from bot.store.records import ItemState, PollHealth
+from bot.ui.home import build_home
 from devkit.block_kit_limits import view_problems
-from tests.bot.blocks.factories import NOW, PURCHASED, account, address, item, order, texts
+from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, texts
 
 
 def home(accounts: list[Any], orders: list[Any], *, is_admin: bool = True, next_polls: Any = None) -> dict[str, Any]:

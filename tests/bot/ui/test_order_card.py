@@ -7,14 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.blocks import build_order_card, decode_order_ref
-from bot.blocks.order_card import OrderCard
-from bot.blocks.refs import OrderRef
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE, ACTION_SHOW_ADDRESS, ORDER_EVENT_TYPE
 from bot.store.records import AccountSettings, ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from bot.ui.order_card import OrderCard, build_order_card
+from bot.ui.refs import OrderRef, decode_order_ref
 from devkit.block_kit_limits import block_problems
 from rakuten.models import Money
-from tests.bot.blocks.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts
+from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts
 
 
 def render(record: OrderRecord, settings: AccountSettings | None = None, now: datetime = NOW) -> dict[str, Any]:
