@@ -17,8 +17,9 @@ $(STAMP): $(PY) pyproject.toml devkit/pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]' -e ./devkit
 	@touch $(STAMP)
 
+# `make demo LANG=fr` shows the cards and modals in French (any other LANG, e.g. the shell's C.UTF-8: English).
 demo: $(STAMP)
-	$(PY) -m bot demo
+	$(PY) -m bot demo --lang "$(firstword $(subst _, ,$(subst ., ,$(LANG))) en)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -15,6 +15,7 @@ from bot.config import ConfigError, RunMode, Settings
 from bot.logging_setup import configure_logging
 from bot.runtime import settle_heap
 from bot.store import StoreLockedError
+from bot.ui.i18n import normalise_locale
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -34,12 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the whole job on this machine: Rakuten simulator + local Slack stand-in")
     demo.add_argument("--orders", type=int, default=6, help="orders the simulator starts with (default 6)")
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--lang", default="en", help="language of the cards and modals: fr or en (default en; `make demo LANG=fr`)"
+    )
     commands.add_parser("check", help="check configuration, Slack and Rakuten connectivity; non-zero exit on problems")
     args = parser.parse_args(argv)
 
     configure_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
     if args.command == "demo":
-        return _demo(orders=args.orders, seed=args.seed)
+        return _demo(orders=args.orders, seed=args.seed, locale=normalise_locale(args.lang) or "en")
     try:
         settings = Settings.from_env(os.environ, require_slack_secret=args.command == "run")
     except ConfigError as error:
@@ -54,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(settings)
 
 
-def _demo(*, orders: int, seed: int) -> int:
+def _demo(*, orders: int, seed: int, locale: str) -> int:
     try:
         from devkit.demo import run_demo
     except ImportError:
@@ -65,7 +69,7 @@ def _demo(*, orders: int, seed: int) -> int:
             file=sys.stderr,
         )
         return 2
-    return run_demo(orders=orders, seed=seed)
+    return run_demo(orders=orders, seed=seed, locale=locale)
 
 
 def run(settings: Settings) -> int:

@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.ui.i18n import SUPPORTED_LOCALES, normalise_locale
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RAKUTEN_API_URL = "https://ws.fr.shopping.rakuten.com/"
 # Rakuten's hourly quotas are per account and per action but unpublished; connectors poll every 15 min.
@@ -65,6 +67,8 @@ class Settings:
     data_dir: Path = Path("data")
     secret_key: str | None = field(default=None, repr=False)
     admins: frozenset[str] = frozenset()
+    # Cards and alerts of accounts that chose no language; people whose Slack language is neither fr nor en.
+    default_locale: str = "fr"
     port: int = DEFAULT_PORT
     tuning: Tuning = Tuning()
 
@@ -126,6 +130,12 @@ class Settings:
                 "people who may connect, disconnect and configure (profile > ⋮ > Copy member ID)."
             )
 
+        default_locale = get.text("RAKUTEN_DEFAULT_LOCALE") or "fr"
+        if normalise_locale(default_locale) is None:
+            problems.append(
+                f"RAKUTEN_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, not {default_locale!r}."
+            )
+
         settings = cls(
             slack_bot_token=bot_token or "",
             slack_app_token=app_token,
@@ -139,6 +149,7 @@ class Settings:
             data_dir=Path(get.text("RAKUTEN_DATA_DIR") or "data"),
             secret_key=get.text("RAKUTEN_SECRET_KEY"),
             admins=admins,
+            default_locale=normalise_locale(default_locale) or "fr",
             port=get.port("PORT", DEFAULT_PORT),
         )
         if problems:

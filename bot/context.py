@@ -25,9 +25,11 @@ from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
+from bot.slack.user_locales import UserLocales
 from bot.store import Store, TinyDBStore
 from bot.store.base import PruneReport
 from bot.store.records import AccountRecord
+from bot.ui.i18n import Languages
 from rakuten.client import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class AppContext:
     acceptance: AcceptanceService
     accounts: AccountService
     status: StatusService
+    languages: Languages
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
@@ -126,8 +129,11 @@ def build_context(
         web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
+        languages = Languages(settings.default_locale, UserLocales(web_client))
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
-        publisher = CardPublisher(store, poster, clock=clock, burst_threshold=tuning.burst_threshold)
+        publisher = CardPublisher(
+            store, poster, clock=clock, languages=languages, burst_threshold=tuning.burst_threshold
+        )
         permissions = Permissions(web_client, store, settings.admins)
         runner = BackgroundRunner()
         actions = ItemActions(
@@ -137,6 +143,7 @@ def build_context(
             runner=runner,
             web_client=web_client,
             clock=clock,
+            languages=languages,
             schedule=RetrySchedule(tuning.action_retry_delays),
         )
         desk = OrderDesk(store, permissions)
@@ -148,6 +155,7 @@ def build_context(
             poster=poster,
             clock=clock,
             tuning=tuning,
+            languages=languages,
             on_new_orders=acceptance.auto_accept,
         )
         scheduler = PollScheduler(
@@ -182,7 +190,15 @@ def build_context(
                 clock=clock,
                 fixed_channel=settings.rakuten_channel,
             ),
-            status=StatusService(store=store, desk=desk, scheduler=scheduler, permissions=permissions, clock=clock),
+            status=StatusService(
+                store=store,
+                desk=desk,
+                scheduler=scheduler,
+                permissions=permissions,
+                clock=clock,
+                languages=languages,
+            ),
+            languages=languages,
             clock=clock,
         )
         _connect_env_account(context)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, VIEW_SHIP
 from bot.store.records import OrderRecord, OrderState
-from bot.ui.order_card import build_order_card
 from devkit.local_stack import LOGIN, SELLER, LocalStack, StackOptions
 from devkit.terminal import render_blocks, render_view
 from rakuten.actions import Action
@@ -21,10 +20,13 @@ from rakuten.actions import Action
 RULE = "─" * 100
 
 
-def run_demo(*, orders: int = 6, seed: int = 7, out: Callable[[str], None] = print) -> int:
+def run_demo(
+    *, orders: int = 6, seed: int = 7, locale: str = "en", out: Callable[[str], None] = print
+) -> int:
+    """The demo, its cards and modals in ``locale`` (``fr`` or ``en``); the narration stays in English."""
     with (
         tempfile.TemporaryDirectory(prefix="rakuten-demo-") as tmp,
-        LocalStack(Path(tmp) / "data", StackOptions(seed=seed)) as stack,
+        LocalStack(Path(tmp) / "data", StackOptions(seed=seed, locale=locale)) as stack,
     ):
         return _demo(stack, orders=max(orders, 3), out=out)
 
@@ -99,4 +101,4 @@ def _settled(stack: LocalStack, purchaseid: str, done: Callable[[OrderRecord], b
     order = stack.bot.store.get_order(LOGIN, purchaseid)
     if account is None or order is None or order.card is None or not done(order):
         return False
-    return order.card_fingerprint == build_order_card(order, account.settings, now=stack.bot.clock()).fingerprint
+    return order.card_fingerprint == stack.bot.publisher.render(account, order).fingerprint

@@ -58,6 +58,8 @@ class StackOptions:
     # Apply the server's process-wide runtime settings, as `rakuten-bot run` does (benchmarks and the demo);
     # tests leave the test process as it is.
     serve_like_production: bool = False
+    # The bot's default language (RAKUTEN_DEFAULT_LOCALE): the one its cards and answers speak here.
+    locale: str = "en"
 
 
 class LocalStack:
@@ -147,6 +149,7 @@ class LocalStack:
             poll_seconds=self.options.poll_seconds,
             data_dir=self.data_dir,
             admins=self.options.admins,
+            default_locale=self.options.locale,
             port=0,
             tuning=self.options.tuning,
         )

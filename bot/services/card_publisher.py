@@ -20,8 +20,9 @@ from bot.constants import ORDER_EVENT_TYPE
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, CardRef, OrderRecord
+from bot.ui.i18n import Languages
 from bot.ui.messages import burst_summary
-from bot.ui.order_card import build_order_card
+from bot.ui.order_card import OrderCard, build_order_card
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,11 @@ class CardPublisher:
         poster: SlackPoster,
         *,
         clock: Callable[[], datetime],
+        languages: Languages,
         burst_threshold: int = 20,
     ) -> None:
         self._store = store
+        self._languages = languages
         self._poster = poster
         self._clock = clock
         self._burst_threshold = burst_threshold
@@ -81,7 +84,7 @@ class CardPublisher:
         """Update the order's card if what it shows changed. True when Slack was called."""
         if order.card is None:
             return False
-        card = build_order_card(order, account.settings, now=self._clock())
+        card = self.render(account, order)
         if card.fingerprint == order.card_fingerprint:
             return False
         try:
@@ -103,7 +106,7 @@ class CardPublisher:
         return True
 
     def _post(self, account: AccountRecord, order: OrderRecord) -> None:
-        card = build_order_card(order, account.settings, now=self._clock())
+        card = self.render(account, order)
         posted = self._poster.post(account.channel_id, thread_ts=order.post_thread_ts, **card.as_kwargs())
         ref = CardRef(channel=posted.channel, ts=posted.ts, thread_ts=order.post_thread_ts)
         stored = self._store.update_order(order.account, order.purchaseid, _set_card(ref, card.fingerprint))
@@ -112,9 +115,15 @@ class CardPublisher:
             # A click changed the order while its card was on its way: show the latest state.
             self.refresh(account, stored)
 
+    def render(self, account: AccountRecord, order: OrderRecord) -> OrderCard:
+        """The card as it should look now, in the account's channel language."""
+        t = self._languages.channel(account.settings.language)
+        return build_order_card(order, account.settings, now=self._clock(), t=t)
+
     def _burst_thread(self, account: AccountRecord, fresh: list[OrderRecord]) -> str:
         express = sum(order.is_express for order in fresh)
-        summary = burst_summary(account.login, len(fresh), express)
+        t = self._languages.channel(account.settings.language)
+        summary = burst_summary(t, account.login, len(fresh), express)
         return self._poster.post(account.channel_id, **summary.as_kwargs()).ts
 
     def _recover(self, account: AccountRecord, pending: list[OrderRecord]) -> dict[str, OrderRecord]:

@@ -30,6 +30,7 @@ from bot.slack.notify import tell_privately
 from bot.slack.poster import SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
+from bot.ui.i18n import Languages
 from bot.ui.messages import ActionOutcome, Message, action_result_message
 from rakuten.carriers import InvalidTrackingError
 from rakuten.client import RakutenClient
@@ -66,9 +67,11 @@ class ItemActions:
         runner: BackgroundRunner,
         web_client: WebClient,
         clock: Callable[[], datetime],
+        languages: Languages,
         schedule: RetrySchedule | None = None,
     ) -> None:
         self._store = store
+        self._languages = languages
         self._clients = clients
         self._publisher = publisher
         self._runner = runner
@@ -179,7 +182,11 @@ class ItemActions:
                     pending.requested_by,
                     account.channel_id,
                     action_result_message(
-                        pending.kind, purchaseid, ActionOutcome.WAITING_FOR_QUOTA, retry_at=error.retry_at
+                        self._languages.user(pending.requested_by),
+                        pending.kind,
+                        purchaseid,
+                        ActionOutcome.WAITING_FOR_QUOTA,
+                        retry_at=error.retry_at,
                     ),
                 )
             self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))
@@ -195,7 +202,13 @@ class ItemActions:
                         self._tell(
                             pending.requested_by,
                             account.channel_id,
-                            action_result_message(pending.kind, purchaseid, ActionOutcome.QUEUED, reason=reason),
+                            action_result_message(
+                                self._languages.user(pending.requested_by),
+                                pending.kind,
+                                purchaseid,
+                                ActionOutcome.QUEUED,
+                                reason=reason,
+                            ),
                         )
                     logger.info("order %s item %s: %s; retry %d in %ss", purchaseid, itemid, reason, attempts, delay)
                     self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))
@@ -206,7 +219,13 @@ class ItemActions:
             self._tell(
                 pending.requested_by,
                 account.channel_id,
-                action_result_message(pending.kind, purchaseid, ActionOutcome.REFUSED_BY_RAKUTEN, reason=reason),
+                action_result_message(
+                    self._languages.user(pending.requested_by),
+                    pending.kind,
+                    purchaseid,
+                    ActionOutcome.REFUSED_BY_RAKUTEN,
+                    reason=reason,
+                ),
             )
         else:
             self._finish(login, purchaseid, itemid, result=result)

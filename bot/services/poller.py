@@ -26,6 +26,7 @@ from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, m
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
+from bot.ui.i18n import Languages
 from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
@@ -67,9 +68,11 @@ class Poller:
         poster: SlackPoster,
         clock: Callable[[], datetime],
         tuning: Tuning,
+        languages: Languages,
         on_new_orders: NewOrdersHook | None = None,
     ) -> None:
         self._store = store
+        self._languages = languages
         self._clients = clients
         self._publisher = publisher
         self._poster = poster
@@ -251,6 +254,7 @@ class Poller:
     def _record_health(self, account: AccountRecord, now: datetime, fetched: _Fetched, error: str | None) -> None:
         """Update the account's health and say in the channel what changed: outage, recovery, quota."""
         health = account.health
+        t = self._languages.channel(account.settings.language)
         health.last_attempt_at = now
         for action in fetched.succeeded:
             health.quota_blocked_until.pop(action, None)
@@ -258,14 +262,14 @@ class Poller:
         for action, retry_at in fetched.quota.items():
             health.quota_blocked_until[action] = retry_at
             if not health.quota_notified.get(action):
-                sent = self._tell(account, quota_message(account.login, action, retry_at))
+                sent = self._tell(account, quota_message(t, account.login, action, retry_at))
                 health.quota_notified[action] = sent
         if error is None and not fetched.succeeded:
             pass  # every action is waiting for its quota: neither a success nor a failure
         elif error is None:
             if health.outage_alerted:
                 down_since = health.last_success_at or health.last_error_at or now
-                health.outage_alerted = not self._tell(account, recovered_message(account.login, down_since, now))
+                health.outage_alerted = not self._tell(account, recovered_message(t, account.login, down_since, now))
             health.last_success_at = now
             health.consecutive_failures = 0
         else:
@@ -275,7 +279,7 @@ class Poller:
             if health.consecutive_failures >= self._tuning.failure_alert_threshold and not health.outage_alerted:
                 since = health.last_success_at or now
                 health.outage_alerted = self._tell(
-                    account, outage_alert(account.login, error, since, health.consecutive_failures)
+                    account, outage_alert(t, account.login, error, since, health.consecutive_failures)
                 )
         self._store.update_account(account.login, _set_health(health))
 

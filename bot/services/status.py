@@ -12,6 +12,7 @@ from bot.services.permissions import Permissions
 from bot.services.scheduler import PollScheduler
 from bot.store.base import Store
 from bot.ui.home import build_home
+from bot.ui.i18n import Languages
 from bot.ui.messages import Message, orders_list_message, status_message
 
 
@@ -24,23 +25,27 @@ class StatusService:
         scheduler: PollScheduler,
         permissions: Permissions,
         clock: Callable[[], datetime],
+        languages: Languages,
     ) -> None:
+        self._languages = languages
         self._store = store
         self._desk = desk
         self._scheduler = scheduler
         self._permissions = permissions
         self._clock = clock
 
-    def status(self) -> Message:
+    def status(self, user_id: str) -> Message:
         accounts = self._store.list_accounts()
         orders = {account.login: self._store.list_orders(account.login, open_only=True) for account in accounts}
-        return status_message(accounts, orders, self._next_polls(), self._clock())
+        return status_message(self._languages.user(user_id), accounts, orders, self._next_polls(), self._clock())
 
     def orders(self, user_id: str) -> Message:
-        return orders_list_message(self._desk.needing_action(user_id), self._clock())
+        t = self._languages.user(user_id)
+        return orders_list_message(t, self._desk.needing_action(user_id), self._clock())
 
     def home(self, user_id: str) -> View:
         return build_home(
+            self._languages.user(user_id),
             self._store.list_accounts(),
             self._desk.needing_action(user_id),
             now=self._clock(),

@@ -188,6 +188,7 @@ class AccountSettings:
     auto_accept: bool = False
     shipper_group: str | None = None  # user group whose members may ship/accept/refuse, besides channel members
     shipping_from_country: str = "FR"  # sent with acceptsale (EU one-stop-shop VAT)
+    language: str | None = None  # of cards and alerts in the order channel; None: the bot's default language
 
 
 @dataclass(slots=True)

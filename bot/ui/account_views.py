@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -26,6 +27,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -33,16 +35,19 @@ from bot.constants import (
     ACTION_CHANNEL,
     ACTION_DISCONNECT_CONFIRM,
     ACTION_EXPRESS_MENTION,
+    ACTION_LANGUAGE,
     ACTION_LOGIN,
     ACTION_OPTIONS,
     ACTION_SHIPPER_GROUP,
     ACTION_TOKEN,
     BLOCK_CHANNEL,
     BLOCK_EXPRESS_MENTION,
+    BLOCK_LANGUAGE,
     BLOCK_LOGIN,
     BLOCK_OPTIONS,
     BLOCK_SHIPPER_GROUP,
     BLOCK_TOKEN,
+    COMMAND,
     OPTION_AUTO_ACCEPT,
     OPTION_SHOW_FULL_ADDRESS,
     VIEW_CONNECT,
@@ -50,24 +55,16 @@ from bot.constants import (
 )
 from bot.store.records import AccountRecord, AccountSettings
 from bot.ui import formatting as fmt
+from bot.ui.i18n import SUPPORTED_LOCALES, Translator, normalise_locale
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from bot.ui.view_state import (
     private_metadata,
     selected_conversation,
+    selected_value,
     selected_values,
     state_values,
     text_value,
 )
-
-CREDENTIAL_PASTE_HINT = (
-    "Paste the token from My Account > Tokens on Rakuten (Mon compte > Tokens). "
-    "It is checked against Rakuten, encrypted at rest, and never shown again."
-)
-EXPRESS_MENTION_ERROR = (
-    "Enter a user ID (U…), a user group ID (S…) or paste a mention; a display name such as @ann cannot be used."
-)
-SHIPPER_GROUP_ERROR = "Enter a user group ID (S…) or paste the group's mention."
-CHANNEL_ERROR = "Choose the channel where order cards are posted."
 
 BLOCK_CONNECT_INTRO = "connect_intro"
 BLOCK_CONNECT_NOTE = "connect_note"
@@ -88,37 +85,42 @@ class ConnectForm:
     metadata: ConnectModalMetadata | None = None
 
 
-def build_connect_modal(metadata: ConnectModalMetadata) -> View:
-    where = (
-        f"New orders will be posted in {fmt.channel(metadata.channel_id)}; you can change that in `/rakuten settings`."
-        if fmt.is_channel_id(metadata.channel_id)
-        else "Choose the order channel afterwards in `/rakuten settings`."
-    )
+def build_connect_modal(t: Translator, metadata: ConnectModalMetadata) -> View:
+    channel = fmt.channel(metadata.channel_id)
+    if channel is not None:
+        where = t.gettext(
+            "New orders will be posted in {channel}; you can change that in `{command}`.",
+            channel=channel,
+            command=f"{COMMAND} settings",
+        )
+    else:
+        where = t.gettext("Choose the order channel afterwards in `{command}`.", command=f"{COMMAND} settings")
+    intro = t.gettext("Connect a Rakuten France seller account. {where}", where=where)
     blocks: list[Block] = [
-        SectionBlock(
-            block_id=BLOCK_CONNECT_INTRO,
-            text=MarkdownTextObject(text=f"Connect a Rakuten France seller account. {where}"),
-        ),
+        SectionBlock(block_id=BLOCK_CONNECT_INTRO, text=MarkdownTextObject(text=intro)),
         InputBlock(
             block_id=BLOCK_LOGIN,
-            label="Seller login",
+            label=t.gettext("Seller login"),
             element=PlainTextInputElement(
-                action_id=ACTION_LOGIN, placeholder="Your Rakuten seller login", max_length=_LOGIN_MAX
+                action_id=ACTION_LOGIN, placeholder=t.gettext("Your Rakuten seller login"), max_length=_LOGIN_MAX
             ),
         ),
         InputBlock(
             block_id=BLOCK_TOKEN,
-            label="API token",
-            hint=CREDENTIAL_PASTE_HINT,
+            label=t.gettext("API token"),
+            hint=t.gettext(
+                "Paste the token from My Account > Tokens on Rakuten (Mon compte > Tokens). "
+                "It is checked against Rakuten, encrypted at rest, and never shown again."
+            ),
             element=PlainTextInputElement(
-                action_id=ACTION_TOKEN, placeholder="Paste the token here", max_length=_TOKEN_MAX
+                action_id=ACTION_TOKEN, placeholder=t.gettext("Paste the token here"), max_length=_TOKEN_MAX
             ),
         ),
         ContextBlock(
             block_id=BLOCK_CONNECT_NOTE,
             elements=[
                 MarkdownTextObject(
-                    text="Slack has no hidden input: the token is visible on your screen while you paste it."
+                    text=t.gettext("Slack has no hidden input: the token is visible on your screen while you paste it.")
                 )
             ],
         ),
@@ -126,9 +128,9 @@ def build_connect_modal(metadata: ConnectModalMetadata) -> View:
     return View(
         type="modal",
         callback_id=VIEW_CONNECT,
-        title="Connect Rakuten",
-        submit="Connect",
-        close="Cancel",
+        title=t.gettext("Connect Rakuten"),
+        submit=t.gettext("Connect"),
+        close=t.gettext("Cancel"),
         private_metadata=metadata.encode(),
         blocks=blocks,
     )
@@ -152,6 +154,12 @@ def connect_errors(*, login: str | None = None, token: str | None = None) -> dic
 # --- settings -------------------------------------------------------------------------------------------------
 
 
+class SettingsProblem(Enum):
+    NO_CHANNEL = "no_channel"
+    BAD_MENTION = "bad_mention"
+    BAD_GROUP = "bad_group"
+
+
 @dataclass(frozen=True, slots=True)
 class SettingsForm:
     """A submitted settings modal. The ``*_input`` fields keep what was typed, to explain a rejected value."""
@@ -164,17 +172,18 @@ class SettingsForm:
     metadata: SettingsModalMetadata | None = None
     express_mention_input: str = ""
     shipper_group_input: str = ""
+    language: str | None = None
 
-    def errors(self) -> dict[str, str]:
-        """Field errors keyed by block id; empty when the form can be saved."""
-        errors: dict[str, str] = {}
+    def problems(self) -> dict[str, SettingsProblem]:
+        """What stops the form from being saved, keyed by block id; empty when it can be saved."""
+        problems: dict[str, SettingsProblem] = {}
         if self.channel_id is None:
-            errors[BLOCK_CHANNEL] = CHANNEL_ERROR
+            problems[BLOCK_CHANNEL] = SettingsProblem.NO_CHANNEL
         if self.express_mention_input and self.express_mention is None:
-            errors[BLOCK_EXPRESS_MENTION] = EXPRESS_MENTION_ERROR
+            problems[BLOCK_EXPRESS_MENTION] = SettingsProblem.BAD_MENTION
         if self.shipper_group_input and self.shipper_group is None:
-            errors[BLOCK_SHIPPER_GROUP] = SHIPPER_GROUP_ERROR
-        return errors
+            problems[BLOCK_SHIPPER_GROUP] = SettingsProblem.BAD_GROUP
+        return problems
 
     def apply_to(self, settings: AccountSettings) -> AccountSettings:
         """A copy of ``settings`` with this form's values (the channel lives on the account, not here)."""
@@ -184,62 +193,81 @@ class SettingsForm:
             shipper_group=self.shipper_group,
             show_full_address=self.show_full_address,
             auto_accept=self.auto_accept,
+            language=self.language or settings.language,
         )
 
 
-def build_settings_modal(account: AccountRecord, metadata: SettingsModalMetadata) -> View:
+def settings_errors(t: Translator, form: SettingsForm) -> dict[str, str]:
+    """The ``errors`` map for the settings modal, in the submitting user's language."""
+    return {block_id: _settings_problem_text(t, problem) for block_id, problem in form.problems().items()}
+
+
+def _settings_problem_text(t: Translator, problem: SettingsProblem) -> str:
+    match problem:
+        case SettingsProblem.NO_CHANNEL:
+            return t.gettext("Choose the channel where order cards are posted.")
+        case SettingsProblem.BAD_MENTION:
+            return t.gettext(
+                "Enter a user ID (U…), a user group ID (S…) or paste a mention; "
+                "a display name such as @ann cannot be used."
+            )
+    return t.gettext("Enter a user group ID (S…) or paste the group's mention.")
+
+
+def build_settings_modal(
+    t: Translator, account: AccountRecord, metadata: SettingsModalMetadata, *, default_language: str
+) -> View:
     settings = account.settings
-    options = _settings_options()
+    options = _settings_options(t)
     initial = [
         option
         for option in options
         if (option.value == OPTION_SHOW_FULL_ADDRESS and settings.show_full_address)
         or (option.value == OPTION_AUTO_ACCEPT and settings.auto_accept)
     ]
+    intro = t.gettext("Settings for Rakuten account *{login}*", login=fmt.clip(account.login, 100))
     blocks: list[Block] = [
-        SectionBlock(
-            block_id=BLOCK_SETTINGS_INTRO,
-            text=MarkdownTextObject(text=f"Settings for Rakuten account *{fmt.clip(account.login, 100)}*"),
-        ),
+        SectionBlock(block_id=BLOCK_SETTINGS_INTRO, text=MarkdownTextObject(text=intro)),
         InputBlock(
             block_id=BLOCK_CHANNEL,
-            label="Order channel",
-            hint="Where order cards are posted. Invite the bot to a private channel first (/invite).",
+            label=t.gettext("Order channel"),
+            hint=t.gettext("Where order cards are posted. Invite the bot to a private channel first (/invite)."),
             element=ConversationSelectElement(
                 action_id=ACTION_CHANNEL,
-                placeholder="Choose a channel",
+                placeholder=t.gettext("Choose a channel"),
                 initial_conversation=account.channel_id if fmt.is_channel_id(account.channel_id) else None,
                 filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
             ),
         ),
+        _language_input(t, settings.language or default_language),
         InputBlock(
             block_id=BLOCK_EXPRESS_MENTION,
-            label="Mention on Express orders",
+            label=t.gettext("Mention on Express orders"),
             optional=True,
-            hint="A user ID (U…) or user group ID (S…), or paste a mention. Empty: no mention.",
+            hint=t.gettext("A user ID (U…) or user group ID (S…), or paste a mention. Empty: no mention."),
             element=PlainTextInputElement(
                 action_id=ACTION_EXPRESS_MENTION,
-                placeholder="e.g. U0123ABCD or S0456EFGH",
+                placeholder=t.gettext("e.g. {example}", example="U0123ABCD, S0456EFGH"),
                 initial_value=settings.express_mention or None,
             ),
         ),
         InputBlock(
             block_id=BLOCK_SHIPPER_GROUP,
-            label="Shipper group",
+            label=t.gettext("Shipper group"),
             optional=True,
-            hint=(
+            hint=t.gettext(
                 "User group ID (S…) whose members may accept, refuse and ship, besides members of the order "
                 "channel. Empty: channel members only."
             ),
             element=PlainTextInputElement(
                 action_id=ACTION_SHIPPER_GROUP,
-                placeholder="e.g. S0456EFGH",
+                placeholder=t.gettext("e.g. {example}", example="S0456EFGH"),
                 initial_value=settings.shipper_group or None,
             ),
         ),
         InputBlock(
             block_id=BLOCK_OPTIONS,
-            label="Options",
+            label=t.gettext("Options"),
             optional=True,
             element=CheckboxesElement(action_id=ACTION_OPTIONS, options=options, initial_options=initial or None),
         ),
@@ -247,25 +275,42 @@ def build_settings_modal(account: AccountRecord, metadata: SettingsModalMetadata
     return View(
         type="modal",
         callback_id=VIEW_SETTINGS,
-        title="Rakuten settings",
-        submit="Save",
-        close="Cancel",
+        title=t.gettext("Rakuten settings"),
+        submit=t.gettext("Save"),
+        close=t.gettext("Cancel"),
         private_metadata=metadata.encode(),
         blocks=blocks,
     )
 
 
-def _settings_options() -> list[Option]:
+# Each language is named in itself, so whoever reads the list finds their own.
+LANGUAGE_NAMES: dict[str, str] = {"fr": "Français", "en": "English"}
+
+
+def _language_input(t: Translator, current: str) -> InputBlock:
+    options = [
+        Option(value=code, text=PlainTextObject(text=LANGUAGE_NAMES.get(code, code))) for code in SUPPORTED_LOCALES
+    ]
+    initial = next((option for option in options if option.value == current), None)
+    return InputBlock(
+        block_id=BLOCK_LANGUAGE,
+        label=t.gettext("Language of cards and alerts"),
+        hint=t.gettext("Private answers, modals and the Home tab follow each person's own Slack language."),
+        element=StaticSelectElement(action_id=ACTION_LANGUAGE, options=options, initial_option=initial),
+    )
+
+
+def _settings_options(t: Translator) -> list[Option]:
     return [
         Option(
             value=OPTION_SHOW_FULL_ADDRESS,
-            text=PlainTextObject(text="Show street address and phone on order cards"),
-            description="Everyone in the channel sees them. Otherwise “Show address” answers privately.",
+            text=PlainTextObject(text=t.gettext("Show street address and phone on order cards")),
+            description=t.gettext("Everyone in the channel sees them. Otherwise “Show address” answers privately."),
         ),
         Option(
             value=OPTION_AUTO_ACCEPT,
-            text=PlainTextObject(text="Accept new orders automatically"),
-            description="Each new order is accepted on Rakuten as it arrives, which charges the buyer.",
+            text=PlainTextObject(text=t.gettext("Accept new orders automatically")),
+            description=t.gettext("Each new order is accepted on Rakuten as it arrives, which charges the buyer."),
         ),
     ]
 
@@ -276,6 +321,7 @@ def read_settings_submission(view: Mapping[str, object]) -> SettingsForm:
     group_input = text_value(values, BLOCK_SHIPPER_GROUP, ACTION_SHIPPER_GROUP)
     options = set(selected_values(values, BLOCK_OPTIONS, ACTION_OPTIONS) or ())
     channel_id = selected_conversation(values, BLOCK_CHANNEL, ACTION_CHANNEL)
+    language = selected_value(values, BLOCK_LANGUAGE, ACTION_LANGUAGE)
     return SettingsForm(
         channel_id=channel_id if fmt.is_channel_id(channel_id) else None,
         express_mention=fmt.parse_mention_target(mention_input),
@@ -285,37 +331,38 @@ def read_settings_submission(view: Mapping[str, object]) -> SettingsForm:
         metadata=SettingsModalMetadata.decode(private_metadata(view)),
         express_mention_input=mention_input,
         shipper_group_input=group_input,
+        language=normalise_locale(language),
     )
 
 
 # --- disconnect -----------------------------------------------------------------------------------------------
 
 
-def build_disconnect_confirmation(account_login: str) -> list[Block]:
+def build_disconnect_confirmation(t: Translator, account_login: str) -> list[Block]:
     """Ephemeral prompt with a danger button (value: the login) behind a confirm dialog."""
     login = fmt.clip(account_login, 100)
     confirm = ConfirmObject(
-        title="Disconnect this account?",
-        text=f"Polling of *{login}* stops and its token is deleted. Cards already posted stay in the channel.",
-        confirm="Disconnect",
-        deny="Keep it",
+        title=t.gettext("Disconnect this account?"),
+        text=t.gettext(
+            "Polling of *{login}* stops and its token is deleted. Cards already posted stay in the channel.",
+            login=login,
+        ),
+        confirm=t.gettext("Disconnect"),
+        deny=t.gettext("Keep it"),
         style="danger",
     )
+    prompt = t.gettext(
+        "Disconnect Rakuten account *{login}*? New orders will no longer reach Slack, and buttons on "
+        "existing cards stop working until the account is connected again.",
+        login=login,
+    )
     return [
-        SectionBlock(
-            block_id=BLOCK_DISCONNECT_PROMPT,
-            text=MarkdownTextObject(
-                text=(
-                    f"Disconnect Rakuten account *{login}*? New orders will no longer reach Slack, and buttons on "
-                    "existing cards stop working until the account is connected again."
-                )
-            ),
-        ),
+        SectionBlock(block_id=BLOCK_DISCONNECT_PROMPT, text=MarkdownTextObject(text=prompt)),
         ActionsBlock(
             block_id=BLOCK_DISCONNECT_ACTIONS,
             elements=[
                 ButtonElement(
-                    text="Disconnect",
+                    text=t.gettext("Disconnect"),
                     action_id=ACTION_DISCONNECT_CONFIRM,
                     value=account_login,
                     style="danger",

@@ -1,4 +1,5 @@
-"""Text helpers shared by the Block Kit builders: mrkdwn escaping, truncation, mentions, dates and amounts.
+"""Text helpers shared by the Block Kit builders: mrkdwn escaping, truncation, mentions. Words, dates and
+amounts depend on the reader's language: they are the ``Translator``'s (``bot.ui.i18n``).
 
 Everything here is a pure function. Text that comes from Rakuten or from users (headlines, names, cities,
 error messages) always goes through ``clip`` before it reaches mrkdwn, so that ``Tom & Jerry <DVD>`` renders
@@ -9,12 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-from rakuten.models import Money
-
-PARIS = ZoneInfo("Europe/Paris")
 ELLIPSIS = "…"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -134,25 +131,22 @@ def mention(target: str | None) -> str | None:
     return f"<@{parsed}>"
 
 
-def user(user_id: str | None) -> str:
-    """A user mention, or "someone" when the id is missing or not a Slack user id."""
+def user(user_id: str | None) -> str | None:
+    """A user mention, or None when the id is missing or not a Slack user id."""
     if user_id and _USER_ID.match(user_id):
         return f"<@{user_id}>"
-    return "someone"
+    return None
 
 
-def channel(channel_id: str | None) -> str:
-    """A channel mention (``<#C…>``), or "no channel" when the id is missing or malformed."""
+def channel(channel_id: str | None) -> str | None:
+    """A channel mention (``<#C…>``), or None when the id is missing or malformed."""
     if channel_id and _CHANNEL_ID.match(channel_id):
         return f"<#{channel_id}>"
-    return "no channel"
+    return None
 
 
 def is_channel_id(value: str | None) -> bool:
     return bool(value and _CHANNEL_ID.match(value))
-
-
-# --- dates, durations, amounts ------------------------------------------------------------------------------
 
 
 def aware(moment: datetime) -> datetime:
@@ -160,59 +154,7 @@ def aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def as_paris(moment: datetime) -> datetime:
-    """``moment`` in Europe/Paris (naive datetimes taken as UTC)."""
-    return aware(moment).astimezone(PARIS)
-
-
-def paris_datetime(moment: datetime | None) -> str:
-    """``28/11/2026 14:05`` in Paris time, or "unknown"."""
-    return as_paris(moment).strftime("%d/%m/%Y %H:%M") if moment else "unknown"
-
-
-def paris_short(moment: datetime | None) -> str:
-    """``28/11 14:05`` in Paris time, or "never"."""
-    return as_paris(moment).strftime("%d/%m %H:%M") if moment else "never"
-
-
-def paris_when(moment: datetime | None, now: datetime) -> str:
-    """``14:05`` for a moment on today's Paris date, ``28/11 14:05`` for any other day, "never" for None."""
-    if moment is None:
-        return "never"
-    local = as_paris(moment)
-    if local.date() == as_paris(now).date():
-        return local.strftime("%H:%M")
-    return local.strftime("%d/%m %H:%M")
-
-
-def duration(span: timedelta) -> str:
-    """A rounded, human duration: ``45 s``, ``12 min``, ``3 h 05 min``, ``2 d 4 h``."""
-    seconds = max(0, int(span.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def ago(moment: datetime | None, now: datetime) -> str:
-    """``28/11 15:02 (12 min ago)``, or "never"."""
-    if moment is None:
-        return "never"
-    return f"{paris_when(moment, now)} ({duration(aware(now) - aware(moment))} ago)"
-
-
-def money(amount: Money | None) -> str:
-    return amount.format() if amount is not None else "—"
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+# --- lists ----------------------------------------------------------------------------------------------------
 
 
 def join_nonempty(parts: Iterable[str | None], separator: str = " · ") -> str:

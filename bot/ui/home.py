@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 from bot.constants import ACTION_HOME_REFRESH, COMMAND
 from bot.store.records import AccountRecord, OrderRecord, OrderState
 from bot.ui import formatting as fmt
+from bot.ui.i18n import Translator
 from bot.ui.limits import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS
 from bot.ui.order_card import EXPRESS_MARKER
 from bot.ui.summaries import account_status_lines, order_line
@@ -42,6 +43,7 @@ _ACTIVE_STATES = frozenset({OrderState.TO_ACCEPT, *SHIPPABLE_STATES})
 
 
 def build_home(
+    t: Translator,
     accounts: Sequence[AccountRecord],
     orders: Sequence[OrderRecord],
     *,
@@ -49,57 +51,71 @@ def build_home(
     next_polls: Mapping[str, datetime | None],
     is_admin: bool,
 ) -> View:
+    """The Home tab in the viewing user's language ``t``."""
+    updated = t.gettext("Updated {when} (Paris time)", when=t.short_datetime(now))
     blocks: list[Block] = [
-        HeaderBlock(block_id=BLOCK_HOME_HEADER, text="Rakuten orders"),
-        ContextBlock(
-            block_id=BLOCK_HOME_UPDATED,
-            elements=[MarkdownTextObject(text=f"Updated {fmt.paris_short(now)} (Paris time)")],
-        ),
+        HeaderBlock(block_id=BLOCK_HOME_HEADER, text=t.gettext("Rakuten orders")),
+        ContextBlock(block_id=BLOCK_HOME_UPDATED, elements=[MarkdownTextObject(text=updated)]),
         ActionsBlock(
             block_id=BLOCK_HOME_ACTIONS,
-            elements=[ButtonElement(text="Refresh", action_id=ACTION_HOME_REFRESH, value="refresh")],
+            elements=[ButtonElement(text=t.gettext("Refresh"), action_id=ACTION_HOME_REFRESH, value="refresh")],
         ),
     ]
     if not accounts:
-        blocks.append(SectionBlock(block_id=BLOCK_HOME_NO_ACCOUNT, text=MarkdownTextObject(text=_no_account(is_admin))))
+        text = _no_account(t, is_admin)
+        blocks.append(SectionBlock(block_id=BLOCK_HOME_NO_ACCOUNT, text=MarkdownTextObject(text=text)))
         return View(type="home", blocks=blocks)
 
     open_orders = sorted((order for order in orders if order.is_open), key=_oldest_first)
     lists: list[tuple[str, str, Callable[[OrderRecord], bool]]] = [
-        ("home_to_accept", "🟡 To accept", lambda order: order.state is OrderState.TO_ACCEPT),
-        ("home_to_ship", "📦 To ship", lambda order: order.state in SHIPPABLE_STATES),
-        ("home_express", f"{EXPRESS_MARKER} Express", lambda order: order.is_express and order.state in _ACTIVE_STATES),
-        ("home_late", "⏰ Late", lambda order: is_late(order, now)),
+        ("home_to_accept", t.gettext("🟡 To accept"), lambda order: order.state is OrderState.TO_ACCEPT),
+        ("home_to_ship", t.gettext("📦 To ship"), lambda order: order.state in SHIPPABLE_STATES),
+        (
+            "home_express",
+            t.gettext("{marker} Express", marker=EXPRESS_MARKER),
+            lambda order: order.is_express and order.state in _ACTIVE_STATES,
+        ),
+        ("home_late", t.gettext("⏰ Late"), lambda order: is_late(order, now)),
     ]
     for block_id, title, wanted in lists:
         selected = [order for order in open_orders if wanted(order)]
-        blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=_order_list(title, selected, now))))
+        text = _order_list(t, title, selected, now)
+        blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=text)))
 
     blocks.append(DividerBlock())
-    blocks.append(
-        SectionBlock(block_id=BLOCK_HOME_ACCOUNTS, text=MarkdownTextObject(text=f"*Accounts ({len(accounts)})*"))
-    )
+    heading = t.gettext("*Accounts ({count})*", count=t.number(len(accounts)))
+    blocks.append(SectionBlock(block_id=BLOCK_HOME_ACCOUNTS, text=MarkdownTextObject(text=heading)))
     footer = _footer(is_admin)
     # Keep room for the "and N more" line and the footer.
     room = VIEW_MAX_BLOCKS - len(blocks) - 2
     shown = list(accounts)[:room] if len(accounts) > room else list(accounts)
     for index, account in enumerate(shown):
-        text = fmt.fit("\n".join(account_status_lines(account, next_polls.get(account.login), now)), SECTION_TEXT_MAX)
+        lines = account_status_lines(t, account, next_polls.get(account.login), now)
+        text = fmt.fit("\n".join(lines), SECTION_TEXT_MAX)
         blocks.append(SectionBlock(block_id=f"home_account_{index}", text=MarkdownTextObject(text=text)))
     if len(shown) < len(accounts):
-        more = f"…and {fmt.plural(len(accounts) - len(shown), 'more account')}: see `{COMMAND} status`."
+        more = t.ngettext(
+            "…and {count} more account: see `{command}`.",
+            "…and {count} more accounts: see `{command}`.",
+            len(accounts) - len(shown),
+            command=f"{COMMAND} status",
+        )
         blocks.append(SectionBlock(block_id=BLOCK_HOME_ACCOUNTS_MORE, text=MarkdownTextObject(text=more)))
     blocks.append(footer)
     return View(type="home", blocks=blocks)
 
 
-def _no_account(is_admin: bool) -> str:
+def _no_account(t: Translator, is_admin: bool) -> str:
     if is_admin:
-        return (
-            f"No Rakuten account is connected yet. Run `{COMMAND} connect` in the channel where order cards "
-            "should appear, with your seller login and the API token from My Account > Tokens on Rakuten."
+        return t.gettext(
+            "No Rakuten account is connected yet. Run `{command}` in the channel where order cards should appear, "
+            "with your seller login and the API token from My Account > Tokens on Rakuten.",
+            command=f"{COMMAND} connect",
         )
-    return f"No Rakuten account is connected yet. Ask a Slack admin of this app to run `{COMMAND} connect`."
+    return t.gettext(
+        "No Rakuten account is connected yet. Ask a Slack admin of this app to run `{command}`.",
+        command=f"{COMMAND} connect",
+    )
 
 
 def _footer(is_admin: bool) -> ContextBlock:
@@ -114,11 +130,11 @@ def _oldest_first(order: OrderRecord) -> tuple[bool, float, str]:
     return (reference is None, fmt.aware(reference).timestamp() if reference else 0.0, order.purchaseid)
 
 
-def _order_list(title: str, orders: list[OrderRecord], now: datetime) -> str:
-    lines = [f"*{title} ({len(orders)})*"]
+def _order_list(t: Translator, title: str, orders: list[OrderRecord], now: datetime) -> str:
+    lines = [f"*{title} ({t.number(len(orders))})*"]
     if not orders:
-        lines.append("_Nothing here._")
-    lines += [order_line(order, now) for order in orders[:HOME_LIST_LIMIT]]
+        lines.append(t.gettext("_Nothing here._"))
+    lines += [order_line(t, order, now) for order in orders[:HOME_LIST_LIMIT]]
     if len(orders) > HOME_LIST_LIMIT:
-        lines.append(f"…and {len(orders) - HOME_LIST_LIMIT} more")
+        lines.append(t.gettext("…and {count} more", count=t.number(len(orders) - HOME_LIST_LIMIT)))
     return fmt.fit("\n".join(lines), SECTION_TEXT_MAX)

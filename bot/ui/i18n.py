@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -116,6 +117,21 @@ class Translator:
         day = format_skeleton("MMMd", as_paris(moment), locale=self._babel)
         return self.gettext("{day}, {time}", day=day, time=self.time(moment))
 
+    def when(self, moment: datetime | None, now: datetime) -> str:
+        """``14:05`` for a moment on today's Paris date, ``1 déc. 14:05`` for another day, "never" for None."""
+        if moment is None:
+            return self.gettext("never")
+        if as_paris(moment).date() == as_paris(now).date():
+            return self.time(moment)
+        return self.short_datetime(moment)
+
+    def ago(self, moment: datetime | None, now: datetime) -> str:
+        """``1 déc. 14:05 (il y a 12 min)`` / ``Dec 1, 2:05 PM (12 min ago)``, or "never"."""
+        if moment is None:
+            return self.gettext("never")
+        span = as_paris(now) - as_paris(moment)
+        return self.gettext("{when} ({duration} ago)", when=self.when(moment, now), duration=self.duration(span))
+
     def duration(self, span: timedelta) -> str:
         """A rounded, human duration: ``45 s``, ``12 min``, ``3 h 05 min``, ``2 d 4 h`` (``2 j 4 h``)."""
         seconds = max(0, int(span.total_seconds()))
@@ -135,13 +151,38 @@ class Translator:
         return self.gettext("{days} d", days=days)
 
 
-def translator(locale: str | None) -> Translator:
-    """A translator for ``locale`` (any spelling ``normalise_locale`` knows), the default language otherwise."""
-    return Translator(normalise_locale(locale) or DEFAULT_LOCALE)
+@cache
+def _shipped_translator(locale: str) -> Translator:
+    return Translator(locale)
+
+
+def translator(locale: str | None, default: str = DEFAULT_LOCALE) -> Translator:
+    """The translator for ``locale`` (any spelling ``normalise_locale`` knows), ``default``'s otherwise."""
+    return _shipped_translator(normalise_locale(locale) or normalise_locale(default) or DEFAULT_LOCALE)
+
+
+class Languages:
+    """Which language each surface speaks.
+
+    A channel (cards, alerts, burst summaries) speaks its account's language, set in ``/rakuten settings``; a
+    person (private answers, modals, the Home tab) is answered in their own Slack language, looked up by
+    ``user_locale`` (Slack's ``users.info``, cached); anything unknown falls back to the bot's default.
+    """
+
+    def __init__(self, default: str = DEFAULT_LOCALE, user_locale: Callable[[str], str | None] | None = None) -> None:
+        self.default = normalise_locale(default) or DEFAULT_LOCALE
+        self._user_locale = user_locale
+
+    def channel(self, language: str | None) -> Translator:
+        """For an account's channel: ``language`` is its setting (None: not chosen yet)."""
+        return translator(language, self.default)
+
+    def user(self, user_id: str | None) -> Translator:
+        locale = self._user_locale(user_id) if (self._user_locale and user_id) else None
+        return translator(locale, self.default)
 
 
 def as_paris(moment: datetime) -> datetime:
     """``moment`` in Europe/Paris; a naive datetime is taken as UTC, the store's convention."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
     return aware.astimezone(PARIS)
-

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from bot.constants import COMMAND
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PendingKind, Shipment
 from bot.ui import formatting as fmt
+from bot.ui.i18n import Translator
 from bot.ui.limits import MESSAGE_MAX_BLOCKS, NOTIFICATION_TEXT_MAX, SECTION_TEXT_MAX, blocks_as_dicts
 from bot.ui.order_card import EXPRESS_MARKER
 from bot.ui.summaries import account_status_lines, action_label, order_line
@@ -25,12 +26,12 @@ from rakuten.models import AddressKind
 ORDERS_PER_SECTION = 20
 ORDERS_LIST_LIMIT = 100
 
-_STATE_COUNT_ORDER: tuple[tuple[OrderState, str], ...] = (
-    (OrderState.TO_ACCEPT, "to accept"),
-    (OrderState.TO_SHIP, "to ship"),
-    (OrderState.PARTIALLY_SHIPPED, "partially shipped"),
-    (OrderState.ON_HOLD, "on hold"),
-    (OrderState.UNKNOWN, "unknown status"),
+_STATE_COUNT_ORDER = (
+    OrderState.TO_ACCEPT,
+    OrderState.TO_SHIP,
+    OrderState.PARTIALLY_SHIPPED,
+    OrderState.ON_HOLD,
+    OrderState.UNKNOWN,
 )
 _NEEDS_ACTION = frozenset({OrderState.TO_ACCEPT, OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED, OrderState.ON_HOLD})
 
@@ -67,6 +68,7 @@ def _simple(text: str, *, note: str | None = None) -> Message:
 
 
 def status_message(
+    t: Translator,
     accounts: Sequence[AccountRecord],
     orders_by_account: Mapping[str, Sequence[OrderRecord]],
     next_polls: Mapping[str, datetime | None],
@@ -74,54 +76,83 @@ def status_message(
 ) -> Message:
     if not accounts:
         return _simple(
-            "No Rakuten account is connected.",
-            note=f"An admin can connect one with `{COMMAND} connect`.",
+            t.gettext("No Rakuten account is connected."),
+            note=t.gettext("An admin can connect one with `{command}`.", command=f"{COMMAND} connect"),
         )
-    failing = [account.login for account in accounts if account.health.consecutive_failures]
-    text = f"Rakuten status: {fmt.plural(len(accounts), 'account')}"
-    text += f", {len(failing)} failing" if failing else ", all healthy"
-    blocks: list[Block] = [HeaderBlock(block_id="status_header", text="Rakuten status")]
+    failing = sum(1 for account in accounts if account.health.consecutive_failures)
+    if failing:
+        text = t.ngettext(
+            "Rakuten status: {count} account, {failing} failing",
+            "Rakuten status: {count} accounts, {failing} failing",
+            len(accounts),
+            failing=t.number(failing),
+        )
+    else:
+        text = t.ngettext(
+            "Rakuten status: {count} account, all healthy",
+            "Rakuten status: {count} accounts, all healthy",
+            len(accounts),
+        )
+    blocks: list[Block] = [HeaderBlock(block_id="status_header", text=t.gettext("Rakuten status"))]
     room = MESSAGE_MAX_BLOCKS - len(blocks) - 1
     for index, account in enumerate(accounts[:room]):
-        lines = account_status_lines(account, next_polls.get(account.login), now)
-        lines.append(f"Open orders: {_state_counts(orders_by_account.get(account.login, ()))}")
+        lines = account_status_lines(t, account, next_polls.get(account.login), now)
+        counts = _state_counts(t, orders_by_account.get(account.login, ()))
+        lines.append(t.gettext("Open orders: {counts}", counts=counts))
         blocks.append(_section("\n".join(lines), f"status_account_{index}"))
     if len(accounts) > room:
-        blocks.append(_context(f"…and {fmt.plural(len(accounts) - room, 'more account')}", "status_more"))
+        more = t.ngettext("…and {count} more account", "…and {count} more accounts", len(accounts) - room)
+        blocks.append(_context(more, "status_more"))
     return Message(text=text, blocks=blocks)
 
 
-def _state_counts(orders: Sequence[OrderRecord]) -> str:
+def _state_count(t: Translator, state: OrderState, count: int) -> str:
+    match state:
+        case OrderState.TO_ACCEPT:
+            return t.ngettext("{count} to accept", "{count} to accept", count)
+        case OrderState.TO_SHIP:
+            return t.ngettext("{count} to ship", "{count} to ship", count)
+        case OrderState.PARTIALLY_SHIPPED:
+            return t.ngettext("{count} partially shipped", "{count} partially shipped", count)
+        case OrderState.ON_HOLD:
+            return t.ngettext("{count} on hold", "{count} on hold", count)
+    return t.ngettext("{count} with unknown status", "{count} with unknown status", count)
+
+
+def _state_counts(t: Translator, orders: Sequence[OrderRecord]) -> str:
     counts: dict[OrderState, int] = {}
     for order in orders:
         if order.is_open:
             counts[order.state] = counts.get(order.state, 0) + 1
-    parts = [f"{counts[state]} {label}" for state, label in _STATE_COUNT_ORDER if counts.get(state)]
-    return " · ".join(parts) if parts else "none"
+    parts = [_state_count(t, state, counts[state]) for state in _STATE_COUNT_ORDER if counts.get(state)]
+    return " · ".join(parts) if parts else t.gettext("none")
 
 
 # --- open orders ----------------------------------------------------------------------------------------------
 
 
-def orders_list_message(orders: Sequence[OrderRecord], now: datetime) -> Message:
+def orders_list_message(t: Translator, orders: Sequence[OrderRecord], now: datetime) -> Message:
     """Open orders needing action (to accept, to ship, on hold), newest first, with their state."""
     waiting = [order for order in orders if order.is_open and order.state in _NEEDS_ACTION]
     if not waiting:
-        return _simple("Nothing to do: no order is waiting for acceptance or shipment.")
+        return _simple(t.gettext("Nothing to do: no order is waiting for acceptance or shipment."))
     waiting.sort(key=_newest_first)
     several_accounts = len({order.account for order in waiting}) > 1
-    lines = [_list_line(order, now, several_accounts) for order in waiting[:ORDERS_LIST_LIMIT]]
-    title = f"*{fmt.plural(len(waiting), 'open order')} need{'s' if len(waiting) == 1 else ''} action*"
-    blocks: list[Block] = [_section(title, "orders_title")]
+    lines = [_list_line(t, order, now, several_accounts) for order in waiting[:ORDERS_LIST_LIMIT]]
+    headline = t.ngettext("{count} open order needs action", "{count} open orders need action", len(waiting))
+    blocks: list[Block] = [_section(f"*{headline}*", "orders_title")]
     for index in range(0, len(lines), ORDERS_PER_SECTION):
         chunk = "\n".join(lines[index : index + ORDERS_PER_SECTION])
         blocks.append(_section(chunk, f"orders_{index // ORDERS_PER_SECTION}"))
     if len(waiting) > ORDERS_LIST_LIMIT:
-        blocks.append(_context(f"…and {len(waiting) - ORDERS_LIST_LIMIT} more: see the app's Home tab.", "orders_more"))
+        more = t.gettext("…and {count} more: see the app's Home tab.", count=t.number(len(waiting) - ORDERS_LIST_LIMIT))
+        blocks.append(_context(more, "orders_more"))
     express = sum(1 for order in waiting if order.is_express)
-    text = f"{fmt.plural(len(waiting), 'open order')} need{'s' if len(waiting) == 1 else ''} action"
+    text = headline
     if express:
-        text += f" ({EXPRESS_MARKER} {express} Express)"
+        text = t.gettext(
+            "{headline} ({marker} {express} Express)", headline=headline, marker=EXPRESS_MARKER, express=express
+        )
     return Message(text=text, blocks=blocks)
 
 
@@ -130,55 +161,61 @@ def _newest_first(order: OrderRecord) -> tuple[bool, float, str]:
     return (reference is None, -fmt.aware(reference).timestamp() if reference else 0.0, order.purchaseid)
 
 
-def _list_line(order: OrderRecord, now: datetime, with_account: bool) -> str:
-    line = order_line(order, now)
+def _list_line(t: Translator, order: OrderRecord, now: datetime, with_account: bool) -> str:
+    line = order_line(t, order, now)
     return f"{line} · {fmt.clip(order.account, 40)}" if with_account else line
 
 
 # --- help -----------------------------------------------------------------------------------------------------
 
-_USAGE: tuple[tuple[str, str], ...] = (
-    ("connect", "connect a Rakuten seller account (admins)"),
-    ("status", "polling health and open orders per account"),
-    ("orders", "open orders that need action"),
-    (
-        "ship ORDER CARRIER TRACKING [URL]",
-        f"mark an order shipped without its card, e.g. `{COMMAND} ship 123456789 Colissimo 6A12345678901`",
-    ),
-    ("settings", "order channel, Express mention, shipper group, options (admins)"),
-    ("disconnect", "stop polling an account and delete its token (admins)"),
-    ("help", "this help"),
-)
 
-
-def _usage_text() -> str:
-    lines = ["*Rakuten orders in Slack*"]
-    lines += [f"`{COMMAND} {usage}`: {meaning}" for usage, meaning in _USAGE]
-    return "\n".join(lines)
-
-
-_HELP_NOTE = (
-    "Order cards carry the buttons: Accept or Refuse a new order, then Mark shipped. Carrier names are "
-    "Rakuten's; for any other carrier use Autre with a tracking URL."
-)
-
-
-def help_message() -> Message:
-    return Message(
-        text=f"How to use {COMMAND}: connect, status, orders, ship, settings, disconnect, help",
-        blocks=[_section(_usage_text(), "help_usage"), _context(_HELP_NOTE, "help_note")],
+def _usage(t: Translator) -> tuple[tuple[str, str], ...]:
+    example = f"`{COMMAND} ship 123456789 Colissimo 6A12345678901`"
+    return (
+        ("connect", t.gettext("connect a Rakuten seller account (admins)")),
+        ("status", t.gettext("polling health and open orders per account")),
+        ("orders", t.gettext("open orders that need action")),
+        (
+            t.gettext("ship ORDER CARRIER TRACKING [URL]"),
+            t.gettext("mark an order shipped without its card, e.g. {example}", example=example),
+        ),
+        ("settings", t.gettext("order channel, language, Express mention, shipper group, options (admins)")),
+        ("disconnect", t.gettext("stop polling an account and delete its token (admins)")),
+        ("help", t.gettext("this help")),
     )
 
 
-def unknown_subcommand_message(sub: str) -> Message:
-    shown = fmt.clip(sub.replace("`", "'"), 40)
-    intro = f"I don't know `{COMMAND} {shown}`. Here is what I can do:"
+def _usage_text(t: Translator) -> str:
+    lines = [t.gettext("*Rakuten orders in Slack*")]
+    lines += [f"`{COMMAND} {usage}`: {meaning}" for usage, meaning in _usage(t)]
+    return "\n".join(lines)
+
+
+def _help_note(t: Translator) -> str:
+    return t.gettext(
+        "Order cards carry the buttons: Accept or Refuse a new order, then Mark shipped. Carrier names are "
+        "Rakuten's; for any other carrier use Autre with a tracking URL."
+    )
+
+
+def help_message(t: Translator) -> Message:
     return Message(
-        text=f"Unknown command {COMMAND} {shown}: try {COMMAND} help",
+        text=t.gettext(
+            "How to use {command}: connect, status, orders, ship, settings, disconnect, help", command=COMMAND
+        ),
+        blocks=[_section(_usage_text(t), "help_usage"), _context(_help_note(t), "help_note")],
+    )
+
+
+def unknown_subcommand_message(t: Translator, sub: str) -> Message:
+    shown = fmt.clip(sub.replace("`", "'"), 40)
+    intro = t.gettext("I don't know `{command}`. Here is what I can do:", command=f"{COMMAND} {shown}")
+    return Message(
+        text=t.gettext("Unknown command {command}: try {help}", command=f"{COMMAND} {shown}", help=f"{COMMAND} help"),
         blocks=[
             _section(intro, "unknown_intro"),
-            _section(_usage_text(), "help_usage"),
-            _context(_HELP_NOTE, "help_note"),
+            _section(_usage_text(t), "help_usage"),
+            _context(_help_note(t), "help_note"),
         ],
     )
 
@@ -186,62 +223,89 @@ def unknown_subcommand_message(sub: str) -> Message:
 # --- alerts ---------------------------------------------------------------------------------------------------
 
 
-def outage_alert(login: str, error: str, since: datetime, failures: int) -> Message:
+def outage_alert(t: Translator, login: str, error: str, since: datetime, failures: int) -> Message:
     account = fmt.clip(login, 100)
-    text = (
-        f"⚠️ Rakuten account {account}: polling has failed {fmt.plural(failures, 'time')} since {fmt.paris_short(since)}"
+    when = t.short_datetime(since)
+    text = t.ngettext(
+        "⚠️ Rakuten account {account}: polling has failed {count} time since {when}",
+        "⚠️ Rakuten account {account}: polling has failed {count} times since {when}",
+        failures,
+        account=account,
+        when=when,
     )
-    detail = (
-        f"⚠️ *Rakuten account {account} cannot be polled.* {fmt.plural(failures, 'attempt')} failed in a row "
-        f"since {fmt.paris_short(since)}; new orders are not reaching Slack meanwhile.\n"
-        f"Last error: {fmt.clip(error, 500)}"
+    detail = t.ngettext(
+        "⚠️ *Rakuten account {account} cannot be polled.* {count} attempt failed in a row since {when}; "
+        "new orders are not reaching Slack meanwhile.\nLast error: {error}",
+        "⚠️ *Rakuten account {account} cannot be polled.* {count} attempts failed in a row since {when}; "
+        "new orders are not reaching Slack meanwhile.\nLast error: {error}",
+        failures,
+        account=account,
+        when=when,
+        error=fmt.clip(error, 500),
     )
-    note = "The bot keeps retrying and will post here once polling works again. Nothing is lost: missed orders follow."
+    note = t.gettext(
+        "The bot keeps retrying and will post here once polling works again. Nothing is lost: missed orders follow."
+    )
     return Message(text=text, blocks=[_section(detail, "outage"), _context(note, "outage_note")])
 
 
-def recovered_message(login: str, down_since: datetime, now: datetime) -> Message:
-    account = fmt.clip(login, 100)
-    text = (
-        f"✅ Rakuten account {account} is reachable again after {fmt.duration(fmt.aware(now) - fmt.aware(down_since))} "
-        f"(since {fmt.paris_short(down_since)})."
+def recovered_message(t: Translator, login: str, down_since: datetime, now: datetime) -> Message:
+    text = t.gettext(
+        "✅ Rakuten account {account} is reachable again after {duration} (since {when}).",
+        account=fmt.clip(login, 100),
+        duration=t.duration(fmt.aware(now) - fmt.aware(down_since)),
+        when=t.short_datetime(down_since),
     )
-    return _simple(text, note="Orders that arrived meanwhile are being posted now.")
+    return _simple(text, note=t.gettext("Orders that arrived meanwhile are being posted now."))
 
 
-def quota_message(login: str, action: str, retry_at: datetime) -> Message:
-    text = (
-        f"⏳ Rakuten's hourly quota for {action_label(action)} is used up on account {fmt.clip(login, 100)}. "
-        f"Polling for it resumes at {fmt.paris_short(retry_at)} (Paris time), when the quota renews; nothing is lost."
+def quota_message(t: Translator, login: str, action: str, retry_at: datetime) -> Message:
+    text = t.gettext(
+        "⏳ Rakuten's hourly quota for {action} is used up on account {account}. Polling for it resumes at {when} "
+        "(Paris time), when the quota renews; nothing is lost.",
+        action=action_label(t, action),
+        account=fmt.clip(login, 100),
+        when=t.short_datetime(retry_at),
     )
     return _simple(text)
 
 
-def burst_summary(login: str, count: int, express_count: int) -> Message:
-    text = f"🛒 {fmt.plural(count, 'new order')} arrived: cards in the thread"
-    detail = f"*{fmt.plural(count, 'new order')} arrived: cards in the thread.*"
-    if express_count:
-        express = fmt.plural(express_count, "Express order")
-        text += f" ({EXPRESS_MARKER} {express} in the channel)"
-        detail += f"\n{EXPRESS_MARKER} {express} {'is' if express_count == 1 else 'are'} posted in the channel itself."
-    return Message(
-        text=text,
-        blocks=[_section(detail, "burst"), _context(f"Rakuten account {fmt.clip(login, 100)}", "burst_account")],
+def burst_summary(t: Translator, login: str, count: int, express_count: int) -> Message:
+    arrived = t.ngettext(
+        "{count} new order arrived: cards in the thread", "{count} new orders arrived: cards in the thread", count
     )
+    text = f"🛒 {arrived}"
+    detail = f"*{arrived}.*"
+    if express_count:
+        express = t.ngettext(
+            "{count} Express order in the channel", "{count} Express orders in the channel", express_count
+        )
+        text = f"{text} ({EXPRESS_MARKER} {express})"
+        detail += "\n" + t.ngettext(
+            "{marker} {count} Express order is posted in the channel itself.",
+            "{marker} {count} Express orders are posted in the channel itself.",
+            express_count,
+            marker=EXPRESS_MARKER,
+        )
+    account = t.gettext("Rakuten account {login}", login=fmt.clip(login, 100))
+    return Message(text=text, blocks=[_section(detail, "burst"), _context(account, "burst_account")])
 
 
 # --- private answers ------------------------------------------------------------------------------------------
 
 
-def address_message(order: OrderRecord) -> Message:
+def address_message(t: Translator, order: OrderRecord) -> Message:
     """The private "Show address" answer: full ship-to address, phone, relay point."""
-    title = f"📍 Ship-to for order *{fmt.clip(order.purchaseid, 60)}*"
-    text = f"Ship-to address for order {fmt.clip(order.purchaseid, 60)}"
+    purchaseid = fmt.clip(order.purchaseid, 60)
+    title = t.gettext("📍 Ship-to for order *{purchaseid}*", purchaseid=purchaseid)
+    text = t.gettext("Ship-to address for order {purchaseid}", purchaseid=purchaseid)
     address = order.ship_to
     if order.personal_data_purged:
-        return _simple(f"{title}\nBuyer data was removed after the retention period.")
+        return _simple(f"{title}\n" + t.gettext("Buyer data was removed after the retention period."))
     if address is None:
-        return _simple(f"{title}\n⚠️ No shipping address in this order: check it on Rakuten before shipping.")
+        return _simple(
+            f"{title}\n" + t.gettext("⚠️ No shipping address in this order: check it on Rakuten before shipping.")
+        )
     lines = [
         title,
         fmt.clip(" ".join(part for part in (address.civility, address.full_name) if part), 120),
@@ -254,21 +318,22 @@ def address_message(order: OrderRecord) -> Message:
     if phones:
         lines.append("☎ " + " / ".join(fmt.clip(phone, 30) for phone in phones))
     if address.kind is AddressKind.COLLECTION_POINT:
-        relay = fmt.clip(address.point_name, 100) or "relay point"
-        lines.append(f"Relay point: {relay}" + (f" ({fmt.clip(address.point_id, 40)})" if address.point_id else ""))
-    note = fmt.join_nonempty(
-        [f"Shipping: {fmt.clip(order.shipping_type, 80)}" if order.shipping_type else None, "Only you can see this."]
-    )
+        relay = fmt.clip(address.point_name, 100) or t.gettext("relay point")
+        if address.point_id:
+            relay = f"{relay} ({fmt.clip(address.point_id, 40)})"
+        lines.append(t.gettext("Relay point: {relay}", relay=relay))
+    shipping = t.gettext("Shipping: {type}", type=fmt.clip(order.shipping_type, 80)) if order.shipping_type else None
+    note = fmt.join_nonempty([shipping, t.gettext("Only you can see this.")])
     return Message(
         text=text,
         blocks=[_section("\n".join(line for line in lines if line), "address"), _context(note, "address_note")],
     )
 
 
-def not_allowed_message(what: str, why: str) -> Message:
+def not_allowed_message(t: Translator, what: str, why: str) -> Message:
     """A permission refusal, e.g. ("mark this order shipped", "only members of <#C1> can"). Both are our own
-    wording (they may hold mentions), never user input."""
-    return _simple(f"🚫 You can't {what}: {why}")
+    wording, already in the user's language (they may hold mentions), never user input."""
+    return _simple(t.gettext("🚫 You can't {what}: {why}", what=what, why=why))
 
 
 class ActionOutcome(StrEnum):
@@ -285,19 +350,87 @@ _ACTION_OF: dict[PendingKind, str] = {
     PendingKind.SHIP: "settrackingpackageinfos",
 }
 
-_DONE: dict[PendingKind, str] = {
-    PendingKind.ACCEPT: "accepted",
-    PendingKind.REFUSE: "refused",
-    PendingKind.SHIP: "marked shipped",
-}
-_NOUN: dict[PendingKind, str] = {
-    PendingKind.ACCEPT: "the acceptance of",
-    PendingKind.REFUSE: "the refusal of",
-    PendingKind.SHIP: "the tracking for",
-}
+
+def _already_done_text(t: Translator, kind: PendingKind, purchaseid: str) -> str:
+    if kind is PendingKind.ACCEPT:
+        return t.gettext(
+            "Order {purchaseid} was already accepted: nothing was sent to Rakuten again.", purchaseid=purchaseid
+        )
+    if kind is PendingKind.REFUSE:
+        return t.gettext(
+            "Order {purchaseid} was already refused: nothing was sent to Rakuten again.", purchaseid=purchaseid
+        )
+    return t.gettext(
+        "Order {purchaseid} was already marked shipped: nothing was sent to Rakuten again.", purchaseid=purchaseid
+    )
+
+
+def _rejected_text(t: Translator, kind: PendingKind, purchaseid: str, reason: str) -> str:
+    if kind is PendingKind.ACCEPT:
+        return t.gettext(
+            "⚠️ Rakuten rejected the acceptance of order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
+        )
+    if kind is PendingKind.REFUSE:
+        return t.gettext(
+            "⚠️ Rakuten rejected the refusal of order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
+        )
+    return t.gettext(
+        "⚠️ Rakuten rejected the tracking for order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
+    )
+
+
+def _quota_wait_text(t: Translator, kind: PendingKind, purchaseid: str, retry_at: datetime | None) -> str:
+    action = action_label(t, _ACTION_OF[kind])
+    if retry_at is None:
+        resumes = t.gettext("when the hour turns")
+    else:
+        resumes = t.gettext("at {when} (Paris time)", when=t.short_datetime(retry_at))
+    if kind is PendingKind.ACCEPT:
+        return t.gettext(
+            "⏳ Rakuten's hourly quota for {action} is used up: the acceptance of order {purchaseid} is queued and "
+            "goes out {resumes}, when the quota renews.",
+            action=action,
+            purchaseid=purchaseid,
+            resumes=resumes,
+        )
+    if kind is PendingKind.REFUSE:
+        return t.gettext(
+            "⏳ Rakuten's hourly quota for {action} is used up: the refusal of order {purchaseid} is queued and "
+            "goes out {resumes}, when the quota renews.",
+            action=action,
+            purchaseid=purchaseid,
+            resumes=resumes,
+        )
+    return t.gettext(
+        "⏳ Rakuten's hourly quota for {action} is used up: the tracking for order {purchaseid} is queued and "
+        "goes out {resumes}, when the quota renews.",
+        action=action,
+        purchaseid=purchaseid,
+        resumes=resumes,
+    )
+
+
+def _queued_text(t: Translator, kind: PendingKind, purchaseid: str, retry_at: datetime | None) -> str:
+    if kind is PendingKind.ACCEPT:
+        what = t.gettext("the acceptance of order {purchaseid}", purchaseid=purchaseid)
+    elif kind is PendingKind.REFUSE:
+        what = t.gettext("the refusal of order {purchaseid}", purchaseid=purchaseid)
+    else:
+        what = t.gettext("the tracking for order {purchaseid}", purchaseid=purchaseid)
+    if retry_at is None:
+        return t.gettext(
+            "⏳ Rakuten is not answering right now: {what} is queued and will be retried automatically.", what=what
+        )
+    return t.gettext(
+        "⏳ Rakuten is not answering right now: {what} is queued and will be retried automatically "
+        "(next try at {when}).",
+        what=what,
+        when=t.short_datetime(retry_at),
+    )
 
 
 def action_result_message(
+    t: Translator,
     action: PendingKind | str,
     purchaseid: str,
     outcome: ActionOutcome | str,
@@ -310,63 +443,83 @@ def action_result_message(
     """What happened to an accept / refuse / ship request, told to the person who asked."""
     kind, result = PendingKind(action), ActionOutcome(outcome)
     order_id = fmt.clip(purchaseid, 60)
-    order = f"order {order_id}"
-    items = fmt.plural(item_count, "item")
     if result is ActionOutcome.OK:
-        return _simple(_success_text(kind, order_id, items, shipment))
+        return _simple(_success_text(t, kind, order_id, item_count, shipment))
     if result is ActionOutcome.ALREADY_DONE:
-        return _simple(f"Order {order_id} was already {_DONE[kind]}: nothing was sent to Rakuten again.")
+        return _simple(_already_done_text(t, kind, order_id))
     if result is ActionOutcome.REFUSED_BY_RAKUTEN:
-        why = fmt.clip(reason, 500) or "no reason given"
+        why = fmt.clip(reason, 500) or t.gettext("no reason given")
         note = None
         if kind is PendingKind.SHIP:
-            note = "Check the carrier and tracking number, then use Mark shipped again."
-        return _simple(f"⚠️ Rakuten rejected {_NOUN[kind]} {order}: {why}", note=note)
-    when = f" (next try at {fmt.paris_short(retry_at)})" if retry_at else ""
+            note = t.gettext("Check the carrier and tracking number, then use Mark shipped again.")
+        return _simple(_rejected_text(t, kind, order_id, why), note=note)
+    progress = t.gettext("The card shows the progress; no need to click again.")
     if result is ActionOutcome.WAITING_FOR_QUOTA:
-        resumes = f"at {fmt.paris_short(retry_at)} (Paris time)" if retry_at else "when the hour turns"
-        return _simple(
-            f"⏳ Rakuten's hourly quota for {action_label(_ACTION_OF[kind])} is used up: {_NOUN[kind]} {order} is "
-            f"queued and goes out {resumes}, when the quota renews.",
-            note="The card shows the progress; no need to click again.",
-        )
-    return _simple(
-        f"⏳ Rakuten is not answering right now: {_NOUN[kind]} {order} is queued and will be retried "
-        f"automatically{when}.",
-        note="The card shows the progress; no need to click again.",
-    )
+        return _simple(_quota_wait_text(t, kind, order_id, retry_at), note=progress)
+    return _simple(_queued_text(t, kind, order_id, retry_at), note=progress)
 
 
-def _success_text(kind: PendingKind, order_id: str, items: str, shipment: Shipment | None) -> str:
+def _success_text(t: Translator, kind: PendingKind, order_id: str, count: int, shipment: Shipment | None) -> str:
     if kind is PendingKind.ACCEPT:
-        return f"✅ Order {order_id} accepted ({items}). Ship it within the deadline: the card now offers Mark shipped."
+        return t.ngettext(
+            "✅ Order {purchaseid} accepted ({count} item). Ship it within the deadline: the card now offers "
+            "Mark shipped.",
+            "✅ Order {purchaseid} accepted ({count} items). Ship it within the deadline: the card now offers "
+            "Mark shipped.",
+            count,
+            purchaseid=order_id,
+        )
     if kind is PendingKind.REFUSE:
-        return f"⛔ Order {order_id} refused ({items})."
-    tracking = ""
-    if shipment is not None:
-        number = fmt.link(shipment.tracking_url, fmt.truncate(shipment.tracking_number, 40))
-        tracking = f": {fmt.clip(shipment.carrier, 40)} {number}"
-    return f"✅ Tracking sent to Rakuten for order {order_id} ({items}){tracking}."
+        return t.ngettext(
+            "⛔ Order {purchaseid} refused ({count} item).",
+            "⛔ Order {purchaseid} refused ({count} items).",
+            count,
+            purchaseid=order_id,
+        )
+    if shipment is None:
+        return t.ngettext(
+            "✅ Tracking sent to Rakuten for order {purchaseid} ({count} item).",
+            "✅ Tracking sent to Rakuten for order {purchaseid} ({count} items).",
+            count,
+            purchaseid=order_id,
+        )
+    number = fmt.link(shipment.tracking_url, fmt.truncate(shipment.tracking_number, 40))
+    return t.ngettext(
+        "✅ Tracking sent to Rakuten for order {purchaseid} ({count} item): {carrier} {tracking}.",
+        "✅ Tracking sent to Rakuten for order {purchaseid} ({count} items): {carrier} {tracking}.",
+        count,
+        purchaseid=order_id,
+        carrier=fmt.clip(shipment.carrier, 40),
+        tracking=number,
+    )
 
 
 # --- account lifecycle ----------------------------------------------------------------------------------------
 
 
-def connected_message(login: str, channel_id: str) -> Message:
+def connected_message(t: Translator, login: str, channel_id: str) -> Message:
     return _simple(
-        f"✅ Rakuten account *{fmt.clip(login, 100)}* connected. New orders will be posted in "
-        f"{fmt.channel(channel_id)}; the first check runs now.",
-        note=f"Change the channel, Express mention and options with `{COMMAND} settings`.",
+        t.gettext(
+            "✅ Rakuten account *{login}* connected. New orders will be posted in {channel}; the first check runs now.",
+            login=fmt.clip(login, 100),
+            channel=fmt.channel(channel_id) or t.gettext("no channel"),
+        ),
+        note=t.gettext(
+            "Change the channel, language, Express mention and options with `{command}`.", command=f"{COMMAND} settings"
+        ),
     )
 
 
-def disconnected_message(login: str) -> Message:
+def disconnected_message(t: Translator, login: str) -> Message:
     return _simple(
-        f"Rakuten account *{fmt.clip(login, 100)}* disconnected: polling stopped and its token was deleted.",
-        note="Cards already posted stay in the channel; their buttons no longer act on Rakuten.",
+        t.gettext(
+            "Rakuten account *{login}* disconnected: polling stopped and its token was deleted.",
+            login=fmt.clip(login, 100),
+        ),
+        note=t.gettext("Cards already posted stay in the channel; their buttons no longer act on Rakuten."),
     )
 
 
 def notice(text: str, *, note: str | None = None) -> Message:
-    """A plain answer to one person (our own wording: service outcomes, instructions)."""
+    """A plain answer to one person, already in their language (service outcomes, instructions)."""
     return _simple(text, note=note)

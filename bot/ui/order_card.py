@@ -45,6 +45,7 @@ from bot.store.records import (
     Shipment,
 )
 from bot.ui import formatting as fmt
+from bot.ui.i18n import Translator
 from bot.ui.limits import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
@@ -58,10 +59,6 @@ from bot.ui.timing import SHIPPABLE_STATES, decide_by
 from rakuten.models import Address, AddressKind, Money
 
 EXPRESS_MARKER = "⚡"
-ACCEPT_CONFIRM_TEXT = "Accepting charges the buyer's card and commits you to ship within the deadline."
-REFUSE_CONFIRM_TEXT = "Refusing now is better for your seller score than cancelling later."
-NO_ADDRESS_WARNING = "⚠️ *No shipping address in this order*: check it on Rakuten before shipping."
-PURGED_NOTE = "_buyer data removed after retention_"
 
 BLOCK_HEADER = "order_header"
 BLOCK_STATE = "order_state"
@@ -76,26 +73,44 @@ BLOCK_CONTEXT = "order_context"
 _HEADLINE_MAX = 150
 _NAME_MAX = 80
 
-ORDER_STATE_LABELS: dict[OrderState, str] = {
-    OrderState.TO_ACCEPT: "🟡 To accept",
-    OrderState.TO_SHIP: "📦 Awaiting shipment",
-    OrderState.PARTIALLY_SHIPPED: "📦 Partially shipped",
-    OrderState.SHIPPED: "✅ Shipped",
-    OrderState.REFUSED: "⛔ Refused",
-    OrderState.CANCELLED: "✖️ Cancelled",
-    OrderState.ON_HOLD: "⏳ On hold (claim)",
-    OrderState.UNKNOWN: "❔ Status unknown",
-}
 
-ITEM_STATE_LABELS: dict[ItemState, str] = {
-    ItemState.TO_ACCEPT: "🟡 To accept",
-    ItemState.TO_SHIP: "📦 To ship",
-    ItemState.SHIPPED: "✅ Shipped",
-    ItemState.REFUSED: "⛔ Refused",
-    ItemState.CANCELLED: "✖️ Cancelled",
-    ItemState.ON_HOLD: "⏳ On hold (claim)",
-    ItemState.UNKNOWN: "❔ Status unknown",
-}
+def order_state_label(t: Translator, state: OrderState) -> str:
+    """The order's state as the card, the Home tab and the lists name it."""
+    match state:
+        case OrderState.TO_ACCEPT:
+            return t.gettext("🟡 To accept")
+        case OrderState.TO_SHIP:
+            return t.gettext("📦 Awaiting shipment")
+        case OrderState.PARTIALLY_SHIPPED:
+            return t.gettext("📦 Partially shipped")
+        case OrderState.SHIPPED:
+            return t.gettext("✅ Shipped")
+        case OrderState.REFUSED:
+            return t.gettext("⛔ Refused")
+        case OrderState.CANCELLED:
+            return t.gettext("✖️ Cancelled")
+        case OrderState.ON_HOLD:
+            return t.gettext("⏳ On hold (claim)")
+    return t.gettext("❔ Status unknown")
+
+
+def item_state_label(t: Translator, state: ItemState) -> str:
+    """An item's state, shown under each item when an order's items are not all in the same state."""
+    match state:
+        case ItemState.TO_ACCEPT:
+            return t.gettext("🟡 To accept")
+        case ItemState.TO_SHIP:
+            return t.gettext("📦 To ship")
+        case ItemState.SHIPPED:
+            return t.gettext("✅ Shipped")
+        case ItemState.REFUSED:
+            return t.gettext("⛔ Refused")
+        case ItemState.CANCELLED:
+            return t.gettext("✖️ Cancelled")
+        case ItemState.ON_HOLD:
+            return t.gettext("⏳ On hold (claim)")
+    return t.gettext("❔ Status unknown")
+
 
 _OPEN_FOR_MENTION = frozenset({OrderState.TO_ACCEPT, OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED})
 
@@ -118,31 +133,40 @@ class OrderCard:
         return self.as_kwargs()
 
 
-def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: datetime) -> OrderCard:
-    countdown = decide_by(order, now) if order.state is OrderState.TO_ACCEPT else None
-    text = notification_text(order, settings)
+def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: datetime, t: Translator) -> OrderCard:
+    """The card in the channel's language ``t``."""
+    countdown = decide_by(t, order, now) if order.state is OrderState.TO_ACCEPT else None
+    text = notification_text(t, order, settings)
     metadata = Metadata(
         event_type=ORDER_EVENT_TYPE,
         event_payload={"account": order.account, "purchaseid": order.purchaseid},
     )
-    blocks = _card_blocks(order, settings, countdown)
+    blocks = _card_blocks(t, order, settings, countdown)
     payload = {"text": text, "blocks": blocks_as_dicts(blocks), "metadata": metadata.to_dict()}
     # "Deadline passed" appears only once the deadline is over; re-rendering a card for that alone would cost
     # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline.
-    stable = payload if not countdown else {**payload, "blocks": blocks_as_dicts(_card_blocks(order, settings, None))}
+    stable = (
+        payload if not countdown else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None))}
+    )
     return OrderCard(text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(stable), payload=payload)
 
 
-def notification_text(order: OrderRecord, settings: AccountSettings) -> str:
+def notification_text(t: Translator, order: OrderRecord, settings: AccountSettings) -> str:
     """The notification line: Express first, then id, item count, total, city; never street or phone."""
-    prefix = f"{EXPRESS_MARKER} Express order" if order.is_express else "🛒 Order"
+    purchaseid = fmt.clip(order.purchaseid, 60)
+    if order.is_express:
+        prefix = t.gettext("{marker} Express order {purchaseid}", marker=EXPRESS_MARKER, purchaseid=purchaseid)
+    else:
+        prefix = t.gettext("🛒 Order {purchaseid}", purchaseid=purchaseid)
     total, items_only = order_total(order)
-    total_text = f"{total.format()}{' (items)' if items_only else ''}" if total else None
+    total_text = None
+    if total is not None:
+        total_text = t.gettext("{amount} (items)", amount=t.money(total)) if items_only else t.money(total)
     city = None if order.personal_data_purged or order.ship_to is None else fmt.clip(order.ship_to.city, 60)
-    state = _state_label(order, None).replace("*", "")
+    state = _state_label(t, order, None).replace("*", "")
     parts = [
-        f"{prefix} {fmt.clip(order.purchaseid, 60)}",
-        fmt.plural(len(order.items), "item"),
+        prefix,
+        t.ngettext("{count} item", "{count} items", len(order.items)),
         total_text,
         city,
         state,
@@ -177,65 +201,68 @@ def order_ref(order: OrderRecord) -> OrderRef:
 # --- blocks ---------------------------------------------------------------------------------------------------
 
 
-def _card_blocks(order: OrderRecord, settings: AccountSettings, countdown: str | None) -> list[Block]:
+def _card_blocks(t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None) -> list[Block]:
     head: list[Block] = [
-        HeaderBlock(block_id=BLOCK_HEADER, text=_header_text(order)),
-        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(order, countdown))),
+        HeaderBlock(block_id=BLOCK_HEADER, text=_header_text(t, order)),
+        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown))),
     ]
     express_mention = _express_mention(order, settings)
     if express_mention:
-        head.append(
-            SectionBlock(
-                block_id=BLOCK_MENTION,
-                text=MarkdownTextObject(
-                    text=f"{express_mention} {EXPRESS_MARKER} Express delivery: this order goes first."
-                ),
-            )
+        mention_text = t.gettext(
+            "{mention} {marker} Express delivery: this order goes first.",
+            mention=express_mention,
+            marker=EXPRESS_MARKER,
         )
-    head.append(SectionBlock(block_id=BLOCK_FIELDS, fields=_fields(order, settings)))
+        head.append(SectionBlock(block_id=BLOCK_MENTION, text=MarkdownTextObject(text=mention_text)))
+    head.append(SectionBlock(block_id=BLOCK_FIELDS, fields=_fields(t, order, settings)))
     if _missing_address(order) and order.is_open:
-        head.append(SectionBlock(block_id=BLOCK_NO_ADDRESS, text=MarkdownTextObject(text=NO_ADDRESS_WARNING)))
+        warning = t.gettext("⚠️ *No shipping address in this order*: check it on Rakuten before shipping.")
+        head.append(SectionBlock(block_id=BLOCK_NO_ADDRESS, text=MarkdownTextObject(text=warning)))
     head.append(DividerBlock(block_id=BLOCK_ITEMS_DIVIDER))
 
     tail: list[Block] = []
-    buttons = _buttons(order, settings)
+    buttons = _buttons(t, order, settings)
     if buttons:
         tail.append(ActionsBlock(block_id=BLOCK_ACTIONS, elements=buttons))
-    tail.append(ContextBlock(block_id=BLOCK_CONTEXT, elements=[MarkdownTextObject(text=_context_text(order))]))
+    tail.append(ContextBlock(block_id=BLOCK_CONTEXT, elements=[MarkdownTextObject(text=_context_text(t, order))]))
 
     item_budget = MESSAGE_MAX_BLOCKS - len(head) - len(tail)
-    return [*head, *_item_blocks(order, item_budget), *tail]
+    return [*head, *_item_blocks(t, order, item_budget), *tail]
 
 
-def _header_text(order: OrderRecord) -> str:
-    label = f"{EXPRESS_MARKER} EXPRESS · Order" if order.is_express else "🛒 Order"
-    return fmt.plain(f"{label} {order.purchaseid}", HEADER_TEXT_MAX)
+def _header_text(t: Translator, order: OrderRecord) -> str:
+    if order.is_express:
+        text = t.gettext("{marker} EXPRESS · Order {purchaseid}", marker=EXPRESS_MARKER, purchaseid=order.purchaseid)
+    else:
+        text = t.gettext("🛒 Order {purchaseid}", purchaseid=order.purchaseid)
+    return fmt.plain(text, HEADER_TEXT_MAX)
 
 
-def _state_label(order: OrderRecord, countdown: str | None) -> str:
+def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> str:
     pending = [item.pending for item in order.items if item.pending is not None]
     kinds = {action.kind for action in pending}
     retrying = any(action.last_error for action in pending)
     if PendingKind.SHIP in kinds:
-        label = "📤 *Sending tracking to Rakuten…*"
+        label = t.gettext("📤 *Sending tracking to Rakuten…*")
     elif PendingKind.ACCEPT in kinds:
-        label = "⏳ *Accepting on Rakuten…*"
+        label = t.gettext("⏳ *Accepting on Rakuten…*")
     elif PendingKind.REFUSE in kinds:
-        label = "⏳ *Refusing on Rakuten…*"
+        label = t.gettext("⏳ *Refusing on Rakuten…*")
     else:
         state = order.state
-        label = f"*{ORDER_STATE_LABELS[state]}*"
+        name = order_state_label(t, state)
+        label = f"*{name}*"
         if state is OrderState.PARTIALLY_SHIPPED:
             shipped, total = _shipped_count(order)
-            label = f"*{ORDER_STATE_LABELS[state]} ({shipped} of {total})*"
+            label = t.gettext("*{state} ({shipped} of {total})*", state=name, shipped=shipped, total=total)
         elif state is OrderState.TO_ACCEPT and countdown:
             label = f"{label} — {countdown}"
         elif state is OrderState.UNKNOWN:
             raw = sorted({item.rakuten_status for item in order.items if item.rakuten_status})
             if raw:
-                label = f"{label} (Rakuten says {fmt.clip(', '.join(raw), 100)})"
+                label = t.gettext("{state} (Rakuten says {status})", state=label, status=fmt.clip(", ".join(raw), 100))
         return label
-    return f"{label} (retrying)" if retrying else label
+    return t.gettext("{state} (retrying)", state=label) if retrying else label
 
 
 def _shipped_count(order: OrderRecord) -> tuple[int, int]:
@@ -253,42 +280,47 @@ def _missing_address(order: OrderRecord) -> bool:
     return order.ship_to is None and not order.personal_data_purged
 
 
-def _fields(order: OrderRecord, settings: AccountSettings) -> list[MarkdownTextObject]:
-    shipping = fmt.clip(order.shipping_type, 100) or "not given"
+def _field(title: str, value: str) -> str:
+    return f"*{title}*\n{value}"
+
+
+def _fields(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[MarkdownTextObject]:
+    shipping = fmt.clip(order.shipping_type, 100) or t.gettext("not given")
     if order.is_express:
         shipping = f"{EXPRESS_MARKER} {shipping}"
+    ordered = t.datetime(order.purchase_date) if order.purchase_date else t.gettext("unknown")
     fields = [
-        f"*Ordered*\n{fmt.paris_datetime(order.purchase_date)}",
-        f"*Shipping*\n{shipping}",
-        f"*Ship to*\n{_ship_to_text(order, settings)}",
+        _field(t.gettext("Ordered"), ordered),
+        _field(t.gettext("Shipping"), shipping),
+        _field(t.gettext("Ship to"), _ship_to_text(t, order, settings)),
     ]
     relay = order.ship_to if order.ship_to and order.ship_to.kind is AddressKind.COLLECTION_POINT else None
     if relay is not None and not order.personal_data_purged:
-        fields.append(f"*Relay point*\n{_relay_text(relay)}")
+        fields.append(_field(t.gettext("Relay point"), _relay_text(t, relay)))
     total, items_only = order_total(order)
-    fields.append(f"*{'Total (items)' if items_only else 'Total'}*\n{fmt.money(total)}")
-    fields.append(f"*Items*\n{len(order.items)}")
+    fields.append(_field(t.gettext("Total (items)") if items_only else t.gettext("Total"), t.money(total)))
+    fields.append(_field(t.gettext("Items"), t.number(len(order.items))))
     if order.prepaid_label is not None and order.is_open:
-        fields.append(f"*Prepaid label*\n{_prepaid_label_text(order.prepaid_label)}")
+        fields.append(_field(t.gettext("Prepaid label"), _prepaid_label_text(t, order.prepaid_label)))
     return [MarkdownTextObject(text=fmt.fit(field, FIELD_TEXT_MAX)) for field in fields]
 
 
-def _prepaid_label_text(label: PrepaidLabel) -> str:
+def _prepaid_label_text(t: Translator, label: PrepaidLabel) -> str:
     """The label to print (Rakuten's link) and the tracking number it carries."""
     parts = []
     if label.label_url:
-        parts.append(fmt.link(label.label_url, "🏷️ Print the label"))
+        parts.append(fmt.link(label.label_url, t.gettext("🏷️ Print the label")))
     if label.tracking_number:
         parts.append(fmt.link(label.tracking_url, fmt.code(label.tracking_number, 40)))
     return "\n".join(parts)
 
 
-def _ship_to_text(order: OrderRecord, settings: AccountSettings) -> str:
+def _ship_to_text(t: Translator, order: OrderRecord, settings: AccountSettings) -> str:
     if order.personal_data_purged:
-        return PURGED_NOTE
+        return t.gettext("_buyer data removed after retention_")
     address = order.ship_to
     if address is None:
-        return "none in this order"
+        return t.gettext("none in this order")
     lines = [fmt.clip(address.full_name, _NAME_MAX)]
     if settings.show_full_address:
         lines += [fmt.clip(address.address1, 120), fmt.clip(address.address2, 120)]
@@ -296,21 +328,21 @@ def _ship_to_text(order: OrderRecord, settings: AccountSettings) -> str:
     lines.append(fmt.clip(address.country or address.country_code, 60))
     if settings.show_full_address and address.phone:
         lines.append(f"☎ {fmt.clip(address.phone, 30)}")
-    return "\n".join(line for line in lines if line) or "no details given"
+    return "\n".join(line for line in lines if line) or t.gettext("no details given")
 
 
-def _relay_text(relay: Address) -> str:
-    name = fmt.clip(relay.point_name, 100) or "relay point"
+def _relay_text(t: Translator, relay: Address) -> str:
+    name = fmt.clip(relay.point_name, 100) or t.gettext("relay point")
     return f"{name} ({fmt.clip(relay.point_id, 40)})" if relay.point_id else name
 
 
 # --- items ----------------------------------------------------------------------------------------------------
 
 
-def _item_blocks(order: OrderRecord, budget: int) -> list[Block]:
+def _item_blocks(t: Translator, order: OrderRecord, budget: int) -> list[Block]:
     """One section per item; for big orders items are packed several to a section to stay within ``budget``."""
     mixed = len({item.state for item in order.items}) > 1
-    texts = [fmt.fit(_item_text(item, mixed), SECTION_TEXT_MAX) for item in order.items]
+    texts = [fmt.fit(_item_text(t, item, mixed), SECTION_TEXT_MAX) for item in order.items]
     if len(texts) <= budget:
         chunks = texts
         left_out = 0
@@ -321,7 +353,11 @@ def _item_blocks(order: OrderRecord, budget: int) -> list[Block]:
         for index, chunk in enumerate(chunks)
     ]
     if left_out:
-        more = f"…and {fmt.plural(left_out, 'more item')}: see the full order on Rakuten."
+        more = t.ngettext(
+            "…and {count} more item: see the full order on Rakuten.",
+            "…and {count} more items: see the full order on Rakuten.",
+            left_out,
+        )
         blocks.append(SectionBlock(block_id=BLOCK_ITEMS_MORE, text=MarkdownTextObject(text=more)))
     return blocks
 
@@ -344,29 +380,29 @@ def _pack(texts: list[str], budget: int) -> tuple[list[str], int]:
     return chunks, 0
 
 
-def _item_text(item: OrderItem, mixed: bool) -> str:
-    lines = [f"*{fmt.clip(item.headline, _HEADLINE_MAX) or 'Untitled item'}*"]
+def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
+    lines = [f"*{fmt.clip(item.headline, _HEADLINE_MAX) or t.gettext('Untitled item')}*"]
     identifiers = [
         f"SKU {_code(item.sku)}" if item.sku else None,
         f"EAN {', '.join(_code(ean) for ean in item.eans[:5])}" if item.eans else None,
         f"ISBN {_code(item.isbn)}" if item.isbn and item.isbn not in item.eans else None,
-        fmt.money(item.price) if item.price else None,
+        t.money(item.price) if item.price else None,
     ]
     lines.append(fmt.join_nonempty(identifiers))
     tags = [
-        "`Pre-order`" if item.is_preorder else None,
-        "`Negotiated price`" if item.is_nego else None,
-        "`Fulfilled by Rakuten`" if item.is_fulfilled_by_rakuten else None,
+        t.gettext("`Pre-order`") if item.is_preorder else None,
+        t.gettext("`Negotiated price`") if item.is_nego else None,
+        t.gettext("`Fulfilled by Rakuten`") if item.is_fulfilled_by_rakuten else None,
     ]
     lines.append(" ".join(tag for tag in tags if tag))
     if mixed:
-        lines.append(ITEM_STATE_LABELS[item.state])
+        lines.append(item_state_label(t, item.state))
     if item.shipment is not None and item.pending is None:
-        lines.append(_shipment_text(item.shipment))
+        lines.append(_shipment_text(t, item.shipment))
     if item.pending is not None:
-        lines.append(_pending_text(item.pending))
+        lines.append(_pending_text(t, item.pending))
     if item.failure:
-        lines.append(f"⚠️ Rakuten refused: {fmt.clip(item.failure, 300)}")
+        lines.append(t.gettext("⚠️ Rakuten refused: {reason}", reason=fmt.clip(item.failure, 300)))
     return "\n".join(line for line in lines if line)
 
 
@@ -374,38 +410,43 @@ def _code(value: str | None) -> str:
     return fmt.code(value, 60)
 
 
-def _shipment_text(shipment: Shipment) -> str:
-    who = f"by {fmt.user(shipment.shipped_by)}" if shipment.shipped_by else "on the Rakuten site"
-    when = fmt.paris_short(shipment.shipped_at) if shipment.shipped_at else None
+def _shipment_text(t: Translator, shipment: Shipment) -> str:
+    mention = fmt.user(shipment.shipped_by)
+    if mention is not None:
+        who = t.gettext("by {user}", user=mention)
+    else:
+        who = t.gettext("by someone") if shipment.shipped_by else t.gettext("on the Rakuten site")
+    when = t.short_datetime(shipment.shipped_at) if shipment.shipped_at else None
     tracking = fmt.link(shipment.tracking_url, fmt.truncate(shipment.tracking_number, 40))
-    return fmt.join_nonempty([f"Shipped via {fmt.clip(shipment.carrier, 40)}", tracking, who, when])
+    carrier = t.gettext("Shipped via {carrier}", carrier=fmt.clip(shipment.carrier, 40))
+    return fmt.join_nonempty([carrier, tracking, who, when])
 
 
-def _pending_text(pending: PendingAction) -> str:
+def _pending_text(t: Translator, pending: PendingAction) -> str:
     if pending.kind is PendingKind.SHIP:
-        what = "sending to Rakuten…"
+        what = t.gettext("📤 sending to Rakuten…")
         if pending.shipment is not None:
-            what = (
-                f"sending {fmt.clip(pending.shipment.carrier, 40)} "
-                f"{fmt.clip(pending.shipment.tracking_number, 40)} to Rakuten…"
+            what = t.gettext(
+                "📤 sending {carrier} {tracking} to Rakuten…",
+                carrier=fmt.clip(pending.shipment.carrier, 40),
+                tracking=fmt.clip(pending.shipment.tracking_number, 40),
             )
     elif pending.kind is PendingKind.ACCEPT:
-        what = "accepting on Rakuten…"
+        what = t.gettext("⏳ accepting on Rakuten…")
     else:
-        what = "refusing on Rakuten…"
+        what = t.gettext("⏳ refusing on Rakuten…")
     details = []
     if pending.attempts > 1:
-        details.append(f"attempt {pending.attempts}")
+        details.append(t.gettext("attempt {number}", number=pending.attempts))
     if pending.last_error:
-        details.append(f"last error: {fmt.clip(pending.last_error, 200)}")
-    suffix = f" ({', '.join(details)})" if details else ""
-    return f"📤 {what}{suffix}" if pending.kind is PendingKind.SHIP else f"⏳ {what}{suffix}"
+        details.append(t.gettext("last error: {error}", error=fmt.clip(pending.last_error, 200)))
+    return f"{what} ({', '.join(details)})" if details else what
 
 
 # --- buttons and context ----------------------------------------------------------------------------------------
 
 
-def _buttons(order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
+def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
     value = order_ref(order).encode()
     state = order.state
     pending_kinds = {item.pending.kind for item in order.items if item.pending is not None}
@@ -413,40 +454,55 @@ def _buttons(order: OrderRecord, settings: AccountSettings) -> list[ButtonElemen
         if pending_kinds & {PendingKind.ACCEPT, PendingKind.REFUSE}:
             return []
         to_accept = sum(1 for item in order.items if item.state is ItemState.TO_ACCEPT)
-        return [_accept_button(value), _refuse_button(value, to_accept)]
+        return [_accept_button(t, value), _refuse_button(t, value, to_accept)]
     if state not in SHIPPABLE_STATES:
         return []
     buttons: list[ButtonElement] = []
     shippable = [item for item in order.items if item.state is ItemState.TO_SHIP and item.pending is None]
     if order.ship_to is not None and shippable:
-        buttons.append(ButtonElement(text="Mark shipped", action_id=ACTION_MARK_SHIPPED, value=value, style="primary"))
+        buttons.append(
+            ButtonElement(text=t.gettext("Mark shipped"), action_id=ACTION_MARK_SHIPPED, value=value, style="primary")
+        )
     if order.ship_to is not None and not order.personal_data_purged and not settings.show_full_address:
-        buttons.append(ButtonElement(text="Show address", action_id=ACTION_SHOW_ADDRESS, value=value))
+        buttons.append(ButtonElement(text=t.gettext("Show address"), action_id=ACTION_SHOW_ADDRESS, value=value))
     return buttons
 
 
-def _accept_button(value: str) -> ButtonElement:
-    confirm = ConfirmObject(title="Accept this order?", text=ACCEPT_CONFIRM_TEXT, confirm="Accept", deny="Back")
-    return ButtonElement(text="Accept", action_id=ACTION_ACCEPT, value=value, style="primary", confirm=confirm)
-
-
-def _refuse_button(value: str, count: int) -> ButtonElement:
-    question = "Refuse this item?" if count == 1 else f"Refuse all {count} items?"
+def _accept_button(t: Translator, value: str) -> ButtonElement:
     confirm = ConfirmObject(
-        title="Refuse this order?",
-        text=f"{REFUSE_CONFIRM_TEXT} {question}",
-        confirm="Refuse",
-        deny="Back",
+        title=t.gettext("Accept this order?"),
+        text=t.gettext("Accepting charges the buyer's card and commits you to ship within the deadline."),
+        confirm=t.gettext("Accept"),
+        deny=t.gettext("Back"),
+    )
+    return ButtonElement(
+        text=t.gettext("Accept"), action_id=ACTION_ACCEPT, value=value, style="primary", confirm=confirm
+    )
+
+
+def _refuse_button(t: Translator, value: str, count: int) -> ButtonElement:
+    question = t.ngettext(
+        "Refusing now is better for your seller score than cancelling later. Refuse this item?",
+        "Refusing now is better for your seller score than cancelling later. Refuse all {count} items?",
+        count,
+    )
+    confirm = ConfirmObject(
+        title=t.gettext("Refuse this order?"),
+        text=question,
+        confirm=t.gettext("Refuse"),
+        deny=t.gettext("Back"),
         style="danger",
     )
-    return ButtonElement(text="Refuse", action_id=ACTION_REFUSE, value=value, style="danger", confirm=confirm)
+    return ButtonElement(
+        text=t.gettext("Refuse"), action_id=ACTION_REFUSE, value=value, style="danger", confirm=confirm
+    )
 
 
-def _context_text(order: OrderRecord) -> str:
+def _context_text(t: Translator, order: OrderRecord) -> str:
     updated = order.updated_at or order.first_seen_at
     parts = [
-        f"Rakuten account {fmt.clip(order.account, 60)}",
-        f"updated {fmt.paris_short(updated)}" if updated else None,
+        t.gettext("Rakuten account {login}", login=fmt.clip(order.account, 60)),
+        t.gettext("updated {when}", when=t.short_datetime(updated)) if updated else None,
     ]
     return fmt.join_nonempty(parts)
 

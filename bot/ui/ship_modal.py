@@ -37,6 +37,7 @@ from bot.constants import (
 )
 from bot.store.records import ItemState, OrderItem, OrderRecord
 from bot.ui import formatting as fmt
+from bot.ui.i18n import Translator
 from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.view_state import (
@@ -50,9 +51,6 @@ from bot.ui.view_state import (
 from rakuten.models import AddressKind
 
 BLOCK_SHIP_CONTEXT = "ship_context"
-TITLE = "Mark shipped"
-SUBMIT = "Send to Rakuten"
-TRACKING_URL_HINT = "Required when the carrier is Autre"
 _OPTION_VALUE_MAX = 150
 
 SHIP_FIELD_BLOCKS: dict[str, str] = {
@@ -80,75 +78,82 @@ def shippable_items(order: OrderRecord) -> list[OrderItem]:
 
 
 def build_ship_modal(
+    t: Translator,
     order: OrderRecord,
     metadata: ShipModalMetadata,
     *,
     preselected_carrier: str | None,
     carriers: Sequence[str],
 ) -> View:
+    """The modal in the clicking user's language ``t``."""
     blocks: list[Block] = [
-        ContextBlock(block_id=BLOCK_SHIP_CONTEXT, elements=[MarkdownTextObject(text=_summary(order))]),
-        _carrier_input(carriers, preselected_carrier),
-        _tracking_number_input(order),
+        ContextBlock(block_id=BLOCK_SHIP_CONTEXT, elements=[MarkdownTextObject(text=_summary(t, order))]),
+        _carrier_input(t, carriers, preselected_carrier),
+        _tracking_number_input(t, order),
         InputBlock(
             block_id=BLOCK_TRACKING_URL,
-            label="Tracking URL",
+            label=t.gettext("Tracking URL"),
             optional=True,
-            hint=TRACKING_URL_HINT,
+            hint=t.gettext("Required when the carrier is Autre"),
             element=PlainTextInputElement(action_id=ACTION_TRACKING_URL, placeholder="https://…"),
         ),
     ]
-    items_input = _items_input(order)
+    items_input = _items_input(t, order)
     if items_input is not None:
         blocks.append(items_input)
     return View(
         type="modal",
         callback_id=VIEW_SHIP,
-        title=TITLE,
-        submit=SUBMIT,
-        close="Cancel",
+        title=t.gettext("Mark shipped"),
+        submit=t.gettext("Send to Rakuten"),
+        close=t.gettext("Cancel"),
         private_metadata=metadata.encode(),
         blocks=blocks,
     )
 
 
-def _summary(order: OrderRecord) -> str:
-    express = "⚡ *Express* · " if order.is_express else ""
-    parts = [f"{express}Order *{fmt.clip(order.purchaseid, 60)}*"]
+def _summary(t: Translator, order: OrderRecord) -> str:
+    purchaseid = fmt.clip(order.purchaseid, 60)
+    if order.is_express:
+        parts = [t.gettext("⚡ *Express* · Order *{purchaseid}*", purchaseid=purchaseid)]
+    else:
+        parts = [t.gettext("Order *{purchaseid}*", purchaseid=purchaseid)]
     address = order.ship_to
     if address is not None and not order.personal_data_purged:
         place = fmt.join_nonempty([fmt.clip(address.zipcode, 20), fmt.clip(address.city, 60)], " ")
-        parts.append(f"ship to *{place or 'unknown city'}*")
+        parts.append(t.gettext("ship to *{place}*", place=place or t.gettext("unknown city")))
         if address.kind is AddressKind.COLLECTION_POINT and (address.point_name or address.point_id):
-            parts.append(f"relay {fmt.clip(address.point_name or address.point_id, 80)}")
+            parts.append(t.gettext("relay {name}", name=fmt.clip(address.point_name or address.point_id, 80)))
     if order.shipping_type:
         parts.append(fmt.clip(order.shipping_type, 60))
     return fmt.join_nonempty(parts)
 
 
-def _tracking_number_input(order: OrderRecord) -> InputBlock:
+def _tracking_number_input(t: Translator, order: OrderRecord) -> InputBlock:
     """Prefilled with the prepaid label's number when Rakuten sold the label (So Colissimo, Chronopost)."""
     prepaid = order.prepaid_label.tracking_number if order.prepaid_label else None
     return InputBlock(
         block_id=BLOCK_TRACKING_NUMBER,
-        label="Tracking number",
-        hint="From the prepaid label Rakuten gave for this order" if prepaid else None,
+        label=t.gettext("Tracking number"),
+        hint=t.gettext("From the prepaid label Rakuten gave for this order") if prepaid else None,
         element=PlainTextInputElement(
-            action_id=ACTION_TRACKING_NUMBER, placeholder="e.g. 6A12345678901", initial_value=prepaid
+            action_id=ACTION_TRACKING_NUMBER,
+            placeholder=t.gettext("e.g. {example}", example="6A12345678901"),
+            initial_value=prepaid,
         ),
     )
 
 
-def _carrier_input(carriers: Sequence[str], preselected: str | None) -> InputBlock:
+def _carrier_input(t: Translator, carriers: Sequence[str], preselected: str | None) -> InputBlock:
     names = [name for name in dict.fromkeys(carriers) if name and len(name) <= _OPTION_VALUE_MAX][:OPTIONS_MAX]
     options = [Option(value=name, text=PlainTextObject(text=fmt.plain(name, OPTION_TEXT_MAX))) for name in names]
     initial = _matching_option(options, names, preselected)
     return InputBlock(
         block_id=BLOCK_CARRIER,
-        label="Carrier",
+        label=t.gettext("Carrier"),
         element=StaticSelectElement(
             action_id=ACTION_CARRIER,
-            placeholder="Choose the carrier",
+            placeholder=t.gettext("Choose the carrier"),
             options=options,
             initial_option=initial,
         ),
@@ -165,41 +170,59 @@ def _matching_option(options: list[Option], names: list[str], wanted: str | None
     return None
 
 
-def _items_input(order: OrderRecord) -> InputBlock | None:
+def _items_input(t: Translator, order: OrderRecord) -> InputBlock | None:
     items = [item for item in shippable_items(order) if len(item.itemid) <= _OPTION_VALUE_MAX]
     if len(items) < 2:
         return None
     # Slack allows 10 checkboxes; a bigger parcel gets a multi-select (100 options), same submitted shape.
     offered = items[:OPTIONS_MAX]
-    options = [Option(value=item.itemid, text=PlainTextObject(text=_item_label(item))) for item in offered]
+    options = [Option(value=item.itemid, text=PlainTextObject(text=_item_label(t, item))) for item in offered]
     element: CheckboxesElement | StaticMultiSelectElement
     if len(options) <= CHECKBOX_OPTIONS_MAX:
         element = CheckboxesElement(action_id=ACTION_ITEMS, options=options, initial_options=options)
     else:
         element = StaticMultiSelectElement(
-            action_id=ACTION_ITEMS, placeholder="Items in this parcel", options=options, initial_options=options
+            action_id=ACTION_ITEMS,
+            placeholder=t.gettext("Items in this parcel"),
+            options=options,
+            initial_options=options,
         )
     return InputBlock(
-        block_id=BLOCK_ITEMS, label="Items in this parcel", element=element, hint=_items_hint(order, offered)
+        block_id=BLOCK_ITEMS,
+        label=t.gettext("Items in this parcel"),
+        element=element,
+        hint=_items_hint(t, order, offered),
     )
 
 
-def _item_label(item: OrderItem) -> str:
-    label = item.headline or "Untitled item"
+def _item_label(t: Translator, item: OrderItem) -> str:
+    label = item.headline or t.gettext("Untitled item")
     if item.sku:
         label = f"{label} · {item.sku}"
     return fmt.plain(label, OPTION_TEXT_MAX)
 
 
-def _items_hint(order: OrderRecord, offered: list[OrderItem]) -> str:
+def _items_hint(t: Translator, order: OrderRecord, offered: list[OrderItem]) -> str:
     shipped = sum(1 for item in order.items if item.state is ItemState.SHIPPED or item.pending is not None)
-    hint = "Untick the items that are not in this parcel."
+    sentences = [t.gettext("Untick the items that are not in this parcel.")]
     if shipped:
-        hint += f" {fmt.plural(shipped, 'item')} already shipped or on the way to Rakuten, not listed."
+        sentences.append(
+            t.ngettext(
+                "{count} item already shipped or on the way to Rakuten, not listed.",
+                "{count} items already shipped or on the way to Rakuten, not listed.",
+                shipped,
+            )
+        )
     left_out = len(shippable_items(order)) - len(offered)
     if left_out > 0:
-        hint += f" {fmt.plural(left_out, 'more item')} can be declared in another parcel."
-    return hint
+        sentences.append(
+            t.ngettext(
+                "{count} more item can be declared in another parcel.",
+                "{count} more items can be declared in another parcel.",
+                left_out,
+            )
+        )
+    return " ".join(sentences)
 
 
 def read_ship_submission(view: Mapping[str, object]) -> ShipForm:

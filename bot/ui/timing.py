@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.store.records import OrderRecord, OrderState
-from bot.ui.formatting import as_paris, aware
+from bot.ui.formatting import aware
+from bot.ui.i18n import Translator
 
 # Rakuten gives a seller "3–4 days" to accept (rakuten-api.md §6, medium confidence); the card counts down from
 # the lower bound so nobody relies on the fourth day.
@@ -26,33 +27,35 @@ def accept_deadline(order: OrderRecord) -> datetime | None:
     return aware(order.purchase_date) + ACCEPT_DEADLINE if order.purchase_date else None
 
 
-def time_left_to_decide(order: OrderRecord, now: datetime) -> str | None:
+def time_left_to_decide(t: Translator, order: OrderRecord, now: datetime) -> str | None:
     """``52 h left to decide`` / ``less than 1 h left to decide`` / ``deadline passed``; None without a date."""
     deadline = accept_deadline(order)
     if deadline is None:
         return None
     remaining = deadline - aware(now)
     if remaining <= timedelta(0):
-        return "deadline passed"
+        return t.gettext("deadline passed")
     hours = int(remaining.total_seconds() // 3600)
     if hours < 1:
-        return "less than 1 h left to decide"
-    return f"{hours} h left to decide"
+        return t.gettext("less than 1 h left to decide")
+    return t.gettext("{hours} h left to decide", hours=hours)
 
 
-def decide_by(order: OrderRecord, now: datetime) -> str | None:
+def decide_by(t: Translator, order: OrderRecord, now: datetime) -> str | None:
     """``decide by Mon 1 Dec 14:05`` for a card: an absolute deadline stays true as the card ages.
 
-    Slack renders the date token in each reader's own time zone; the fallback (Paris time) is what clients
-    without date formatting, and the terminal demo, show. Once the deadline has passed, the card says so.
+    Slack renders the date token in each reader's own time zone and language; the fallback (Paris time, in the
+    card's language) is what clients without date formatting, and the terminal demo, show. Once the deadline
+    has passed, the card says so.
     """
     deadline = accept_deadline(order)
     if deadline is None:
         return None
     if deadline <= aware(now):
-        return "deadline passed"
-    fallback = as_paris(deadline).strftime("%d/%m %H:%M") + " Paris time"
-    return f"decide by <!date^{int(deadline.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+        return t.gettext("deadline passed")
+    fallback = t.gettext("{when} Paris time", when=t.short_datetime(deadline))
+    token = f"<!date^{int(deadline.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return t.gettext("decide by {deadline}", deadline=token)
 
 
 def is_late(order: OrderRecord, now: datetime) -> bool:

@@ -22,8 +22,9 @@ def mark_shipped(
 
     def open_modal() -> None:  # the trigger_id lives 3 seconds: this runs right after the ack
         plan = bot.shipping.plan(user, ref)
+        t = bot.languages.user(user)
         if plan.refusal is not None or plan.access.order is None:
-            refusal = not_allowed_message("mark this order shipped", plan.refusal or "unknown order")
+            refusal = not_allowed_message(t, t.gettext("mark this order shipped"), plan.refusal or "unknown order")
             _private(respond, refusal.as_kwargs())
             return
         order = plan.access.order
@@ -33,7 +34,7 @@ def mark_shipped(
         )
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=build_ship_modal(order, metadata, preselected_carrier=plan.preselected_carrier, carriers=CARRIERS),
+            view=build_ship_modal(t, order, metadata, preselected_carrier=plan.preselected_carrier, carriers=CARRIERS),
         )
 
     after_ack(context, body, respond, client, open_modal)
@@ -63,11 +64,12 @@ def show_address(
 
     def answer() -> None:
         access = bot.desk.access(user, ref)
+        t = bot.languages.user(user)
         if not access.allowed or access.order is None:
-            refusal = not_allowed_message("see this address", access.refusal or "unknown order")
+            refusal = not_allowed_message(t, t.gettext("see this address"), access.refusal or "unknown order")
             _private(respond, refusal.as_kwargs())
             return
-        _private(respond, address_message(access.order).as_kwargs())
+        _private(respond, address_message(t, access.order).as_kwargs())
 
     after_ack(context, body, respond, client, answer)
 

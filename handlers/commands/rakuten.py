@@ -20,14 +20,15 @@ def rakuten_command(
     sub, rest = sub.lower(), rest.strip()
     user, channel, trigger = command["user_id"], command.get("channel_id"), command.get("trigger_id")
     bot = bot_of(context)
+    t = bot.languages.user(user)
 
     if sub == "connect":
         decision = bot.accounts.may_connect(user)
         if not decision:
-            ack(**not_allowed_message("connect a Rakuten account", decision.reason).as_kwargs())
+            ack(**not_allowed_message(t, t.gettext("connect a Rakuten account"), decision.reason).as_kwargs())
             return
         ack()  # the modal's trigger_id lives 3 seconds: it opens right after the ack
-        view = build_connect_modal(ConnectModalMetadata(channel))
+        view = build_connect_modal(t, ConnectModalMetadata(channel))
         after_ack(context, command, respond, client, lambda: client.views_open(trigger_id=trigger, view=view))
         return
     if sub in ("settings", "disconnect"):
@@ -38,15 +39,15 @@ def rakuten_command(
 
     def answer() -> None:
         if sub == "status":
-            _reply(respond, bot.status.status())
+            _reply(respond, bot.status.status(user))
         elif sub == "orders":
             _reply(respond, bot.status.orders(user))
         elif sub == "ship":
             respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
         elif sub in ("", "help"):
-            _reply(respond, help_message())
+            _reply(respond, help_message(t))
         else:
-            _reply(respond, unknown_subcommand_message(sub))
+            _reply(respond, unknown_subcommand_message(t, sub))
 
     after_ack(context, command, respond, client, answer)
 
@@ -63,10 +64,11 @@ def _admin_command(
     command: dict[str, Any],
 ) -> None:
     bot = bot_of(context)
-    what = "change the settings" if sub == "settings" else "disconnect an account"
+    t = bot.languages.user(user)
+    what = t.gettext("change the settings") if sub == "settings" else t.gettext("disconnect an account")
     decision = bot.permissions.admin_decision(user, what)
     if not decision:
-        ack(**not_allowed_message(what, decision.reason).as_kwargs())
+        ack(**not_allowed_message(t, what, decision.reason).as_kwargs())
         return
     accounts = bot.accounts.accounts()
     chosen = [account for account in accounts if account.login == rest] if rest else accounts
@@ -77,14 +79,16 @@ def _admin_command(
     account = chosen[0]
     ack()
     if sub == "settings":
-        view = build_settings_modal(account, SettingsModalMetadata(account.login))
+        view = build_settings_modal(
+            t, account, SettingsModalMetadata(account.login), default_language=bot.languages.default
+        )
         after_ack(context, command, respond, client, lambda: client.views_open(trigger_id=trigger, view=view))
         return
 
     def confirm() -> None:
         respond(
             text=f"Disconnect {account.login}?",
-            blocks=[block.to_dict() for block in build_disconnect_confirmation(account.login)],
+            blocks=[block.to_dict() for block in build_disconnect_confirmation(t, account.login)],
             response_type="ephemeral",
         )
 

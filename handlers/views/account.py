@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.services.accounts import ConnectResult
 from bot.slack.notify import tell_privately
 from bot.slack.poster import SlackWriteError
-from bot.ui.account_views import connect_errors, read_connect_submission, read_settings_submission
+from bot.ui.account_views import connect_errors, read_connect_submission, read_settings_submission, settings_errors
 from bot.ui.messages import connected_message, not_allowed_message, notice
 from handlers.deps import after_ack, bot_of
 
@@ -38,11 +38,15 @@ def _announce_connection(
     bot: AppContext, client: WebClient, user: str, channel: str | None, result: ConnectResult
 ) -> None:
     if result.account is None:
-        tell_privately(client, user, channel, not_allowed_message("connect a Rakuten account", result.refusal or ""))
+        t = bot.languages.user(user)
+        tell_privately(
+            client, user, channel, not_allowed_message(t, t.gettext("connect a Rakuten account"), result.refusal or "")
+        )
         return
     account = result.account
+    t = bot.languages.channel(account.settings.language)
     try:
-        bot.poster.post(account.channel_id, **connected_message(account.login, account.channel_id).as_kwargs())
+        bot.poster.post(account.channel_id, **connected_message(t, account.login, account.channel_id).as_kwargs())
     except SlackWriteError as error:
         tell_privately(
             client,
@@ -60,12 +64,11 @@ def submit_settings(
 ) -> None:
     user = body["user"]["id"]
     form = read_settings_submission(view)
-    errors = form.errors()
-    if errors:
-        ack(response_action="errors", errors=errors)
+    bot = bot_of(context)
+    if form.problems():
+        ack(response_action="errors", errors=settings_errors(bot.languages.user(user), form))
         return
     ack()
-    bot = bot_of(context)
 
     def save() -> None:
         if form.metadata is None:

@@ -6,6 +6,7 @@ from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal
 from devkit.terminal import mrkdwn_to_text, render_blocks, render_view
 from tests.bot.ui.factories import NOW, item, order, shipment
+from tests.i18n import EN
 
 
 def test_header_is_upper_case_over_a_rule() -> None:
@@ -72,19 +73,19 @@ def test_a_real_order_card_reads_well() -> None:
         item("2"),
         is_express=True,
     )
-    out = render_blocks(build_order_card(record, AccountSettings(), now=NOW).as_kwargs()["blocks"], width=200)
+    out = render_blocks(build_order_card(record, AccountSettings(), now=NOW, t=EN).as_kwargs()["blocks"], width=200)
     lines = out.splitlines()
     assert lines[0] == "⚡ EXPRESS · ORDER 123456789"
     assert "Tom & Jerry <DVD>" in out
     assert "Shipped via Colissimo · 6A12345678901 (https://www.laposte.fr/" in out
     assert "[ Mark shipped ] [ Show address ]" in out
-    assert "  · Rakuten account boutique-lyon · updated 28/11 15:02" in out
+    assert "  · Rakuten account boutique-lyon · updated Nov 28, 3:02\u202fPM" in out
     assert "&amp;" not in out
 
 
 def test_modal_renders_title_inputs_options_and_submit() -> None:
     record = order(item("1"), item("2", headline="Atlas"))
-    view = build_ship_modal(
+    view = build_ship_modal(EN,
         record,
         ShipModalMetadata("boutique-lyon", "123456789"),
         preselected_carrier="Colissimo",

@@ -17,6 +17,7 @@ import pytest
 from bot.constants import COMMAND
 from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
 from bot.store import TinyDBStore
+from bot.ui.i18n import Translator
 from devkit.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
 from devkit.slack_requests import (
     FORM_CONTENT_TYPE,
@@ -26,6 +27,7 @@ from devkit.slack_requests import (
     slash_command_body,
 )
 from rakuten.actions import Action
+from tests.i18n import EN, FR
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_RAKUTEN_TOKEN = "not-the-token-7e1d"
@@ -39,8 +41,13 @@ def base_url(stack: LocalStack) -> str:
     return stack.app_url.removesuffix(EVENTS_PATH)
 
 
-def help_answers(stack: LocalStack) -> list[dict]:
-    return [answer for answer in stack.slack.responses if "How to use" in str(answer.get("text", ""))]
+def help_answers(stack: LocalStack, t: Translator = EN) -> list[dict]:
+    """Answers to ``/rakuten help`` in ``t``'s language (the test stack speaks English; a process started with
+    no RAKUTEN_DEFAULT_LOCALE speaks French, the product's default)."""
+    help_text = t.gettext(
+        "How to use {command}: connect, status, orders, ship, settings, disconnect, help", command=COMMAND
+    )
+    return [answer for answer in stack.slack.responses if answer.get("text") == help_text]
 
 
 def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[str, str]:
@@ -278,7 +285,7 @@ def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
         signed = sender.command(**help_command)
     assert signed.status_code == 200
     assert forged.status_code == 401
-    stack.slack.wait_for(lambda: len(help_answers(stack)) == 1)
+    stack.slack.wait_for(lambda: len(help_answers(stack, FR)) == 1)
 
     second = rakuten_bot("run", env=env)
     assert second.returncode != 0

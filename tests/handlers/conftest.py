@@ -27,6 +27,7 @@ from bot.slack.poster import SlackPoster
 from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
 from handlers.deps import BOT_KEY
 from rakuten.models import Address, AddressKind, Money
+from tests.i18n import ENGLISH
 
 USER = "U0SELLER"
 ADMIN = "U0ADMIN"
@@ -81,6 +82,7 @@ def bot(mocker: MockerFixture, calls: Mock) -> SimpleNamespace:
         calls.attach_mock(services[name], name)
     # Work after the ack runs at once here, so a test sees it in order after the ack.
     services["slack_work"] = SimpleNamespace(submit=lambda job: job())
+    services["languages"] = ENGLISH
     return SimpleNamespace(**services)
 
 

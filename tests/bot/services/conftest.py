@@ -18,6 +18,7 @@ from bot.services.permissions import Decision, Permissions
 from bot.store import TinyDBStore
 from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
 from rakuten.models import Address, AddressKind, Money
+from tests.i18n import ENGLISH
 
 LOGIN = "boutique-test"
 CHANNEL = "C0ORDERS"
@@ -94,6 +95,7 @@ def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: Mock
         runner=runner,  # type: ignore[arg-type]
         web_client=Mock(),
         clock=clock,
+        languages=ENGLISH,
     )
     mocker.patch.object(real, "refresh_card")
     mocker.patch.object(real, "send")

@@ -31,6 +31,7 @@ from tests.bot.services.conftest import (
     make_item,
     make_order,
 )
+from tests.i18n import ENGLISH
 
 PURCHASE = "480000001"
 ALREADY_SHIPPED = BusinessError(
@@ -80,6 +81,7 @@ def make_actions(
             runner=runner,  # type: ignore[arg-type]
             web_client=slack,
             clock=clock,
+            languages=ENGLISH,
             schedule=RetrySchedule(delays),
         )
 
@@ -291,7 +293,7 @@ def test_a_spent_quota_waits_for_the_hour_to_turn(
     assert [delay for delay, _ in runner.later] == [40 * 60]
     (queued,) = told(slack)
     assert "hourly quota for refusing orders is used up" in queued
-    assert "goes out at 28/11 14:40" in queued
+    assert "goes out at Nov 28, 2:40\u202fPM" in queued
     clock.advance(minutes=40)
     assert runner.run_later() == 40 * 60
     assert [delay for delay, _ in runner.later] == [1.0]  # the hour has turned but Rakuten still says no

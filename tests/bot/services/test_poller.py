@@ -23,6 +23,7 @@ from bot.store import TinyDBStore
 from bot.store.records import AccountRecord, ItemState, OrderRecord
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
 from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
+from tests.i18n import ENGLISH
 
 LOGIN = "boutique"
 CHANNEL = "C0ORDERS"
@@ -184,10 +185,11 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     poller = Poller(
         store=store,
         clients=clients,  # type: ignore[arg-type]
-        publisher=CardPublisher(store, poster, clock=clock),  # type: ignore[arg-type]
+        publisher=CardPublisher(store, poster, clock=clock, languages=ENGLISH),  # type: ignore[arg-type]
         poster=poster,  # type: ignore[arg-type]
         clock=clock,
         tuning=Tuning(failure_alert_threshold=3, lookback_days=30),
+        languages=ENGLISH,
         on_new_orders=lambda account, orders: seen.append([order.purchaseid for order in orders]),
     )
     yield Rig(poller, store, clients, poster, clock, seen)

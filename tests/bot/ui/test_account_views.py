@@ -29,10 +29,12 @@ from bot.ui.account_views import (
     connect_errors,
     read_connect_submission,
     read_settings_submission,
+    settings_errors,
 )
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
 from tests.bot.ui.factories import account, texts
+from tests.i18n import EN
 
 SECRET = "tok-3f9a1c5e7d"
 
@@ -45,7 +47,7 @@ def input_block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 
 def test_connect_modal_asks_for_login_and_token_and_explains_the_token() -> None:
-    view = build_connect_modal(ConnectModalMetadata("C0ORDERS")).to_dict()
+    view = build_connect_modal(EN, ConnectModalMetadata("C0ORDERS")).to_dict()
     assert view_problems(view, "modal") == []
     assert view["callback_id"] == VIEW_CONNECT
     assert view["title"]["text"] == "Connect Rakuten"
@@ -98,7 +100,7 @@ def test_settings_modal_is_prefilled_from_the_account() -> None:
     record = account(
         settings=AccountSettings(show_full_address=True, express_mention="U0123ABCD", shipper_group="S0456EFGH")
     )
-    view = build_settings_modal(record, SettingsModalMetadata("boutique-lyon")).to_dict()
+    view = build_settings_modal(EN, record, SettingsModalMetadata("boutique-lyon"), default_language="fr").to_dict()
     assert view_problems(view, "modal") == []
     assert view["callback_id"] == VIEW_SETTINGS
     channel = input_block(view, BLOCK_CHANNEL)["element"]
@@ -113,7 +115,7 @@ def test_settings_modal_is_prefilled_from_the_account() -> None:
 
 
 def test_settings_modal_for_default_settings_has_no_initial_values() -> None:
-    view = build_settings_modal(account(), SettingsModalMetadata("boutique-lyon")).to_dict()
+    view = build_settings_modal(EN, account(), SettingsModalMetadata("boutique-lyon"), default_language="fr").to_dict()
     assert "initial_value" not in input_block(view, BLOCK_EXPRESS_MENTION)["element"]
     assert "initial_options" not in input_block(view, BLOCK_OPTIONS)["element"]
 
@@ -142,7 +144,7 @@ def test_settings_submission_is_read_and_applied() -> None:
     assert form.shipper_group == "S0456EFGH"
     assert (form.show_full_address, form.auto_accept) == (False, True)
     assert form.metadata == SettingsModalMetadata("boutique-lyon")
-    assert form.errors() == {}
+    assert settings_errors(EN, form) == {}
     updated = form.apply_to(AccountSettings(show_full_address=True, shipping_from_country="BE"))
     assert updated == AccountSettings(
         show_full_address=False,
@@ -157,12 +159,12 @@ def test_settings_submission_with_optional_fields_empty_clears_them() -> None:
     form = read_settings_submission(_settings_view(None, "", [], "C0ORDERS"))
     assert form.express_mention is None
     assert form.shipper_group is None
-    assert form.errors() == {}
+    assert settings_errors(EN, form) == {}
 
 
 def test_settings_submission_flags_unreadable_ids() -> None:
     form = read_settings_submission(_settings_view("@camille", "U0123ABCD", [], None))
-    errors = form.errors()
+    errors = settings_errors(EN, form)
     assert set(errors) == {BLOCK_CHANNEL, BLOCK_EXPRESS_MENTION, BLOCK_SHIPPER_GROUP}
     assert "display name" in errors[BLOCK_EXPRESS_MENTION]
 
@@ -171,7 +173,7 @@ def test_settings_submission_flags_unreadable_ids() -> None:
 
 
 def test_disconnect_confirmation_has_a_confirmed_danger_button() -> None:
-    blocks = [b.to_dict() for b in build_disconnect_confirmation("boutique & co")]
+    blocks = [b.to_dict() for b in build_disconnect_confirmation(EN, "boutique & co")]
     assert block_problems(blocks, max_blocks=50, pointer="/blocks") == []
     assert "boutique &amp; co" in blocks[0]["text"]["text"]
     button = blocks[-1]["elements"][0]

@@ -10,6 +10,7 @@ from bot.ui import formatting as fmt
 from bot.ui.timing import is_late, time_left_to_decide
 from rakuten.models import Money
 from tests.bot.ui.factories import item, order
+from tests.i18n import EN, FR
 
 
 def test_escape_makes_html_like_text_literal() -> None:
@@ -85,35 +86,38 @@ def test_mentions_use_slack_syntax_for_users_and_groups() -> None:
     assert fmt.parse_group_id("U0123ABCD") is None
 
 
-def test_dates_are_shown_in_paris_time() -> None:
+def test_dates_are_shown_in_paris_time_in_each_language() -> None:
     summer = datetime(2026, 7, 14, 12, 0, tzinfo=UTC)
     winter = datetime(2026, 11, 28, 13, 5, tzinfo=UTC)
-    assert fmt.paris_datetime(summer) == "14/07/2026 14:00"
-    assert fmt.paris_datetime(winter) == "28/11/2026 14:05"
-    assert fmt.paris_short(winter) == "28/11 14:05"
-    assert fmt.paris_datetime(None) == "unknown"
-    assert fmt.paris_when(winter, winter + timedelta(hours=1)) == "14:05"
-    assert fmt.paris_when(winter, winter + timedelta(days=1)) == "28/11 14:05"
+    assert FR.datetime(summer) == "14 juil. 2026 à 14:00"
+    assert FR.datetime(winter) == "28 nov. 2026 à 14:05"
+    assert EN.datetime(winter) == "Nov 28, 2026 at 2:05\u202fPM"
+    assert FR.when(winter, winter + timedelta(hours=1)) == "14:05"
+    assert FR.when(winter, winter + timedelta(days=1)) == "28 nov. 14:05"
+    assert EN.when(None, winter) == "never"
+    assert FR.ago(winter, winter + timedelta(minutes=12)) == "14:05 (il y a 12 min)"
 
 
 def test_durations_read_naturally() -> None:
-    assert fmt.duration(timedelta(seconds=42)) == "42 s"
-    assert fmt.duration(timedelta(minutes=12)) == "12 min"
-    assert fmt.duration(timedelta(hours=3, minutes=5)) == "3 h 05 min"
-    assert fmt.duration(timedelta(days=2, hours=4)) == "2 d 4 h"
+    assert EN.duration(timedelta(seconds=42)) == "42 s"
+    assert EN.duration(timedelta(minutes=12)) == "12 min"
+    assert EN.duration(timedelta(hours=3, minutes=5)) == "3 h 05 min"
+    assert EN.duration(timedelta(days=2, hours=4)) == "2 d 4 h"
 
 
 def test_money_and_plurals() -> None:
-    assert fmt.money(Money(Decimal("1234.5"))) == "1\u202f234,50 €"
-    assert fmt.money(None) == "—"
-    assert fmt.plural(1, "item") == "1 item"
-    assert fmt.plural(3, "item") == "3 items"
+    assert FR.money(Money(Decimal("1234.5"))) == "1\u202f234,50\xa0€"
+    assert EN.money(Money(Decimal("12.5"))) == "€12.50"
+    assert EN.money(None) == "—"
+    assert EN.ngettext("{count} item", "{count} items", 1) == "1 item"
+    assert EN.ngettext("{count} item", "{count} items", 3) == "3 items"
+    assert FR.ngettext("{count} item", "{count} items", 0) == "0 article"
 
 
 def test_naive_datetimes_are_taken_as_utc_rather_than_crashing() -> None:
     naive = datetime(2026, 11, 28, 13, 5)
-    assert fmt.paris_datetime(naive) == "28/11/2026 14:05"
+    assert FR.datetime(naive) == "28 nov. 2026 à 14:05"
     record = order(item(state=ItemState.TO_ACCEPT), purchase_date=naive)
     now = datetime(2026, 11, 28, 15, 5, tzinfo=UTC)
-    assert time_left_to_decide(record, now) == "70 h left to decide"
+    assert time_left_to_decide(EN, record, now) == "70 h left to decide"
     assert is_late(record, now) is False

@@ -8,10 +8,11 @@ from bot.store.records import ItemState, PollHealth
 from bot.ui.home import build_home
 from devkit.block_kit_limits import view_problems
 from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, texts
+from tests.i18n import EN
 
 
 def home(accounts: list[Any], orders: list[Any], *, is_admin: bool = True, next_polls: Any = None) -> dict[str, Any]:
-    view = build_home(accounts, orders, now=NOW, next_polls=next_polls or {}, is_admin=is_admin).to_dict()
+    view = build_home(EN, accounts, orders, now=NOW, next_polls=next_polls or {}, is_admin=is_admin).to_dict()
     assert view_problems(view, "home") == []
     return view
 
@@ -56,7 +57,7 @@ def test_orders_are_sorted_into_the_lists_they_belong_to() -> None:
 def test_order_lines_are_link_free_and_show_no_name_or_street() -> None:
     view = home([account()], [order(item(state=ItemState.TO_ACCEPT))])
     line = section(view, "home_to_accept").splitlines()[1]
-    assert line == "`123456789` · 28/11 14:05 · Lyon · 🟡 To accept (69 h left to decide)"
+    assert line == "`123456789` · Nov 28, 2:05\u202fPM · Lyon · 🟡 To accept (69 h left to decide)"
     shown = texts(view)
     assert "Martin" not in shown
     assert "rue des Lilas" not in shown
@@ -86,8 +87,8 @@ def test_accounts_show_polls_health_errors_and_channel() -> None:
     view = home([healthy, failing], [], next_polls={"boutique-lyon": NOW + timedelta(minutes=2)})
     first, second = section(view, "home_account_0"), section(view, "home_account_1")
     assert "*boutique-lyon* · orders in <#C0ORDERS>" in first
-    assert "Last successful poll: 16:57 (3 min ago)" in first
-    assert "next poll: 17:02" in first
+    assert "Last successful poll: 4:57\u202fPM (3 min ago)" in first
+    assert "next poll: 5:02\u202fPM" in first
     assert "✅ healthy" in first
     assert "<#C0BREST>" in second
     assert "next poll: not scheduled" in second

@@ -26,6 +26,7 @@ from bot.ui.messages import (
 from devkit.block_kit_limits import block_problems
 from rakuten.actions import Action
 from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, relay_address, shipment, texts
+from tests.i18n import EN
 
 
 def payload(message: Message) -> dict[str, Any]:
@@ -52,19 +53,19 @@ def test_status_lists_each_account_with_polls_orders_and_errors() -> None:
             order(item(state=ItemState.SHIPPED), purchaseid="4"),
         ]
     }
-    kwargs = payload(status_message([healthy, failing], orders, {"boutique-lyon": NOW + timedelta(minutes=1)}, NOW))
+    kwargs = payload(status_message(EN, [healthy, failing], orders, {"boutique-lyon": NOW + timedelta(minutes=1)}, NOW))
     assert kwargs["text"] == "Rakuten status: 2 accounts, 1 failing"
     shown = texts(kwargs["blocks"])
     assert "Open orders: 1 to accept · 2 to ship" in shown
-    assert "Last successful poll: 16:55 (5 min ago) · next poll: 17:01" in shown
+    assert "Last successful poll: 4:55\u202fPM (5 min ago) · next poll: 5:01\u202fPM" in shown
     assert "Last successful poll: never" in shown
     assert "2 failures in a row; last error: timeout" in shown
-    assert "Rakuten quota reached for accepting orders until 18:00" in shown
+    assert "Rakuten quota reached for accepting orders until 6:00\u202fPM" in shown
     assert "Open orders: none" in shown
 
 
 def test_status_without_accounts_points_to_connect() -> None:
-    assert "/rakuten connect" in texts(payload(status_message([], {}, {}, NOW)))
+    assert "/rakuten connect" in texts(payload(status_message(EN, [], {}, {}, NOW)))
 
 
 def test_orders_list_is_newest_first_and_skips_closed_orders() -> None:
@@ -73,7 +74,7 @@ def test_orders_list_is_newest_first_and_skips_closed_orders() -> None:
         order(item(state=ItemState.TO_ACCEPT), purchaseid="new", is_express=True),
         order(item(state=ItemState.CANCELLED), purchaseid="gone"),
     ]
-    kwargs = payload(orders_list_message(orders, NOW))
+    kwargs = payload(orders_list_message(EN, orders, NOW))
     shown = texts(kwargs["blocks"])
     assert shown.index("`new`") < shown.index("`old`")
     assert "gone" not in shown
@@ -84,74 +85,74 @@ def test_orders_list_is_newest_first_and_skips_closed_orders() -> None:
 
 def test_orders_list_stays_within_message_limits_for_many_orders() -> None:
     orders = [order(item(), purchaseid=str(i), account=f"s{i % 2}") for i in range(250)]
-    kwargs = payload(orders_list_message(orders, NOW))
+    kwargs = payload(orders_list_message(EN, orders, NOW))
     assert "…and 150 more" in texts(kwargs["blocks"])
     assert "· s1" in texts(kwargs["blocks"])  # several accounts: each line says which
 
 
 def test_orders_list_when_nothing_waits() -> None:
-    assert "Nothing to do" in payload(orders_list_message([order(item(state=ItemState.SHIPPED))], NOW))["text"]
+    assert "Nothing to do" in payload(orders_list_message(EN, [order(item(state=ItemState.SHIPPED))], NOW))["text"]
 
 
 def test_help_lists_every_subcommand() -> None:
-    shown = texts(payload(help_message()))
+    shown = texts(payload(help_message(EN)))
     for usage in ("connect", "status", "orders", "ship ORDER CARRIER TRACKING [URL]", "settings", "disconnect", "help"):
         assert f"`/rakuten {usage}`" in shown
 
 
 def test_unknown_subcommand_is_escaped_and_followed_by_help() -> None:
-    shown = texts(payload(unknown_subcommand_message("<!channel>")))
+    shown = texts(payload(unknown_subcommand_message(EN, "<!channel>")))
     assert "`/rakuten &lt;!channel&gt;`" in shown
     assert "<!channel>" not in shown
     assert "`/rakuten status`" in shown
 
 
 def test_outage_alert_says_since_when_how_often_and_why() -> None:
-    kwargs = payload(outage_alert("boutique-lyon", "HTTP 503 from Rakuten", NOW - timedelta(hours=1), 5))
+    kwargs = payload(outage_alert(EN, "boutique-lyon", "HTTP 503 from Rakuten", NOW - timedelta(hours=1), 5))
     assert kwargs["text"].startswith("⚠️ Rakuten account boutique-lyon")
     shown = texts(kwargs["blocks"])
-    assert "5 attempts failed in a row since 28/11 16:00" in shown
+    assert "5 attempts failed in a row since Nov 28, 4:00\u202fPM" in shown
     assert "Last error: HTTP 503 from Rakuten" in shown
 
 
 def test_recovered_message_gives_the_downtime() -> None:
-    kwargs = payload(recovered_message("boutique-lyon", NOW - timedelta(hours=1, minutes=20), NOW))
-    assert "reachable again after 1 h 20 min (since 28/11 15:40)" in kwargs["text"]
+    kwargs = payload(recovered_message(EN, "boutique-lyon", NOW - timedelta(hours=1, minutes=20), NOW))
+    assert "reachable again after 1 h 20 min (since Nov 28, 3:40\u202fPM)" in kwargs["text"]
 
 
 def test_quota_message_names_the_action_and_when_it_resumes() -> None:
-    kwargs = payload(quota_message("boutique-lyon", Action.SET_TRACKING, NOW + timedelta(minutes=30)))
+    kwargs = payload(quota_message(EN, "boutique-lyon", Action.SET_TRACKING, NOW + timedelta(minutes=30)))
     assert "quota for sending tracking numbers is used up on account boutique-lyon" in kwargs["text"]
-    assert "28/11 17:30" in kwargs["text"]
+    assert "Nov 28, 5:30\u202fPM" in kwargs["text"]
 
 
 def test_burst_summary_points_to_the_thread() -> None:
-    kwargs = payload(burst_summary("boutique-lyon", 37, 3))
+    kwargs = payload(burst_summary(EN, "boutique-lyon", 37, 3))
     assert kwargs["text"].startswith("🛒 37 new orders arrived: cards in the thread")
     assert "⚡ 3 Express orders are posted in the channel itself." in texts(kwargs["blocks"])
-    assert "Express" not in payload(burst_summary("boutique-lyon", 21, 0))["text"]
+    assert "Express" not in payload(burst_summary(EN, "boutique-lyon", 21, 0))["text"]
 
 
 def test_address_message_gives_the_full_address_phone_and_relay() -> None:
-    shown = texts(payload(address_message(order(ship_to=relay_address()))))
+    shown = texts(payload(address_message(EN, order(ship_to=relay_address()))))
     for expected in ("Camille Martin", "3 place du Marché", "69003 Lyon", "France", "☎ 0612345678"):
         assert expected in shown
     assert "Relay point: Tabac de la Gare (069042)" in shown
 
 
 def test_address_message_escapes_and_handles_missing_or_purged_addresses() -> None:
-    assert "&lt;b&gt;" in texts(payload(address_message(order(ship_to=address(address1="<b>")))))
-    assert "No shipping address" in texts(payload(address_message(order(ship_to=None))))
-    purged = address_message(order(ship_to=None, personal_data_purged=True))
+    assert "&lt;b&gt;" in texts(payload(address_message(EN, order(ship_to=address(address1="<b>")))))
+    assert "No shipping address" in texts(payload(address_message(EN, order(ship_to=None))))
+    purged = address_message(EN, order(ship_to=None, personal_data_purged=True))
     assert "removed after the retention period" in texts(payload(purged))
 
 
 def test_address_is_not_in_the_notification_text() -> None:
-    assert "rue des Lilas" not in payload(address_message(order()))["text"]
+    assert "rue des Lilas" not in payload(address_message(EN, order()))["text"]
 
 
 def test_not_allowed_message_explains_the_refusal() -> None:
-    kwargs = payload(not_allowed_message("mark this order shipped", "only members of <#C0ORDERS> can"))
+    kwargs = payload(not_allowed_message(EN, "mark this order shipped", "only members of <#C0ORDERS> can"))
     assert kwargs["text"] == "🚫 You can't mark this order shipped: only members of <#C0ORDERS> can"
 
 
@@ -166,25 +167,25 @@ def test_not_allowed_message_explains_the_refusal() -> None:
     ],
 )
 def test_action_results(action: PendingKind, outcome: ActionOutcome, expected: str) -> None:
-    kwargs = payload(action_result_message(action, "123456789", outcome, item_count=2, reason="Vente expirée"))
+    kwargs = payload(action_result_message(EN, action, "123456789", outcome, item_count=2, reason="Vente expirée"))
     assert expected in kwargs["text"]
 
 
 def test_ship_result_shows_carrier_and_linked_tracking() -> None:
-    kwargs = payload(action_result_message("ship", "123456789", "ok", item_count=1, shipment=shipment()))
+    kwargs = payload(action_result_message(EN, "ship", "123456789", "ok", item_count=1, shipment=shipment()))
     assert kwargs["text"].startswith("✅ Tracking sent to Rakuten for order 123456789 (1 item): Colissimo <https://")
 
 
 def test_rakuten_refusal_reason_is_escaped() -> None:
-    kwargs = payload(action_result_message("accept", "1", "refused_by_rakuten", reason="<script>"))
+    kwargs = payload(action_result_message(EN, "accept", "1", "refused_by_rakuten", reason="<script>"))
     assert "&lt;script&gt;" in kwargs["text"]
-    queued = payload(action_result_message("accept", "1", "queued", retry_at=NOW + timedelta(minutes=10)))
-    assert "next try at 28/11 17:10" in queued["text"]
+    queued = payload(action_result_message(EN, "accept", "1", "queued", retry_at=NOW + timedelta(minutes=10)))
+    assert "next try at Nov 28, 5:10\u202fPM" in queued["text"]
 
 
 def test_connected_and_disconnected_messages_say_where_and_what() -> None:
-    connected = payload(connected_message("boutique-lyon", "C0ORDERS"))
+    connected = payload(connected_message(EN, "boutique-lyon", "C0ORDERS"))
     assert "*boutique-lyon* connected" in connected["text"]
     assert "<#C0ORDERS>" in connected["text"]
-    disconnected = payload(disconnected_message("boutique-lyon"))
+    disconnected = payload(disconnected_message(EN, "boutique-lyon"))
     assert "polling stopped and its token was deleted" in disconnected["text"]

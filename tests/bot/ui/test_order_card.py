@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,10 +13,11 @@ from bot.ui.refs import OrderRef, decode_order_ref
 from devkit.block_kit_limits import block_problems
 from rakuten.models import Money
 from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts
+from tests.i18n import EN
 
 
 def render(record: OrderRecord, settings: AccountSettings | None = None, now: datetime = NOW) -> dict[str, Any]:
-    card = build_order_card(record, settings or AccountSettings(), now=now)
+    card = build_order_card(record, settings or AccountSettings(), now=now, t=EN)
     payload = card.as_kwargs()
     assert block_problems(payload["blocks"], max_blocks=50, pointer="/blocks") == []
     return payload
@@ -57,7 +57,7 @@ def test_notification_text_has_id_item_count_total_and_city_but_no_street_or_pho
     record = order(item("1"), item("2"))
     payload = render(record, AccountSettings(show_full_address=True))
     text = payload["text"]
-    for expected in ("123456789", "2 items", "29,90 €", "Lyon"):
+    for expected in ("123456789", "2 items", "€29.90", "Lyon"):
         assert expected in text
     for private in ("rue des Lilas", "0612345678", "Martin"):
         assert private not in text
@@ -66,8 +66,8 @@ def test_notification_text_has_id_item_count_total_and_city_but_no_street_or_pho
 def test_total_falls_back_to_the_sum_of_item_prices_labelled_items() -> None:
     record = order(item("1", price=Money(Decimal("10.00"))), item("2", price=Money(Decimal("5.50"))), total=None)
     payload = render(record)
-    assert "*Total (items)*\n15,50 €" in texts(block(payload, "order_fields"))
-    assert "15,50 € (items)" in payload["text"]
+    assert "*Total (items)*\n€15.50" in texts(block(payload, "order_fields"))
+    assert "€15.50 (items)" in payload["text"]
 
 
 def test_card_carries_order_metadata_for_crash_recovery() -> None:
@@ -80,7 +80,7 @@ def test_card_carries_order_metadata_for_crash_recovery() -> None:
 
 def test_fields_show_paris_purchase_date_shipping_type_and_ship_to() -> None:
     fields = texts(block(render(order()), "order_fields"))
-    assert "*Ordered*\n28/11/2026 14:05" in fields
+    assert "*Ordered*\nNov 28, 2026 at 2:05\u202fPM" in fields
     assert "*Shipping*\nSuivi" in fields
     assert "Camille Martin" in fields
     assert "69003 Lyon" in fields
@@ -89,7 +89,7 @@ def test_fields_show_paris_purchase_date_shipping_type_and_ship_to() -> None:
 
 def test_context_names_the_account_and_update_time_without_personal_data() -> None:
     context = block(render(order()), "order_context")["elements"][0]["text"]
-    assert context == "Rakuten account boutique-lyon · updated 28/11 15:02"
+    assert context == "Rakuten account boutique-lyon · updated Nov 28, 3:02\u202fPM"
 
 
 # --- state line and countdown ---------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_to_accept_shows_the_deadline_72_hours_after_purchase_as_an_absolute_dat
     deadline = PURCHASED + timedelta(hours=72)
     expected = (
         f"*🟡 To accept* — decide by <!date^{int(deadline.timestamp())}^{{date_short_pretty}} {{time}}"
-        f"|{deadline.astimezone(ZoneInfo('Europe/Paris')):%d/%m %H:%M} Paris time>"
+        "|Dec 1, 2:05\u202fPM Paris time>"
     )
     assert state_line(render(record, now=now)) == expected
     assert "deadline passed" in state_line(render(record, now=now + timedelta(hours=60)))
@@ -268,7 +268,7 @@ def test_item_shows_identifiers_price_and_flags() -> None:
     item_text = texts(block(render(record), "item_0"))
     assert "SKU `SKU-9001`" in item_text
     assert "EAN `9782070360024`" in item_text
-    assert "12,50 €" in item_text
+    assert "€12.50" in item_text
     for tag in ("`Pre-order`", "`Negotiated price`", "`Fulfilled by Rakuten`"):
         assert tag in item_text
 
@@ -279,7 +279,7 @@ def test_shipped_item_shows_carrier_linked_tracking_who_and_when() -> None:
     assert "✅ Shipped" in item_text  # mixed states: each item says where it stands
     assert (
         "Shipped via Colissimo · <https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901|6A12345678901>"
-        " · by <@U0PACKER> · 28/11 15:02"
+        " · by <@U0PACKER> · Nov 28, 3:02\u202fPM"
     ) in item_text
 
 
@@ -313,9 +313,9 @@ def test_huge_order_is_grouped_and_says_how_many_items_are_left_out() -> None:
 
 def test_the_card_does_not_change_with_time_alone_and_passing_the_deadline_forces_no_update() -> None:
     record = order(item(state=ItemState.TO_ACCEPT))
-    early = build_order_card(record, AccountSettings(), now=NOW)
-    later = build_order_card(record, AccountSettings(), now=NOW + timedelta(hours=5))
-    overdue = build_order_card(record, AccountSettings(), now=NOW + timedelta(days=5))
+    early = build_order_card(record, AccountSettings(), now=NOW, t=EN)
+    later = build_order_card(record, AccountSettings(), now=NOW + timedelta(hours=5), t=EN)
+    overdue = build_order_card(record, AccountSettings(), now=NOW + timedelta(days=5), t=EN)
     assert early.as_kwargs() == later.as_kwargs()
     assert overdue.as_kwargs()["blocks"] != early.as_kwargs()["blocks"]  # says "deadline passed" when re-rendered
     assert early.fingerprint == later.fingerprint == overdue.fingerprint
@@ -323,23 +323,23 @@ def test_the_card_does_not_change_with_time_alone_and_passing_the_deadline_force
 
 def test_fingerprint_changes_when_the_order_changes_state() -> None:
     record = order(item(state=ItemState.TO_ACCEPT))
-    before = build_order_card(record, AccountSettings(), now=NOW).fingerprint
+    before = build_order_card(record, AccountSettings(), now=NOW, t=EN).fingerprint
     record.items[0].state = ItemState.TO_SHIP
-    after_accept = build_order_card(record, AccountSettings(), now=NOW).fingerprint
+    after_accept = build_order_card(record, AccountSettings(), now=NOW, t=EN).fingerprint
     record.items[0].pending = PendingAction(kind=PendingKind.SHIP, requested_by="U0PACKER", requested_at=NOW)
-    sending = build_order_card(record, AccountSettings(), now=NOW).fingerprint
+    sending = build_order_card(record, AccountSettings(), now=NOW, t=EN).fingerprint
     assert len({before, after_accept, sending}) == 3
 
 
 def test_fingerprint_changes_with_settings_that_change_the_card() -> None:
     record = order()
-    hidden = build_order_card(record, AccountSettings(), now=NOW)
-    shown = build_order_card(record, AccountSettings(show_full_address=True), now=NOW)
+    hidden = build_order_card(record, AccountSettings(), now=NOW, t=EN)
+    shown = build_order_card(record, AccountSettings(show_full_address=True), now=NOW, t=EN)
     assert hidden.fingerprint != shown.fingerprint
 
 
 def test_card_is_a_frozen_value_with_models_inside() -> None:
-    card = build_order_card(order(), AccountSettings(), now=NOW)
+    card = build_order_card(order(), AccountSettings(), now=NOW, t=EN)
     assert isinstance(card, OrderCard)
     assert card.to_dict() == card.as_kwargs()
     with pytest.raises(AttributeError):

@@ -18,13 +18,14 @@ from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal, read_ship_submission, ship_errors
 from devkit.block_kit_limits import view_problems
 from tests.bot.ui.factories import NOW, item, order, relay_address, shipment, texts
+from tests.i18n import EN
 
 CARRIERS = ("Colissimo", "Chronopost", "Mondial Relay", "DPD", "Autre")
 METADATA = ShipModalMetadata("boutique-lyon", "123456789", "C0ORDERS", "1700000000.000100")
 
 
 def modal(record: OrderRecord, preselected: str | None = None) -> dict[str, Any]:
-    view = build_ship_modal(record, METADATA, preselected_carrier=preselected, carriers=CARRIERS).to_dict()
+    view = build_ship_modal(EN, record, METADATA, preselected_carrier=preselected, carriers=CARRIERS).to_dict()
     assert view_problems(view, "modal") == []
     return view
 
