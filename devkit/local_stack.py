@@ -81,8 +81,10 @@ class LocalStack:
         self.slack.start()
         self.slack.add_channel(CHANNEL, members=[ADMIN, SELLER], name="rakuten-orders")
         self.slack.add_channel("C0ELSEWHERE", members=[ADMIN, SELLER, OUTSIDER], name="general")
+        # Everyone's Slack speaks the stack's language, so a demo in French shows French modals too.
+        slack_locale = "fr-FR" if self.options.locale == "fr" else "en-US"
         for user in (ADMIN, SELLER, OUTSIDER, PACKER):
-            self.slack.add_user(user, name=user.lower())
+            self.slack.add_user(user, name=user.lower(), locale=slack_locale)
         self.slack.add_usergroup(PACKER_GROUP, [PACKER], handle="packers")
         self.start_app()
         return self

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.constants import COMMAND
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PendingKind, Shipment
+from bot.subcommands import SUBCOMMANDS, Sub
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.limits import MESSAGE_MAX_BLOCKS, NOTIFICATION_TEXT_MAX, SECTION_TEXT_MAX, blocks_as_dicts
@@ -169,25 +170,36 @@ def _list_line(t: Translator, order: OrderRecord, now: datetime, with_account: b
 # --- help -----------------------------------------------------------------------------------------------------
 
 
-def _usage(t: Translator) -> tuple[tuple[str, str], ...]:
-    example = f"`{COMMAND} ship 123456789 Colissimo 6A12345678901`"
-    return (
-        ("connect", t.gettext("connect a Rakuten seller account (admins)")),
-        ("status", t.gettext("polling health and open orders per account")),
-        ("orders", t.gettext("open orders that need action")),
-        (
-            t.gettext("ship ORDER CARRIER TRACKING [URL]"),
-            t.gettext("mark an order shipped without its card, e.g. {example}", example=example),
-        ),
-        ("settings", t.gettext("order channel, language, Express mention, shipper group, options (admins)")),
-        ("disconnect", t.gettext("stop polling an account and delete its token (admins)")),
-        ("help", t.gettext("this help")),
-    )
+def _meaning(t: Translator, sub: Sub) -> str:
+    match sub:
+        case Sub.CONNECT:
+            return t.gettext("connect a Rakuten seller account (admins)")
+        case Sub.STATUS:
+            return t.gettext("polling health and open orders per account")
+        case Sub.ORDERS:
+            return t.gettext("open orders that need action")
+        case Sub.SHIP:
+            example = f"`{COMMAND} {spoken_name(t, Sub.SHIP)} 123456789 Colissimo 6A12345678901`"
+            return t.gettext("mark an order shipped without its card, e.g. {example}", example=example)
+        case Sub.SETTINGS:
+            return t.gettext("order channel, language, Express mention, shipper group, options (admins)")
+        case Sub.DISCONNECT:
+            return t.gettext("stop polling an account and delete its token (admins)")
+    return t.gettext("this help")
+
+
+def spoken_name(t: Translator, sub: Sub) -> str:
+    """The subcommand's name in the reader's language: French readers see the French alias."""
+    entry = next(entry for entry in SUBCOMMANDS if entry.sub is sub)
+    return entry.aliases[0] if t.locale == "fr" and entry.aliases else entry.sub.value
 
 
 def _usage_text(t: Translator) -> str:
     lines = [t.gettext("*Rakuten orders in Slack*")]
-    lines += [f"`{COMMAND} {usage}`: {meaning}" for usage, meaning in _usage(t)]
+    for entry in SUBCOMMANDS:
+        arguments = t.gettext("ORDER CARRIER TRACKING [URL]") if entry.arguments else ""
+        usage = f"{COMMAND} {spoken_name(t, entry.sub)} {arguments}".strip()
+        lines.append(f"`{usage}`: {_meaning(t, entry.sub)}")
     return "\n".join(lines)
 
 
@@ -198,11 +210,15 @@ def _help_note(t: Translator) -> str:
     )
 
 
+def help_summary(t: Translator) -> str:
+    """The help's notification line: ``How to use /rakuten: connect, status, …`` in the reader's words."""
+    names = ", ".join(spoken_name(t, entry.sub) for entry in SUBCOMMANDS)
+    return t.gettext("How to use {command}: {subcommands}", command=COMMAND, subcommands=names)
+
+
 def help_message(t: Translator) -> Message:
     return Message(
-        text=t.gettext(
-            "How to use {command}: connect, status, orders, ship, settings, disconnect, help", command=COMMAND
-        ),
+        text=help_summary(t),
         blocks=[_section(_usage_text(t), "help_usage"), _context(_help_note(t), "help_note")],
     )
 
@@ -211,7 +227,11 @@ def unknown_subcommand_message(t: Translator, sub: str) -> Message:
     shown = fmt.clip(sub.replace("`", "'"), 40)
     intro = t.gettext("I don't know `{command}`. Here is what I can do:", command=f"{COMMAND} {shown}")
     return Message(
-        text=t.gettext("Unknown command {command}: try {help}", command=f"{COMMAND} {shown}", help=f"{COMMAND} help"),
+        text=t.gettext(
+            "Unknown command {command}: try {help}",
+            command=f"{COMMAND} {shown}",
+            help=f"{COMMAND} {spoken_name(t, Sub.HELP)}",
+        ),
         blocks=[
             _section(intro, "unknown_intro"),
             _section(_usage_text(t), "help_usage"),
@@ -517,6 +537,14 @@ def disconnected_message(t: Translator, login: str) -> Message:
             login=fmt.clip(login, 100),
         ),
         note=t.gettext("Cards already posted stay in the channel; their buttons no longer act on Rakuten."),
+    )
+
+
+def account_choice_message(t: Translator, sub: str, logins: Sequence[str]) -> Message:
+    """``/rakuten settings`` with several accounts connected (or a login that is not one): which one?"""
+    names = ", ".join(fmt.clip(login, 100) for login in logins) or t.gettext("none connected")
+    return _simple(
+        t.gettext("Name the account: `{command}` (accounts: {names}).", command=f"{COMMAND} {sub} LOGIN", names=names)
     )
 
 

@@ -253,8 +253,11 @@ def users_info(ws: Workspace, params: JsonDict) -> JsonDict:
     user = ws.users.get(str(params.get("user", "")))
     if user is None:
         raise Refusal("user_not_found")
+    # Slack says a user's language only when asked (include_locale), as the real users.info does.
+    locale = {"locale": user.locale} if truthy(params.get("include_locale")) else {}
     return {
         "user": {
+            **locale,
             "id": user.id,
             "team_id": ws.team_id,
             "name": user.name,

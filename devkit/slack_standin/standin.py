@@ -8,6 +8,7 @@ given while app threads keep calling the stand-in.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 
@@ -118,10 +119,26 @@ class SlackStandIn:
             )
 
     def add_user(
-        self, user_id: str, *, name: str = "", is_admin: bool = False, is_owner: bool = False, real_name: str = ""
+        self,
+        user_id: str,
+        *,
+        name: str = "",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        real_name: str = "",
+        locale: str = "en-US",
     ) -> None:
+        """A member of the workspace; ``locale`` is their Slack language (``fr-FR``, ``en-US``…)."""
         with self._workspace.lock:
-            self._workspace.add_user(user_id, name=name, is_admin=is_admin, is_owner=is_owner, real_name=real_name)
+            self._workspace.add_user(
+                user_id, name=name, is_admin=is_admin, is_owner=is_owner, real_name=real_name, locale=locale
+            )
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """The user changes their Slack language."""
+        with self._workspace.lock:
+            users = self._workspace.users
+            users[user_id] = dataclasses.replace(users[user_id], locale=locale)
 
     def add_usergroup(self, group_id: str, members: Iterable[str], handle: str = "") -> None:
         with self._workspace.lock:

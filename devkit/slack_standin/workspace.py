@@ -121,6 +121,7 @@ class User:
     is_admin: bool
     is_owner: bool
     is_bot: bool
+    locale: str = "en-US"  # what users.info says with include_locale, as Slack's language setting
 
 
 @dataclass
@@ -212,9 +213,11 @@ class Workspace:
         )
         self.messages.setdefault(channel_id, [])
 
-    def add_user(self, user_id: str, *, name: str, is_admin: bool, is_owner: bool, real_name: str) -> None:
+    def add_user(
+        self, user_id: str, *, name: str, is_admin: bool, is_owner: bool, real_name: str, locale: str
+    ) -> None:
         handle = name or user_id.lower()
-        self.users[user_id] = User(user_id, handle, real_name or handle, is_admin, is_owner, False)
+        self.users[user_id] = User(user_id, handle, real_name or handle, is_admin, is_owner, False, locale)
 
     def add_usergroup(self, group_id: str, members: Iterable[str], handle: str) -> None:
         self.usergroups[group_id] = (list(dict.fromkeys(members)), handle or group_id.lower())

@@ -1,4 +1,4 @@
-"""``/rakuten SUBCOMMAND ...``: connect | status | orders | ship | settings | disconnect | help."""
+"""``/rakuten SUBCOMMAND ...``: the subcommands of ``bot.subcommands`` (English names and French aliases)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.subcommands import Sub, find_subcommand
 from bot.ui.account_views import build_connect_modal, build_disconnect_confirmation, build_settings_modal
-from bot.ui.messages import Message, help_message, not_allowed_message, unknown_subcommand_message
+from bot.ui.messages import (
+    Message,
+    account_choice_message,
+    help_message,
+    not_allowed_message,
+    unknown_subcommand_message,
+)
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from handlers.deps import after_ack, bot_of
 
@@ -16,44 +23,47 @@ from handlers.deps import after_ack, bot_of
 def rakuten_command(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    sub, _, rest = (command.get("text") or "").strip().partition(" ")
-    sub, rest = sub.lower(), rest.strip()
+    word, _, rest = (command.get("text") or "").strip().partition(" ")
+    sub, rest = find_subcommand(word), rest.strip()
     user, channel, trigger = command["user_id"], command.get("channel_id"), command.get("trigger_id")
     bot = bot_of(context)
     t = bot.languages.user(user)
 
-    if sub == "connect":
+    if sub is Sub.CONNECT:
         decision = bot.accounts.may_connect(user)
         if not decision:
-            ack(**not_allowed_message(t, t.gettext("connect a Rakuten account"), decision.reason).as_kwargs())
+            ack(
+                response_type="ephemeral",
+                **not_allowed_message(t, t.gettext("connect a Rakuten account"), decision.reason).as_kwargs(),
+            )
             return
         ack()  # the modal's trigger_id lives 3 seconds: it opens right after the ack
         view = build_connect_modal(t, ConnectModalMetadata(channel))
         after_ack(context, command, respond, client, lambda: client.views_open(trigger_id=trigger, view=view))
         return
-    if sub in ("settings", "disconnect"):
+    if sub in (Sub.SETTINGS, Sub.DISCONNECT):
         _admin_command(sub, rest, user, trigger, ack, client, respond, context, command)
         return
 
     ack()
 
     def answer() -> None:
-        if sub == "status":
+        if sub is Sub.STATUS:
             _reply(respond, bot.status.status(user))
-        elif sub == "orders":
+        elif sub is Sub.ORDERS:
             _reply(respond, bot.status.orders(user))
-        elif sub == "ship":
+        elif sub is Sub.SHIP:
             respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
-        elif sub in ("", "help"):
+        elif sub is Sub.HELP:
             _reply(respond, help_message(t))
         else:
-            _reply(respond, unknown_subcommand_message(t, sub))
+            _reply(respond, unknown_subcommand_message(t, word.lower()))
 
     after_ack(context, command, respond, client, answer)
 
 
 def _admin_command(
-    sub: str,
+    sub: Sub,
     rest: str,
     user: str,
     trigger: str | None,
@@ -65,20 +75,19 @@ def _admin_command(
 ) -> None:
     bot = bot_of(context)
     t = bot.languages.user(user)
-    what = t.gettext("change the settings") if sub == "settings" else t.gettext("disconnect an account")
+    what = t.gettext("change the settings") if sub is Sub.SETTINGS else t.gettext("disconnect an account")
     decision = bot.permissions.admin_decision(user, what)
     if not decision:
-        ack(**not_allowed_message(t, what, decision.reason).as_kwargs())
+        ack(response_type="ephemeral", **not_allowed_message(t, what, decision.reason).as_kwargs())
         return
     accounts = bot.accounts.accounts()
     chosen = [account for account in accounts if account.login == rest] if rest else accounts
     if len(chosen) != 1:
-        names = ", ".join(account.login for account in accounts) or "none connected"
-        ack(text=f"Name the account: `/rakuten {sub} LOGIN` (accounts: {names}).", response_type="ephemeral")
+        ack(response_type="ephemeral", **account_choice_message(t, sub.value, [a.login for a in accounts]).as_kwargs())
         return
     account = chosen[0]
     ack()
-    if sub == "settings":
+    if sub is Sub.SETTINGS:
         view = build_settings_modal(
             t, account, SettingsModalMetadata(account.login), default_language=bot.languages.default
         )

@@ -18,6 +18,7 @@ from bot.constants import COMMAND
 from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
 from bot.store import TinyDBStore
 from bot.ui.i18n import Translator
+from bot.ui.messages import help_summary
 from devkit.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
 from devkit.slack_requests import (
     FORM_CONTENT_TYPE,
@@ -42,11 +43,8 @@ def base_url(stack: LocalStack) -> str:
 
 
 def help_answers(stack: LocalStack, t: Translator = EN) -> list[dict]:
-    """Answers to ``/rakuten help`` in ``t``'s language (the test stack speaks English; a process started with
-    no RAKUTEN_DEFAULT_LOCALE speaks French, the product's default)."""
-    help_text = t.gettext(
-        "How to use {command}: connect, status, orders, ship, settings, disconnect, help", command=COMMAND
-    )
+    """Answers to ``/rakuten help`` in ``t``'s language (the stack's people have English Slack)."""
+    help_text = help_summary(t)
     return [answer for answer in stack.slack.responses if answer.get("text") == help_text]
 
 
@@ -271,6 +269,9 @@ def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
     assert bot.poll() is None, "rakuten-bot run exited early"
     # The first poll runs at start: the waiting order's card reaches Slack.
     stack.slack.wait_for(lambda: any(purchaseid in card.text for card in stack.cards()), timeout=10)
+    # With no RAKUTEN_DEFAULT_LOCALE the channel speaks French, the product's default.
+    (card,) = [card for card in stack.cards() if purchaseid in card.text]
+    assert card.text.startswith(FR.gettext("{marker} Express order {purchaseid}", marker="⚡", purchaseid=purchaseid))
     help_command = {
         "command": COMMAND,
         "text": "help",
@@ -285,7 +286,7 @@ def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
         signed = sender.command(**help_command)
     assert signed.status_code == 200
     assert forged.status_code == 401
-    stack.slack.wait_for(lambda: len(help_answers(stack, FR)) == 1)
+    stack.slack.wait_for(lambda: len(help_answers(stack)) == 1)  # the admin's own Slack speaks English
 
     second = rakuten_bot("run", env=env)
     assert second.returncode != 0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
-from unittest.mock import Mock, call
+from unittest.mock import Mock
 
 import pytest
 from slack_bolt import BoltContext
@@ -173,9 +173,8 @@ def test_with_several_accounts_the_admin_must_name_one(
     bot.accounts.accounts.return_value = [account("shop-a"), account("shop-b")]
 
     run("settings", ack, context, client, respond, user=ADMIN)
-    assert ack.call_args == call(
-        text="Name the account: `/rakuten settings LOGIN` (accounts: shop-a, shop-b).", response_type="ephemeral"
-    )
+    assert ack.call_args.kwargs["text"] == "Name the account: `/rakuten settings LOGIN` (accounts: shop-a, shop-b)."
+    assert ack.call_args.kwargs["response_type"] == "ephemeral"
     client.views_open.assert_not_called()
 
     ack.reset_mock()
