@@ -109,11 +109,13 @@ class SlackWsgiApp:
         return self._slack(environ, start_response)
 
     def _serve_slack(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        rejection = declared_length_rejection(environ.get("CONTENT_LENGTH"))
+        declared = environ.get("CONTENT_LENGTH")
+        rejection = declared_length_rejection(declared)
         body = b""
         if rejection is None:
-            # At most one byte more than allowed: enough to tell a body that lied about its length.
-            body = environ["wsgi.input"].read(BODY_LIMIT + 1)
+            # Never more than the declared length (PEP 3333), and without one (a chunked body) one byte more
+            # than allowed: enough to tell it is too large without reading the rest.
+            body = environ["wsgi.input"].read(int(declared) if declared else BODY_LIMIT + 1)
             rejection = Rejection.TOO_LARGE if len(body) > BODY_LIMIT else None
         if rejection is None and is_ssl_check(body):
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
