@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
@@ -58,17 +58,13 @@ class ServerLimits:
     cleanup_interval: int = 5  # how often idle connections are looked for: they go after up to timeout + this
 
     def within_fd_limit(self) -> ServerLimits:
-        """The same limits with no more connections than this process's open-file limit allows: a connection
-        takes one descriptor, two more while a body or an answer overflows to a temporary file."""
+        """The same limits with no more connections than this process's open-files limit holds. A connection
+        takes one descriptor, and another while a body over 512 KB waits in a temporary file: two each."""
         soft = _open_files_limit()
         if soft is None:
             return self
         affordable = max(16, (soft - _RESERVED_FDS) // 2)
-        return (
-            self
-            if self.connection_limit <= affordable
-            else ServerLimits(affordable, self.channel_timeout, self.cleanup_interval)
-        )
+        return replace(self, connection_limit=min(self.connection_limit, affordable))
 
 
 class SlackWsgiApp:
