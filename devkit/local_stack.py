@@ -94,7 +94,7 @@ class LocalStack:
         self.context = build_context(self.settings, retry=self.options.rakuten_retry)
         app = build_app(self.context)
         self._server = HttpServer(
-            SlackWsgiApp(app, lambda: health_report(self.context)),  # type: ignore[arg-type]
+            SlackWsgiApp(app, lambda: health_report(self.context), signing_secret=SIGNING_SECRET),  # type: ignore[arg-type]
             host="127.0.0.1",
             port=0,
             threads=8,
