@@ -170,7 +170,7 @@ def test_a_connect_submission_s_token_never_reaches_the_log(stack: LocalStack, s
     assert [response.status_code for response in refused] == [401] * len(refused)
     accepted = post(bot.events_url, submission, sign(SIGNING_SECRET, submission))
     assert accepted.status_code == 200, accepted.text
-    stack.slack.wait_for(lambda: any("connected" in m.text for m in stack.slack.messages(CHANNEL)), timeout=10)
+    stack.slack.wait_for(lambda: any(m.text.startswith("✅") for m in stack.slack.messages(CHANNEL)), timeout=10)
 
     log = bot.stop()
     assert bot.process.returncode == 0, log
