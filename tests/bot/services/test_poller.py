@@ -20,7 +20,7 @@ from bot.services.card_publisher import CardPublisher
 from bot.services.poller import Poller
 from bot.slack.poster import PostedMessage, SlackWriteError
 from bot.store import TinyDBStore
-from bot.store.records import AccountRecord, ItemState, OrderRecord
+from bot.store.records import AccountRecord, ItemState, OrderRecord, PollHealth
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
 from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
 
@@ -166,6 +166,9 @@ class Rig:
         assert account is not None
         return account
 
+    def health(self, login: str = LOGIN) -> PollHealth:
+        return self.poller.health.get(login)
+
     def order(self, purchaseid: str) -> OrderRecord:
         order = self.store.get_order(LOGIN, purchaseid)
         assert order is not None
@@ -280,7 +283,7 @@ def test_an_empty_poll_is_a_success_that_says_nothing(rig: Rig) -> None:
         assert outcome.error is None
 
     assert rig.poster.written == []
-    health = rig.account().health
+    health = rig.health()
     assert health.last_success_at == START
     assert health.consecutive_failures == 0
 
@@ -323,7 +326,7 @@ def test_a_slack_failure_fails_the_poll_and_the_cards_come_next_time(rig: Rig) -
     assert not failed.ok
     assert failed.error == "Slack: Slack chat.postMessage failed: channel_not_found"
     assert rig.order("1").card is None
-    assert rig.account().health.consecutive_failures == 1
+    assert rig.health().consecutive_failures == 1
 
     rig.poster.failing = None
     recovered = rig.poller.poll(LOGIN)
@@ -346,7 +349,7 @@ def test_an_outage_is_told_once_after_the_threshold_and_its_end_once(rig: Rig) -
         assert outcome.error.startswith("Rakuten: getnewsales:")
         assert len(rig.poster.notices()) == (1 if attempt >= 3 else 0)
     assert rig.rakuten.count(CURRENT_SALES) == 0  # the same cause would fail it too: not called
-    health = rig.account().health
+    health = rig.health()
     assert health.consecutive_failures == 5
     assert health.outage_alerted
     assert "Invalid login or token" in (health.last_error or "")
@@ -360,7 +363,7 @@ def test_an_outage_is_told_once_after_the_threshold_and_its_end_once(rig: Rig) -
     alerts, recovered = rig.poster.notices()
     assert "3 times" in alerts
     assert "reachable again" in recovered
-    health = rig.account().health
+    health = rig.health()
     assert health.consecutive_failures == 0
     assert not health.outage_alerted
 
@@ -373,7 +376,7 @@ def test_failures_below_the_threshold_stay_quiet(rig: Rig) -> None:
     rig.poller.poll(LOGIN)
 
     assert rig.poster.written == []
-    assert rig.account().health.consecutive_failures == 0
+    assert rig.health().consecutive_failures == 0
 
 
 def test_an_alert_slack_refused_is_tried_again_on_the_next_failure(rig: Rig) -> None:
@@ -381,14 +384,14 @@ def test_an_alert_slack_refused_is_tried_again_on_the_next_failure(rig: Rig) -> 
     rig.poster.failing = "ratelimited"
     for _ in range(3):
         rig.poller.poll(LOGIN)
-    assert not rig.account().health.outage_alerted
+    assert not rig.health().outage_alerted
 
     rig.poster.failing = None
     rig.poller.poll(LOGIN)
     rig.poller.poll(LOGIN)
 
     assert len(rig.poster.notices()) == 1
-    assert rig.account().health.outage_alerted
+    assert rig.health().outage_alerted
 
 
 # --------------------------------------------------------------------------------------------- quota
@@ -409,7 +412,7 @@ def test_a_spent_quota_is_told_once_and_the_action_waits_for_the_hour(rig: Rig) 
     (told,) = rig.poster.notices()
     assert "quota" in told
     assert len(rig.poster.cards()) == 1  # the other action's orders still arrive
-    health = rig.account().health
+    health = rig.health()
     assert health.quota_blocked_until == {CURRENT_SALES: retry_at}
     assert health.consecutive_failures == 0
 
@@ -418,7 +421,7 @@ def test_a_spent_quota_is_told_once_and_the_action_waits_for_the_hour(rig: Rig) 
     rig.clock.now = retry_at
     assert rig.poller.poll(LOGIN).ok
     assert rig.rakuten.count(CURRENT_SALES) == 2
-    health = rig.account().health
+    health = rig.health()
     assert health.quota_blocked_until == {}
     assert health.quota_notified == {}
 
@@ -432,7 +435,7 @@ def test_a_quota_spent_again_next_hour_is_told_again(rig: Rig) -> None:
 
     # Still the same spell of quota trouble: one notice, and the new block is kept.
     assert len(rig.poster.notices_saying("quota")) == 1
-    assert rig.account().health.quota_blocked_until[CURRENT_SALES] == datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
+    assert rig.health().quota_blocked_until[CURRENT_SALES] == datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
     assert rig.rakuten.count(CURRENT_SALES) == 2
 
 
@@ -448,7 +451,7 @@ def test_a_poll_with_every_action_waiting_is_neither_success_nor_failure(rig: Ri
     assert first.ok
     assert second.ok
     assert len(rig.rakuten.calls) == 2  # the second poll called nothing
-    health = rig.account().health
+    health = rig.health()
     assert health.last_success_at is None
     assert health.consecutive_failures == 0
     assert len(rig.poster.notices_saying("quota")) == 2  # one per action
