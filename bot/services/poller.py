@@ -33,7 +33,7 @@ from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
 from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
-from bot.ui.poll_failures import poll_failure_reason
+from bot.ui.poll_failures import is_foreseen, poll_failure_reason
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
 from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError
@@ -182,7 +182,7 @@ class Poller:
 
     def _failed(self, login: str, error: Exception) -> PollOutcome:
         reason = poll_failure_reason(error)
-        logger.error("poll of %s failed: %s", login, reason, exc_info=error)
+        logger.error("poll of %s failed: %s", login, reason, exc_info=None if is_foreseen(error) else error)
         try:
             account = self._store.get_account(login)
         except Exception:  # counted even when the store cannot be read

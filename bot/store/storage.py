@@ -7,6 +7,10 @@ documents that changed. The journal is folded into a snapshot (``store.json``, p
 grows past a threshold and on close: temp file, fsync, atomic replace, fsync of the directory, then the
 journal is emptied.
 
+A write that cannot be made durable (a full or read-only disk) changes nothing: the documents it touched are
+put back in memory as they are on disk, and the caller gets StoreError. Memory never runs ahead of the disk, so
+what the bot believes is stored survives a crash, and an order whose write failed is met as new again.
+
 Every journal operation is absolute (a whole document, or a deletion), so replaying lines that a snapshot
 already contains gives the same state: a crash between replacing the snapshot and emptying the journal
 loses and duplicates nothing.
@@ -63,8 +67,11 @@ class JournaledStorage(Storage):
         *,
         compact_journal_bytes: int = DEFAULT_COMPACT_JOURNAL_BYTES,
         compact_journal_lines: int = DEFAULT_COMPACT_JOURNAL_LINES,
+        on_undo: Callable[[], None] | None = None,
     ) -> None:
+        """``on_undo`` is called after a failed write was undone in memory (to rebuild what derives from it)."""
         super().__init__()
+        self._on_undo = on_undo
         self._dir = Path(directory)
         self._snapshot_path = self._dir / SNAPSHOT_NAME
         self._journal_path = self._dir / JOURNAL_NAME
@@ -140,11 +147,15 @@ class JournaledStorage(Storage):
         if not self._dirty and not self._full_diff:
             return
         changes, drops = self._diff_full() if self._full_diff else self._diff_dirty()
-        if changes or drops:
-            self._append(_journal_line(changes, drops))
-            self._apply_to_durable(changes, drops)
         self._dirty.clear()
         self._full_diff = False
+        if changes or drops:
+            try:
+                self._append(_journal_line(changes, drops))
+            except StoreError:
+                self._undo(changes, drops)
+                raise
+            self._apply_to_durable(changes, drops)
         if self._journal_bytes >= self._next_compaction_bytes or self._journal_lines >= self._compact_lines:
             self._compact_after_threshold()
 
@@ -207,6 +218,22 @@ class JournaledStorage(Storage):
                 changes[name] = ops
         return changes, drops
 
+    def _undo(self, changes: dict[str, dict[str, str | None]], drops: list[str]) -> None:
+        """Put what a failed write touched back in memory as it is on disk."""
+        for name in drops:
+            self._tables[name] = {doc_id: json.loads(doc) for doc_id, doc in self._durable.get(name, {}).items()}
+        for name, ops in changes.items():
+            live = self._tables.setdefault(name, {})
+            durable = self._durable.get(name, {})
+            for doc_id in ops:
+                if doc_id in durable:
+                    live[doc_id] = json.loads(durable[doc_id])
+                else:
+                    live.pop(doc_id, None)
+        log.warning("A store write could not be made durable and was undone in memory")
+        if self._on_undo is not None:
+            self._on_undo()
+
     def _apply_to_durable(self, changes: dict[str, dict[str, str | None]], drops: list[str]) -> None:
         for name in drops:
             self._durable.pop(name, None)
@@ -227,8 +254,7 @@ class JournaledStorage(Storage):
                 view = view[written:]
             _sync_data(self._journal_fd)
         except OSError as exc:
-            # Cut off a partial line, so it cannot become a corrupt line in the middle of the journal; the
-            # changes stay pending and go out with the next write.
+            # Cut off a partial line, so it cannot become a corrupt line in the middle of the journal.
             with suppress(OSError):
                 os.ftruncate(self._journal_fd, start)
             raise StoreError(f"Could not write to the store journal {self._journal_path}: {exc}") from exc

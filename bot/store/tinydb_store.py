@@ -83,7 +83,10 @@ class TinyDBStore:
             else:
                 refuse_if_lost(found)
             self._storage = JournaledStorage(
-                self._dir, compact_journal_bytes=compact_journal_bytes, compact_journal_lines=compact_journal_lines
+                self._dir,
+                compact_journal_bytes=compact_journal_bytes,
+                compact_journal_lines=compact_journal_lines,
+                on_undo=self._after_undo,
             )
         except BaseException:
             self._file_lock.release()
@@ -93,10 +96,7 @@ class TinyDBStore:
         self._orders = cast(JournaledTable, self._db.table("orders"))
         self._audit = cast(JournaledTable, self._db.table("audit"))
         self._meta = cast(JournaledTable, self._db.table("meta"))
-        self._index = _OrderIndex()
-        for key, doc in self._storage.read().get("orders", {}).items():
-            self._index.put(key, doc)
-        self._audit_index = _AuditIndex(self._storage.read().get("audit", {}))
+        self._rebuild_indexes()
         self._closed = False
 
     @property
@@ -311,6 +311,19 @@ class TinyDBStore:
             self._file_lock.release()
 
     # --- internals ------------------------------------------------------------------------------------
+
+    def _rebuild_indexes(self) -> None:
+        index = _OrderIndex()
+        for key, doc in self._storage.read().get("orders", {}).items():
+            index.put(key, doc)
+        self._index = index
+        self._audit_index = _AuditIndex(self._storage.read().get("audit", {}))
+
+    def _after_undo(self) -> None:
+        """A write that could not be made durable was undone in memory: what derives from memory follows."""
+        self._rebuild_indexes()
+        for table in (self._accounts, self._orders, self._audit, self._meta):
+            table.clear_cache()
 
     def _check_open(self) -> None:
         if self._closed:

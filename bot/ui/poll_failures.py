@@ -17,6 +17,11 @@ _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+def is_foreseen(error: BaseException) -> bool:
+    """A failure with a known cause (its reason says it all); anything else is a bug worth a traceback."""
+    return isinstance(error, RakutenError | SlackWriteError | TokenDecryptError | StoreError | OSError)
+
+
 def poll_failure_reason(error: BaseException) -> str:
     if isinstance(error, RakutenError):
         return f"Rakuten: {error}"

@@ -3,16 +3,13 @@ as real processes against the simulator and the Slack stand-in."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.constants import COMMAND
 from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
@@ -26,8 +23,8 @@ from devkit.slack_requests import (
     slash_command_body,
 )
 from rakuten.actions import Action
+from tests.e2e.bot_process import ROOT, answers, bot_env, rakuten_bot
 
-ROOT = Path(__file__).resolve().parents[2]
 BAD_RAKUTEN_TOKEN = "not-the-token-7e1d"
 BAD_SLACK_TOKEN = "xoxb-not-the-bot-token-42"
 
@@ -41,60 +38,6 @@ def base_url(stack: LocalStack) -> str:
 
 def help_answers(stack: LocalStack) -> list[dict]:
     return [answer for answer in stack.slack.responses if "How to use" in str(answer.get("text", ""))]
-
-
-def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[str, str]:
-    """The environment of a rakuten-bot process wired to the stack's simulator and Slack stand-in.
-
-    ``overrides`` set variables; None removes one.
-    """
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SLACK_", "RAKUTEN_")) and name.lower() not in ("http_proxy", "https_proxy", "port")
-    }
-    env.update(
-        SLACK_BOT_TOKEN=stack.slack.bot_token,
-        SLACK_API_URL=stack.slack.api_url,
-        RAKUTEN_API_URL=stack.simulator.url,
-        RAKUTEN_LOGIN=LOGIN,
-        RAKUTEN_TOKEN=TOKEN,
-        RAKUTEN_CHANNEL=CHANNEL,
-        RAKUTEN_ADMINS=ADMIN,
-        RAKUTEN_DATA_DIR=str(data_dir),
-        NO_PROXY="127.0.0.1,localhost",
-        LOG_LEVEL="INFO",
-    )
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-def rakuten_bot(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-@pytest.fixture
-def running_bots() -> Iterator[list[subprocess.Popen[str]]]:
-    """``rakuten-bot run`` processes started by a test; any still running afterwards is killed."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=10)
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 # ------------------------------------------------------------------------------------------- HTTP mode
