@@ -113,7 +113,11 @@ class JournaledStorage(Storage):
         try:
             self.flush()
             if self._journal_bytes or not self._snapshot_path.exists():
-                self.compact()
+                try:
+                    self.compact()
+                except StoreError:
+                    # Every write is durable in the journal already; the next start replays it.
+                    log.exception("Could not fold the store journal into the snapshot on close; the journal keeps it")
         finally:
             self._close_journal()
 

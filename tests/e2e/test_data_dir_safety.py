@@ -184,7 +184,7 @@ def test_run_and_check_refuse_a_key_that_cannot_decrypt_the_stored_tokens(
     assert not stack.slack.calls_to("chat.postMessage")[1:]  # only the previous life's card
 
 
-def test_run_new_key_sets_the_old_key_aside_and_the_account_fails_loudly_until_reconnected(
+def test_run_new_key_sets_the_old_key_aside_and_the_account_then_fails_loudly(
     stack: LocalStack, data_dir: Path, free_port: int, running_bots: list[subprocess.Popen[str]]
 ) -> None:
     previous_life(stack)
