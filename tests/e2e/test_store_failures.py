@@ -57,7 +57,8 @@ def test_polls_fail_loudly_while_the_data_dir_takes_no_writes_and_nothing_is_los
     stack = make_stack(poll_seconds=3600, failure_alert_threshold=2)
     earlier = stack.simulator.add_sale(LOGIN)
     stack.bot.start_polling()  # the first poll runs now, in the scheduler; the next ones are this test's
-    stack.wait_until(lambda: stack.bot.poller.health.get(LOGIN).last_success_at is not None, timeout=10)
+    stack.slack.wait_for(lambda: cards_for(stack, [earlier]) == {earlier: 1}, timeout=10)
+    stack.wait_until(lambda: not stack.poll().skipped, timeout=10)  # that first poll is over
     assert healthz(stack).status_code == 200
     missed = stack.simulator.generate_sales(LOGIN, 6, express_ratio=0)
 
@@ -67,13 +68,14 @@ def test_polls_fail_loudly_while_the_data_dir_takes_no_writes_and_nothing_is_los
     for outcome in outcomes:
         assert not outcome.ok
         assert reason in (outcome.error or "")
-    assert stack.bot.poller.health.get(LOGIN).consecutive_failures == 3
     # Told once, in plain words, when the threshold was reached; not once per poll.
     (alert,) = notices(stack)
     assert "polling has failed 2 times" in alert.text
     assert reason in str(alert.blocks)
     unhealthy = healthz(stack)
     assert unhealthy.status_code == 503
+    (account,) = unhealthy.json()["accounts"]
+    assert account["consecutive_failures"] == 3
     (problem,) = unhealthy.json()["problems"]
     assert LOGIN in problem
     assert reason in problem
