@@ -48,6 +48,7 @@ def test_healthz_says_whether_the_bot_is_polling(stack: LocalStack) -> None:
     assert idle.status_code == 503
     assert idle.json()["status"] == "unhealthy"
     assert idle.json()["polling"] is False
+    assert idle.json()["problems"] == ["polling is not running"]
 
     stack.bot.start_polling()
     polling = httpx.get(base_url(stack) + HEALTH_PATH, timeout=5)
@@ -56,6 +57,7 @@ def test_healthz_says_whether_the_bot_is_polling(stack: LocalStack) -> None:
     report = polling.json()
     assert report["status"] == "ok"
     assert report["polling"] is True
+    assert report["problems"] == []
     (account,) = report["accounts"]
     assert account["login"] == LOGIN
     assert account["next_poll_at"] is not None
@@ -105,6 +107,8 @@ def test_requests_without_slack_s_signature_are_refused(stack: LocalStack) -> No
 
 def test_check_passes_against_the_simulator_and_the_stand_in(stack: LocalStack, tmp_path: Path) -> None:
     result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data"))
+
+    assert not (tmp_path / "check-data").exists()  # check only looks: no data dir, no key, no store made
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All checks passed." in result.stdout

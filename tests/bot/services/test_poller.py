@@ -6,6 +6,7 @@ fakes that record what they are asked.
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,10 +17,11 @@ from typing import Any
 import pytest
 
 from bot.config import Tuning
+from bot.crypto import TokenDecryptError
 from bot.services.card_publisher import CardPublisher
 from bot.services.poller import Poller
 from bot.slack.poster import PostedMessage, SlackWriteError
-from bot.store import TinyDBStore
+from bot.store import StoreError, TinyDBStore
 from bot.store.records import AccountRecord, ItemState, OrderRecord, PollHealth
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
 from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
@@ -195,6 +197,13 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     )
     yield Rig(poller, store, clients, poster, clock, seen)
     store.close()
+
+
+def _store_error(code: int, text: str) -> StoreError:
+    try:
+        raise StoreError(f"Could not write to the store journal: [Errno {code}] {text}") from OSError(code, text)
+    except StoreError as error:
+        return error
 
 
 def auth_error() -> AuthenticationError:
@@ -377,6 +386,58 @@ def test_failures_below_the_threshold_stay_quiet(rig: Rig) -> None:
 
     assert rig.poster.written == []
     assert rig.health().consecutive_failures == 0
+
+
+def crash_listing(rig: Rig, error: BaseException) -> None:
+    def listing() -> list[Sale]:
+        raise error
+
+    rig.rakuten.get_new_sales = listing  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (TokenDecryptError("key changed"), "cannot be decrypted with the bot's key"),
+        (
+            _store_error(errno.ENOSPC, "No space left on device"),
+            "data directory is full, so new orders cannot be saved (No space left on device)",
+        ),
+        (_store_error(errno.EROFS, "Read-only file system"), "data directory is read-only"),
+        (KeyError("purchaseid"), "an unexpected error in the bot (KeyError)"),
+    ],
+    ids=["token", "disk-full", "read-only", "bug"],
+)
+def test_any_exception_escaping_a_poll_is_a_failed_poll_told_once(
+    rig: Rig, error: BaseException, reason: str
+) -> None:
+    crash_listing(rig, error)
+
+    outcomes = [rig.poller.poll(LOGIN) for _ in range(4)]
+
+    assert [outcome.ok for outcome in outcomes] == [False] * 4
+    assert all(reason in (outcome.error or "") for outcome in outcomes)
+    health = rig.health()
+    assert health.consecutive_failures == 4
+    assert health.outage_alerted
+    (alert,) = rig.poster.notices()
+    assert "3 times" in alert
+    assert reason in str(rig.poster.written[0].message["blocks"])
+
+    del rig.rakuten.get_new_sales
+    assert rig.poller.poll(LOGIN).ok
+    assert "reachable again" in rig.poster.notices()[-1]
+    assert len(rig.poster.notices()) == 2
+
+
+def test_poll_health_is_kept_in_memory_and_never_written_to_the_store(rig: Rig) -> None:
+    stored_before = rig.account().health
+    rig.rakuten.errors[NEW_SALES] = auth_error()
+    for _ in range(3):
+        rig.poller.poll(LOGIN)
+
+    assert rig.health().consecutive_failures == 3
+    assert rig.account().health == stored_before
 
 
 def test_an_alert_slack_refused_is_tried_again_on_the_next_failure(rig: Rig) -> None:
