@@ -10,10 +10,14 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.crypto import TokenCipher, TokenDecryptError
+from bot.crypto import KEY_FILE_NAME, SecretKeyError, TokenCipher, TokenDecryptError
 from bot.slack.manifest import REQUIRED_BOT_SCOPES
 from bot.slack.poster import build_web_client
-from bot.store import StoreError, StoreLockedError, TinyDBStore
+from bot.startup import judge_key
+from bot.store import StoreError
+from bot.store.data_dir import survey
+from bot.store.records import AccountRecord, account_from_doc
+from bot.store.storage import read_tables
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import AuthenticationError, RakutenError
 
@@ -73,43 +77,59 @@ def _check_slack(settings: Settings, report: Report) -> None:
 
 
 def _check_data_dir(settings: Settings, report: Report) -> dict[str, str]:
-    """Check the data dir and return the stored accounts' tokens (empty when the store is in use)."""
+    """Check the data dir and the key, and return the stored accounts' tokens.
+
+    Reads only: nothing is created or written (no directory, no key, no lock), so it is safe beside a running
+    bot and on a directory whose store was lost.
+    """
     data_dir: Path = settings.data_dir
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        report.add(FAIL, "data dir", f"cannot create {data_dir}: {error.strerror}")
+    if not data_dir.exists():
+        report.add(OK, "data dir", f"{data_dir} does not exist yet: `rakuten-bot run` creates it")
+        _check_key(settings, [], report)
         return {}
-    if not os.access(data_dir, os.W_OK):
-        report.add(FAIL, "data dir", f"{data_dir} is not writable by this user")
+    if not data_dir.is_dir() or not os.access(data_dir, os.W_OK | os.X_OK):
+        report.add(FAIL, "data dir", f"{data_dir} is not a directory this user can write to")
         return {}
-    try:
-        cipher = TokenCipher.from_data_dir(data_dir, settings.secret_key)
-    except (ValueError, OSError) as error:
-        report.add(FAIL, "secret key", str(error))
+    found = survey(data_dir)
+    if found.store_lost:
+        report.add(FAIL, "data dir", found.lost_message())
         return {}
     try:
-        store = TinyDBStore(data_dir)
-    except StoreLockedError:
-        report.add(OK, "data dir", f"{data_dir} is in use by a running rakuten-bot; stored accounts not checked")
-        return {}
+        accounts = [account_from_doc(doc) for doc in read_tables(data_dir).get("accounts", {}).values()]
     except StoreError as error:
         report.add(FAIL, "data dir", str(error))
         return {}
+    report.add(OK, "data dir", f"{data_dir.resolve()} ({len(accounts)} account(s) stored)")
+    cipher = _check_key(settings, accounts, report)
     tokens: dict[str, str] = {}
-    try:
-        accounts = store.list_accounts()
-        report.add(OK, "data dir", f"{data_dir.resolve()} ({len(accounts)} account(s) stored)")
-        for account in accounts:
-            try:
-                tokens[account.login] = cipher.decrypt(account.token_ciphertext)
-            except TokenDecryptError:
-                report.add(
-                    FAIL, f"account {account.login}", "stored token cannot be decrypted with this RAKUTEN_SECRET_KEY"
-                )
-    finally:
-        store.close()
+    for account in accounts:
+        if cipher is None:
+            continue
+        try:
+            tokens[account.login] = cipher.decrypt(account.token_ciphertext)
+        except TokenDecryptError:
+            if account.login != settings.rakuten_login:
+                report.add(FAIL, f"account {account.login}", "stored token cannot be decrypted (damaged): reconnect it")
     return tokens
+
+
+def _check_key(settings: Settings, accounts: list[AccountRecord], report: Report) -> TokenCipher | None:
+    """The key must decrypt the stored tokens; a missing key is fine only while no token needs it."""
+    env_login = settings.rakuten_login if settings.rakuten_token else None
+    try:
+        verdict = judge_key(settings.data_dir, settings.secret_key, accounts, env_login=env_login)
+    except SecretKeyError as error:
+        report.add(FAIL, "secret key", str(error))
+        return None
+    if verdict.problem is not None:
+        report.add(FAIL, "secret key", verdict.problem)
+        return None
+    if verdict.key is None:
+        report.add(OK, "secret key", f"none yet: `rakuten-bot run` creates {settings.data_dir / KEY_FILE_NAME}")
+        return None
+    source = "RAKUTEN_SECRET_KEY" if verdict.from_environment else str(settings.data_dir / KEY_FILE_NAME)
+    report.add(OK, "secret key", f"{source} decrypts the stored tokens" if accounts else f"{source} is valid")
+    return TokenCipher(verdict.key)
 
 
 def _check_rakuten(settings: Settings, login: str, token: str, report: Report) -> None:

@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, RunMode, Settings
+from bot.crypto import SecretKeyError
 from bot.logging_setup import configure_logging
 from bot.runtime import settle_heap
-from bot.store import StoreLockedError
+from bot.store import StoreError
 from bot.ui.i18n import normalise_locale
 
 if TYPE_CHECKING:
@@ -31,7 +32,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL"), help="default: INFO (demo: WARNING)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check}")
-    commands.add_parser("run", help="poll Rakuten and serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    run_parser = commands.add_parser(
+        "run", help="poll Rakuten and serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
+    run_parser.add_argument(
+        "--start-empty",
+        action="store_true",
+        help="when the store in RAKUTEN_DATA_DIR was lost or is damaged, move what is left to "
+        "DATA_DIR/set-aside-<UTC time>/ and start with an empty store (nothing is deleted)",
+    )
+    run_parser.add_argument(
+        "--new-key",
+        action="store_true",
+        help="when secret.key is missing or does not decrypt the stored tokens, set it aside and start with a new "
+        "key; then reconnect each account with /rakuten connect",
+    )
     demo = commands.add_parser("demo", help="the whole job on this machine: Rakuten simulator + local Slack stand-in")
     demo.add_argument("--orders", type=int, default=6, help="orders the simulator starts with (default 6)")
     demo.add_argument("--seed", type=int, default=7)
@@ -55,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.check import run_check
 
         return run_check(settings)
-    return run(settings)
+    return run(settings, start_empty=args.start_empty, new_key=args.new_key)
 
 
 def _demo(*, orders: int, seed: int, locale: str) -> int:
@@ -72,13 +87,14 @@ def _demo(*, orders: int, seed: int, locale: str) -> int:
     return run_demo(orders=orders, seed=seed, locale=locale)
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, *, start_empty: bool = False, new_key: bool = False) -> int:
     from bot.app_factory import build_app
     from bot.context import build_context
 
     try:
-        context = build_context(settings)
-    except StoreLockedError as error:
+        context = build_context(settings, start_empty=start_empty, new_key=new_key)
+    except (StoreError, SecretKeyError) as error:
+        # Locked, lost or damaged store, missing or wrong key: one line saying what to do, nothing changed.
         print(f"rakuten-bot: {error}", file=sys.stderr)
         return 1
     stop = threading.Event()

@@ -26,7 +26,8 @@ from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
-from bot.store import Store, TinyDBStore
+from bot.startup import open_cipher_for_run, open_store_for_run
+from bot.store import Store
 from bot.store.base import PruneReport
 from bot.store.records import AccountRecord
 from bot.ui.i18n import Languages
@@ -121,11 +122,24 @@ def build_context(
     store: Store | None = None,
     web_client: WebClient | None = None,
     retry: RetryPolicy | None = None,
+    start_empty: bool = False,
+    new_key: bool = False,
 ) -> AppContext:
-    """Open the store (exclusive to this process), and wire every part. Raises StoreLockedError."""
-    store = store or TinyDBStore(settings.data_dir)
+    """Open the store (exclusive to this process), check the key against it, and wire every part.
+
+    Raises StoreError (locked, lost, damaged) or SecretKeyError (missing, wrong), each with a one-line message;
+    ``start_empty`` / ``new_key`` are ``rakuten-bot run --start-empty`` / ``--new-key`` (see ``bot.startup``).
+    """
+    store = store or open_store_for_run(settings.data_dir, start_empty=start_empty)
     try:
-        cipher = TokenCipher.from_data_dir(settings.data_dir, settings.secret_key)
+        cipher = open_cipher_for_run(
+            settings.data_dir,
+            settings.secret_key,
+            store.list_accounts(),
+            env_login=settings.rakuten_login if settings.rakuten_token else None,
+            new_key=new_key,
+            clock=clock,
+        )
         web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
@@ -196,6 +210,7 @@ def build_context(
                 scheduler=scheduler,
                 permissions=permissions,
                 clock=clock,
+                health=poller.health,
                 languages=languages,
             ),
             languages=languages,

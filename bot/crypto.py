@@ -59,14 +59,36 @@ class TokenCipher:
 
 
 def load_or_create_key(data_dir: Path, env_key: str | None) -> bytes:
-    """``env_key`` (``RAKUTEN_SECRET_KEY``) when set, else ``<data_dir>/secret.key``, created on first use."""
-    if env_key is not None and env_key.strip():
-        return _validated_key(env_key.strip().encode("ascii", errors="replace"), source=_KEY_ENV)
-    key_path = Path(data_dir) / KEY_FILE_NAME
-    existing = _read_key_file(key_path)
+    """``env_key`` (``RAKUTEN_SECRET_KEY``) when set, else ``<data_dir>/secret.key``, created on first use.
+
+    Creating a key where tokens were encrypted with a lost one makes them unreadable for good: at start, the
+    key is checked against the stored tokens first (``bot.startup``).
+    """
+    existing = read_key(data_dir, env_key)
     if existing is not None:
         return existing
-    return _create_key_file(key_path)
+    return create_key_file(data_dir)
+
+
+def read_key(data_dir: Path, env_key: str | None) -> bytes | None:
+    """``env_key`` when set, else the key in ``<data_dir>/secret.key``; None when there is none. Creates nothing."""
+    if env_key is not None and env_key.strip():
+        return _validated_key(env_key.strip().encode("ascii", errors="replace"), source=_KEY_ENV)
+    return _read_key_file(Path(data_dir) / KEY_FILE_NAME)
+
+
+def create_key_file(data_dir: Path) -> bytes:
+    """A new key in ``<data_dir>/secret.key`` (mode 0600); a key another process wrote meanwhile wins."""
+    return _create_key_file(Path(data_dir) / KEY_FILE_NAME)
+
+
+def decrypts(key: bytes, ciphertext: str) -> bool:
+    """Whether ``key`` decrypts ``ciphertext`` (the clear text is dropped at once)."""
+    try:
+        TokenCipher(key).decrypt(ciphertext)
+    except TokenDecryptError:
+        return False
+    return True
 
 
 def _read_key_file(key_path: Path) -> bytes | None:

@@ -1,7 +1,9 @@
-"""What ``GET /healthz`` reports: the process is healthy when it is polling; Rakuten's state is detail.
+"""What ``GET /healthz`` reports: healthy while polling runs and no account's polling keeps failing.
 
-A Rakuten outage must not make an orchestrator restart the bot (that would not help), so per-account
-health is reported but does not fail the check.
+An account whose polls failed ``failure_alert_threshold`` times in a row (the moment its channel gets the
+outage alert) turns the check to 503 until a poll works again, whatever the cause: Rakuten, Slack, a full or
+read-only data directory, a token that no longer decrypts. ``problems`` says why in plain words. Health is read
+from memory, never from the store, which may be the broken part.
 """
 
 from __future__ import annotations
@@ -12,17 +14,29 @@ from bot.context import AppContext
 
 
 def health_report(context: AppContext) -> tuple[bool, dict[str, Any]]:
+    threshold = context.settings.tuning.failure_alert_threshold
+    problems: list[str] = []
+    polling = context.scheduler.running
+    if not polling:
+        problems.append("polling is not running")
     accounts = []
     for account in context.store.list_accounts():
-        health = account.health
+        health = context.poller.health.get(account.login)
         next_poll = context.scheduler.next_poll(account.login)
+        failing = health.consecutive_failures >= threshold
         accounts.append(
             {
                 "login": account.login,
                 "last_success_at": health.last_success_at.isoformat() if health.last_success_at else None,
                 "consecutive_failures": health.consecutive_failures,
+                "failing": failing,
+                "last_error": health.last_error if health.consecutive_failures else None,
                 "next_poll_at": next_poll.isoformat() if next_poll else None,
             }
         )
-    healthy = context.scheduler.running
-    return healthy, {"polling": healthy, "accounts": accounts}
+        if failing:
+            problems.append(
+                f"polling account {account.login} has failed {health.consecutive_failures} times in a row: "
+                f"{health.last_error}"
+            )
+    return not problems, {"polling": polling, "problems": problems, "accounts": accounts}

@@ -7,7 +7,12 @@ orders stay in the store and are posted by the next poll that can.
 
 Health is explicit, so that "no orders" never looks like "broken": after a few failed polls in a row one
 alert goes to the channel, and one "recovered" message when a poll works again; a spent hourly quota is
-announced once and that action waits for the hour to turn.
+announced once and that action waits for the hour to turn. Any exception escaping a poll is a failed poll (a
+store that cannot write, a token that no longer decrypts, a bug), not only Rakuten's and Slack's errors. Health
+lives in memory (``PollHealthBoard``), never in the store, which may be the part that is failing.
+
+Nothing is lost when the store cannot write: an order is only treated as known once stored, Rakuten lists
+it again on the next poll, and its card is posted only after the intent to post it was stored.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from zoneinfo import ZoneInfo
 from bot.config import Tuning
 from bot.rakuten_clients import RakutenClients
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
+from bot.services.poll_health import PollHealthBoard
 from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
 from bot.ui.i18n import Languages
 from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
+from bot.ui.poll_failures import is_foreseen, poll_failure_reason
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
 from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError
@@ -70,6 +77,7 @@ class Poller:
         tuning: Tuning,
         languages: Languages,
         on_new_orders: NewOrdersHook | None = None,
+        health: PollHealthBoard | None = None,
     ) -> None:
         self._store = store
         self._languages = languages
@@ -79,6 +87,7 @@ class Poller:
         self._clock = clock
         self._tuning = tuning
         self._on_new_orders = on_new_orders
+        self.health = health or PollHealthBoard()
         self._guard = threading.Lock()
         self._running: set[str] = set()
 
@@ -90,6 +99,8 @@ class Poller:
             self._running.add(login)
         try:
             return self._poll(login)
+        except Exception as error:  # whatever stops a poll is counted and told, not just logged
+            return self._failed(login, error)
         finally:
             with self._guard:
                 self._running.discard(login)
@@ -99,16 +110,17 @@ class Poller:
         if account is None:
             return PollOutcome(login, ok=True, skipped=True)  # disconnected since the job was scheduled
         now = self._clock()
-        fetched = self._fetch(account, now)
+        health = self.health.get(login)
+        fetched = self._fetch(account, health, now)
         result, open_orders = self._reconcile(login, fetched, now)
-        detailed = self._fetch_details(account, open_orders.values(), fetched, now)
+        detailed = self._fetch_details(account, health, open_orders.values(), fetched, now)
         if result.new_orders and self._on_new_orders is not None:
             self._on_new_orders(account, result.new_orders)
         posted, updated, slack_error = self._update_cards(
             account, open_orders.values(), {order.purchaseid for order in result.changed_orders} | set(detailed)
         )
         error = fetched.error or slack_error
-        self._record_health(account, now, fetched, error)
+        self._record_health(account, login, now, fetched, error)
         return PollOutcome(
             login,
             ok=error is None,
@@ -171,7 +183,18 @@ class Poller:
             return posted, updated, f"Slack: {error}"
         return posted, updated, None
 
-    def _fetch(self, account: AccountRecord, now: datetime) -> _Fetched:
+    def _failed(self, login: str, error: Exception) -> PollOutcome:
+        reason = poll_failure_reason(error)
+        logger.error("poll of %s failed: %s", login, reason, exc_info=None if is_foreseen(error) else error)
+        try:
+            account = self._store.get_account(login)
+        except Exception:  # counted even when the store cannot be read
+            logger.exception("poll of %s: the account could not be read to tell its channel", login)
+            account = None
+        self._record_health(account, login, self._clock(), _Fetched(), reason)
+        return PollOutcome(login, ok=False, error=reason)
+
+    def _fetch(self, account: AccountRecord, health: PollHealth, now: datetime) -> _Fetched:
         fetched = _Fetched()
         client = self._clients.client_for(account)
         since = self._lookback_start(now)
@@ -180,7 +203,7 @@ class Poller:
             (Action.GET_CURRENT_SALES, lambda: client.get_current_sales(since)),
         ]
         for action, call in calls:
-            blocked_until = account.health.quota_blocked_until.get(action.value)
+            blocked_until = health.quota_blocked_until.get(action.value)
             if blocked_until is not None and blocked_until > now:
                 continue
             try:
@@ -197,7 +220,12 @@ class Poller:
         return fetched
 
     def _fetch_details(
-        self, account: AccountRecord, orders: Iterable[OrderRecord], fetched: _Fetched, now: datetime
+        self,
+        account: AccountRecord,
+        health: PollHealth,
+        orders: Iterable[OrderRecord],
+        fetched: _Fetched,
+        now: datetime,
     ) -> list[str]:
         """What the listings lack, for orders to ship: the prepaid label (So Colissimo, Chronopost), then the
         order total with shipping. Both answer only once a sale is accepted.
@@ -215,7 +243,7 @@ class Poller:
         blocked = {
             action
             for action in (SHIPPING_INFO, BILLING_INFO)
-            if (until := account.health.quota_blocked_until.get(action)) is not None and until > now
+            if (until := health.quota_blocked_until.get(action)) is not None and until > now
         }
         wanted = [(action, order) for action, order in wanted if action not in blocked][:DETAIL_CALLS_PER_POLL]
         if not wanted:
@@ -251,10 +279,16 @@ class Poller:
     def _lookback_start(self, now: datetime) -> date:
         return (now.astimezone(PARIS) - timedelta(days=self._tuning.lookback_days)).date()
 
-    def _record_health(self, account: AccountRecord, now: datetime, fetched: _Fetched, error: str | None) -> None:
-        """Update the account's health and say in the channel what changed: outage, recovery, quota."""
-        health = account.health
-        t = self._languages.channel(account.settings.language)
+    def _record_health(
+        self, account: AccountRecord | None, login: str, now: datetime, fetched: _Fetched, error: str | None
+    ) -> None:
+        """Update the account's health (in memory) and say in the channel what changed: outage, recovery, quota.
+
+        ``account`` is None when it could not be read (the store failing): the health still counts the failure.
+        """
+        health = self.health.get(login)
+        channel = account.channel_id if account is not None else None
+        t = self._languages.channel(account.settings.language if account is not None else None)
         health.last_attempt_at = now
         for action in fetched.succeeded:
             health.quota_blocked_until.pop(action, None)
@@ -262,14 +296,14 @@ class Poller:
         for action, retry_at in fetched.quota.items():
             health.quota_blocked_until[action] = retry_at
             if not health.quota_notified.get(action):
-                sent = self._tell(account, quota_message(t, account.login, action, retry_at))
+                sent = self._tell(channel, quota_message(t, login, action, retry_at))
                 health.quota_notified[action] = sent
         if error is None and not fetched.succeeded:
             pass  # every action is waiting for its quota: neither a success nor a failure
         elif error is None:
             if health.outage_alerted:
                 down_since = health.last_success_at or health.last_error_at or now
-                health.outage_alerted = not self._tell(account, recovered_message(t, account.login, down_since, now))
+                health.outage_alerted = not self._tell(channel, recovered_message(t, login, down_since, now))
             health.last_success_at = now
             health.consecutive_failures = 0
         else:
@@ -279,16 +313,18 @@ class Poller:
             if health.consecutive_failures >= self._tuning.failure_alert_threshold and not health.outage_alerted:
                 since = health.last_success_at or now
                 health.outage_alerted = self._tell(
-                    account, outage_alert(t, account.login, error, since, health.consecutive_failures)
+                    channel, outage_alert(t, login, error, since, health.consecutive_failures)
                 )
-        self._store.update_account(account.login, _set_health(health))
+        self.health.put(login, health)
 
-    def _tell(self, account: AccountRecord, message: Message) -> bool:
-        """Post a notice to the order channel; False if Slack refused (it is tried again next poll)."""
+    def _tell(self, channel: str | None, message: Message) -> bool:
+        """Post a notice to the order channel; False if it could not be (it is tried again next poll)."""
+        if channel is None:
+            return False
         try:
-            self._poster.post(account.channel_id, **message.as_kwargs())
+            self._poster.post(channel, **message.as_kwargs())
         except SlackWriteError as error:
-            logger.warning("could not tell channel %s: %s", account.channel_id, error)
+            logger.warning("could not tell channel %s: %s", channel, error)
             return False
         return True
 
@@ -359,13 +395,5 @@ def _not_found(action: str) -> Callable[[OrderRecord], OrderRecord]:
         else:
             order.billing_checks += 1
         return order
-
-    return change
-
-
-def _set_health(health: PollHealth) -> Callable[[AccountRecord], AccountRecord]:
-    def change(account: AccountRecord) -> AccountRecord:
-        account.health = health
-        return account
 
     return change

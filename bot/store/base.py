@@ -23,6 +23,13 @@ class StoreLockedError(StoreError):
     """Another process already owns this data directory."""
 
 
+class StoreDataError(StoreError):
+    """The stored data cannot be trusted as it is (lost, damaged): nothing was changed, the bot must not start.
+
+    ``rakuten-bot run --start-empty`` sets the data aside and starts with an empty store.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class PruneReport:
     orders_removed: int

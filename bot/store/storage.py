@@ -7,6 +7,10 @@ documents that changed. The journal is folded into a snapshot (``store.json``, p
 grows past a threshold and on close: temp file, fsync, atomic replace, fsync of the directory, then the
 journal is emptied.
 
+A write that cannot be made durable (a full or read-only disk) changes nothing: the documents it touched are
+put back in memory as they are on disk, and the caller gets StoreError. Memory never runs ahead of the disk, so
+what the bot believes is stored survives a crash, and an order whose write failed is met as new again.
+
 Every journal operation is absolute (a whole document, or a deletion), so replaying lines that a snapshot
 already contains gives the same state: a crash between replacing the snapshot and emptying the journal
 loses and duplicates nothing.
@@ -31,7 +35,7 @@ from typing import Any
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from bot.store.base import StoreError
+from bot.store.base import StoreDataError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +67,11 @@ class JournaledStorage(Storage):
         *,
         compact_journal_bytes: int = DEFAULT_COMPACT_JOURNAL_BYTES,
         compact_journal_lines: int = DEFAULT_COMPACT_JOURNAL_LINES,
+        on_undo: Callable[[], None] | None = None,
     ) -> None:
+        """``on_undo`` is called after a failed write was undone in memory (to rebuild what derives from it)."""
         super().__init__()
+        self._on_undo = on_undo
         self._dir = Path(directory)
         self._snapshot_path = self._dir / SNAPSHOT_NAME
         self._journal_path = self._dir / JOURNAL_NAME
@@ -106,7 +113,11 @@ class JournaledStorage(Storage):
         try:
             self.flush()
             if self._journal_bytes or not self._snapshot_path.exists():
-                self.compact()
+                try:
+                    self.compact()
+                except StoreError:
+                    # Every write is durable in the journal already; the next start replays it.
+                    log.exception("Could not fold the store journal into the snapshot on close; the journal keeps it")
         finally:
             self._close_journal()
 
@@ -140,11 +151,15 @@ class JournaledStorage(Storage):
         if not self._dirty and not self._full_diff:
             return
         changes, drops = self._diff_full() if self._full_diff else self._diff_dirty()
-        if changes or drops:
-            self._append(_journal_line(changes, drops))
-            self._apply_to_durable(changes, drops)
         self._dirty.clear()
         self._full_diff = False
+        if changes or drops:
+            try:
+                self._append(_journal_line(changes, drops))
+            except StoreError:
+                self._undo(changes, drops)
+                raise
+            self._apply_to_durable(changes, drops)
         if self._journal_bytes >= self._next_compaction_bytes or self._journal_lines >= self._compact_lines:
             self._compact_after_threshold()
 
@@ -207,6 +222,22 @@ class JournaledStorage(Storage):
                 changes[name] = ops
         return changes, drops
 
+    def _undo(self, changes: dict[str, dict[str, str | None]], drops: list[str]) -> None:
+        """Put what a failed write touched back in memory as it is on disk."""
+        for name in drops:
+            self._tables[name] = {doc_id: json.loads(doc) for doc_id, doc in self._durable.get(name, {}).items()}
+        for name, ops in changes.items():
+            live = self._tables.setdefault(name, {})
+            durable = self._durable.get(name, {})
+            for doc_id in ops:
+                if doc_id in durable:
+                    live[doc_id] = json.loads(durable[doc_id])
+                else:
+                    live.pop(doc_id, None)
+        log.warning("A store write could not be made durable and was undone in memory")
+        if self._on_undo is not None:
+            self._on_undo()
+
     def _apply_to_durable(self, changes: dict[str, dict[str, str | None]], drops: list[str]) -> None:
         for name in drops:
             self._durable.pop(name, None)
@@ -227,8 +258,7 @@ class JournaledStorage(Storage):
                 view = view[written:]
             _sync_data(self._journal_fd)
         except OSError as exc:
-            # Cut off a partial line, so it cannot become a corrupt line in the middle of the journal; the
-            # changes stay pending and go out with the next write.
+            # Cut off a partial line, so it cannot become a corrupt line in the middle of the journal.
             with suppress(OSError):
                 os.ftruncate(self._journal_fd, start)
             raise StoreError(f"Could not write to the store journal {self._journal_path}: {exc}") from exc
@@ -244,23 +274,7 @@ class JournaledStorage(Storage):
             self._next_compaction_bytes = self._journal_bytes + self._compact_bytes
 
     def _write_snapshot(self) -> None:
-        payload = _snapshot_text(self._durable).encode()
-        tmp_path: str | None = None
-        try:
-            fd, tmp_path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self._dir)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_path, self._snapshot_path)
-            tmp_path = None
-            _sync_directory(self._dir)
-        except OSError as exc:
-            raise StoreError(f"Could not write the store snapshot {self._snapshot_path}: {exc}") from exc
-        finally:
-            if tmp_path is not None:
-                with suppress(OSError):
-                    os.unlink(tmp_path)
+        write_snapshot_file(self._snapshot_path, _snapshot_text(self._durable).encode())
 
     def _close_journal(self) -> None:
         self._closed = True
@@ -280,64 +294,10 @@ class JournaledStorage(Storage):
                 leftover.unlink()
 
     def _read_snapshot(self) -> Tables:
-        try:
-            raw = self._snapshot_path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise StoreError(f"Could not read the store snapshot {self._snapshot_path}: {exc}") from exc
-        if not raw.strip():
-            log.warning("The store snapshot %s is empty; starting from the journal alone", self._snapshot_path)
-            return {}
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise StoreError(
-                f"The store snapshot {self._snapshot_path} is not valid JSON ({exc}). Nothing was changed; "
-                "restore it from a backup, or move the data directory aside to start empty."
-            ) from None
-        if not _is_tables(data):
-            raise StoreError(
-                f"The store snapshot {self._snapshot_path} is not a TinyDB database (tables of documents). "
-                "Nothing was changed; restore it from a backup, or move the data directory aside to start empty."
-            )
-        return data
+        return read_snapshot(self._snapshot_path)
 
     def _replay_journal(self, tables: Tables) -> tuple[int, int, bool]:
-        """Apply the journal to ``tables``; returns (bytes to keep, lines kept, whether a newline is missing)."""
-        try:
-            raw = self._journal_path.read_bytes()
-        except FileNotFoundError:
-            return 0, 0, False
-        except OSError as exc:
-            raise StoreError(f"Could not read the store journal {self._journal_path}: {exc}") from exc
-        lines = raw.split(b"\n")
-        terminated = lines[:-1]
-        tail = lines[-1]
-        if tail:
-            terminated.append(tail)
-        kept_bytes = 0
-        for number, line in enumerate(terminated, start=1):
-            is_last = number == len(terminated)
-            ops = _decode_line(line)
-            if ops is None:
-                if not is_last:
-                    raise StoreError(
-                        f"The store journal {self._journal_path} is corrupt at line {number} of {len(terminated)}. "
-                        "Nothing was changed; restore the data directory from a backup."
-                    )
-                log.warning(
-                    "Ignored an incomplete last line in the store journal %s: the process stopped while writing it, "
-                    "before that write was confirmed; every earlier write is intact",
-                    self._journal_path,
-                )
-                return kept_bytes, number - 1, False
-            _apply_ops(tables, ops)
-            kept_bytes += len(line) + 1
-        if tail:
-            # The last line is whole but its newline never reached the disk.
-            return kept_bytes - 1, len(terminated), True
-        return kept_bytes, len(terminated), False
+        return replay_journal(self._journal_path, tables)
 
     def _repair_journal_tail(self, needs_newline: bool) -> None:
         """Cut an ignored torn tail off (or finish a whole line), so new lines never follow garbage."""
@@ -438,6 +398,108 @@ class JournaledTable(Table):
             # What the updater changed before any failure is in memory already: journal it as well.
             self.clear_cache()
             storage.commit(self.name, recorder.touched)
+
+
+# --- reading and writing the files ---------------------------------------------------------------------
+
+
+def read_tables(directory: Path) -> Tables:
+    """The database as the files in ``directory`` hold it, read without writing anything and without the lock.
+
+    For readers beside a running bot (``rakuten-bot check``): a line being appended meanwhile reads as a torn
+    last line and is left out, as a restart would.
+    """
+    tables = read_snapshot(Path(directory) / SNAPSHOT_NAME)
+    replay_journal(Path(directory) / JOURNAL_NAME, tables)
+    return tables
+
+
+def read_snapshot(path: Path) -> Tables:
+    """The snapshot's tables; empty when there is no snapshot file. StoreDataError when it is blank or damaged."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise StoreError(f"Could not read the store snapshot {path}: {exc}") from exc
+    if not raw.strip():
+        # Every snapshot ever written holds at least "{}": a blank one was cut short by something else.
+        raise StoreDataError(
+            f"The store snapshot {path} is empty (0 bytes): the saved data was lost. Nothing was changed; "
+            "restore it from a backup, or run `rakuten-bot run --start-empty` to set it aside and start empty."
+        )
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise StoreDataError(
+            f"The store snapshot {path} is not valid JSON ({exc}). Nothing was changed; restore it from a backup, "
+            "or run `rakuten-bot run --start-empty` to set it aside and start empty."
+        ) from None
+    if not _is_tables(data):
+        raise StoreDataError(
+            f"The store snapshot {path} is not a TinyDB database (tables of documents). Nothing was changed; "
+            "restore it from a backup, or run `rakuten-bot run --start-empty` to set it aside and start empty."
+        )
+    return data
+
+
+def replay_journal(path: Path, tables: Tables) -> tuple[int, int, bool]:
+    """Apply the journal to ``tables``; returns (bytes to keep, lines kept, whether a newline is missing)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0, 0, False
+    except OSError as exc:
+        raise StoreError(f"Could not read the store journal {path}: {exc}") from exc
+    lines = raw.split(b"\n")
+    terminated = lines[:-1]
+    tail = lines[-1]
+    if tail:
+        terminated.append(tail)
+    kept_bytes = 0
+    for number, line in enumerate(terminated, start=1):
+        is_last = number == len(terminated)
+        ops = _decode_line(line)
+        if ops is None:
+            if not is_last:
+                raise StoreDataError(
+                    f"The store journal {path} is corrupt at line {number} of {len(terminated)}. Nothing was "
+                    "changed; restore the data directory from a backup, or run `rakuten-bot run --start-empty` to "
+                    "set it aside and start empty."
+                )
+            log.warning(
+                "Ignored an incomplete last line in the store journal %s: the process stopped while writing it, "
+                "before that write was confirmed; every earlier write is intact",
+                path,
+            )
+            return kept_bytes, number - 1, False
+        _apply_ops(tables, ops)
+        kept_bytes += len(line) + 1
+    if tail:
+        # The last line is whole but its newline never reached the disk.
+        return kept_bytes - 1, len(terminated), True
+    return kept_bytes, len(terminated), False
+
+
+def write_snapshot_file(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` atomically: temp file, fsync, rename, fsync of the directory."""
+    directory = path.parent
+    tmp_path: str | None = None
+    try:
+        fd, tmp_path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, path)
+        tmp_path = None
+        _sync_directory(directory)
+    except OSError as exc:
+        raise StoreError(f"Could not write the store snapshot {path}: {exc}") from exc
+    finally:
+        if tmp_path is not None:
+            with suppress(OSError):
+                os.unlink(tmp_path)
 
 
 # --- journal lines ------------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
 
-from bot.store.base import PruneReport, Store, StoreError, StoreLockedError
+from bot.store.base import PruneReport, Store, StoreError
+from bot.store.data_dir import create_empty_snapshot, lock_data_dir, refuse_if_lost, survey
 from bot.store.records import (
     AccountRecord,
     AuditEntry,
@@ -44,7 +44,6 @@ from bot.store.storage import (
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "store.lock"
 _FINAL_ITEM_STATES = frozenset(state.value for state in ItemState if state.is_final)
 _AUDIT_ID_WIDTH = 12
 
@@ -76,10 +75,18 @@ class TinyDBStore:
         self._clock = clock
         self._lock = threading.RLock()
         _ensure_private_dir(self._dir)
-        self._file_lock = _lock_data_dir(self._dir)
+        found = survey(self._dir)  # before the lock file is created: it is one of the traces looked for
+        self._file_lock = lock_data_dir(self._dir)
         try:
+            if found.is_new:
+                create_empty_snapshot(self._dir)
+            else:
+                refuse_if_lost(found)
             self._storage = JournaledStorage(
-                self._dir, compact_journal_bytes=compact_journal_bytes, compact_journal_lines=compact_journal_lines
+                self._dir,
+                compact_journal_bytes=compact_journal_bytes,
+                compact_journal_lines=compact_journal_lines,
+                on_undo=self._after_undo,
             )
         except BaseException:
             self._file_lock.release()
@@ -89,10 +96,7 @@ class TinyDBStore:
         self._orders = cast(JournaledTable, self._db.table("orders"))
         self._audit = cast(JournaledTable, self._db.table("audit"))
         self._meta = cast(JournaledTable, self._db.table("meta"))
-        self._index = _OrderIndex()
-        for key, doc in self._storage.read().get("orders", {}).items():
-            self._index.put(key, doc)
-        self._audit_index = _AuditIndex(self._storage.read().get("audit", {}))
+        self._rebuild_indexes()
         self._closed = False
 
     @property
@@ -308,6 +312,19 @@ class TinyDBStore:
 
     # --- internals ------------------------------------------------------------------------------------
 
+    def _rebuild_indexes(self) -> None:
+        index = _OrderIndex()
+        for key, doc in self._storage.read().get("orders", {}).items():
+            index.put(key, doc)
+        self._index = index
+        self._audit_index = _AuditIndex(self._storage.read().get("audit", {}))
+
+    def _after_undo(self) -> None:
+        """A write that could not be made durable was undone in memory: what derives from memory follows."""
+        self._rebuild_indexes()
+        for table in (self._accounts, self._orders, self._audit, self._meta):
+            table.clear_cache()
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("The store is closed")
@@ -339,7 +356,8 @@ class TinyDBStore:
 
 
 def open_store(data_dir: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Store:
-    """The embedded store in ``data_dir`` (``RAKUTEN_DATA_DIR``)."""
+    """The embedded store in ``data_dir`` (``RAKUTEN_DATA_DIR``). StoreLockedError when another process uses it,
+    StoreDataError when its data was lost or is damaged (nothing is changed then)."""
     return TinyDBStore(data_dir, clock=clock)
 
 
@@ -501,19 +519,3 @@ def _ensure_private_dir(directory: Path) -> None:
         raise StoreError(f"Cannot create the data directory {directory}: {exc}") from exc
     if not os.access(directory, os.W_OK | os.X_OK):
         raise StoreError(f"The data directory {directory} is not writable by this process")
-
-
-def _lock_data_dir(directory: Path) -> FileLock:
-    lock_path = directory / LOCK_NAME
-    # Not thread-local: the store may be closed from another thread than the one that opened it.
-    file_lock = FileLock(lock_path, timeout=0, mode=0o600, thread_local=False)
-    try:
-        file_lock.acquire()
-    except Timeout:
-        raise StoreLockedError(
-            f"Another rakuten-bot process is already using the data directory {directory} (lock file {lock_path}). "
-            "Stop it first, or give this one its own RAKUTEN_DATA_DIR."
-        ) from None
-    except OSError as exc:
-        raise StoreError(f"Cannot take the lock file {lock_path}: {exc}") from exc
-    return file_lock

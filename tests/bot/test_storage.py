@@ -277,7 +277,9 @@ def test_unfinished_snapshot_temp_files_are_removed(tmp_path: Path) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([SNAPSHOT_NAME, JOURNAL_NAME, "notes.txt"])
 
 
-def test_failed_append_leaves_no_partial_line_and_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_append_leaves_no_partial_line_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     storage, db = open_db(tmp_path)
     orders = table(db)
     orders.put("shop/1", {"v": 1})
@@ -291,12 +293,17 @@ def test_failed_append_leaves_no_partial_line_and_is_retried(tmp_path: Path, mon
     monkeypatch.setattr("bot.store.storage.os.write", write_half_then_fail)
     with pytest.raises(StoreError, match="No space left on device"):
         orders.put("shop/2", {"v": 2})
+    with pytest.raises(StoreError, match="No space left on device"):
+        orders.put("shop/1", {"v": 10})
     assert (tmp_path / JOURNAL_NAME).stat().st_size == size
+    # Memory does not run ahead of the disk: the failed writes are undone.
+    assert orders.get(doc_id="shop/2") is None
+    assert orders.get(doc_id="shop/1") == {"v": 1}
 
     monkeypatch.setattr("bot.store.storage.os.write", real_write)
     orders.put("shop/3", {"v": 3})
     storage.abandon()
-    assert state(tmp_path) == {"orders": {"shop/1": {"v": 1}, "shop/2": {"v": 2}, "shop/3": {"v": 3}}}
+    assert state(tmp_path) == {"orders": {"shop/1": {"v": 1}, "shop/3": {"v": 3}}}
 
 
 def test_files_are_private(tmp_path: Path) -> None:

@@ -690,9 +690,9 @@ def test_data_directory_and_files_are_private(tmp_path: Path) -> None:
 
 def test_token_is_never_stored_in_clear(tmp_path: Path) -> None:
     clear_token = "c0ffee-rakuten-token-4f2a9b"
+    store = open_store(tmp_path)
     cipher = TokenCipher.from_data_dir(tmp_path, None)
     ciphertext = cipher.encrypt(clear_token)
-    store = open_store(tmp_path)
     store.save_account(make_account(token_ciphertext=ciphertext))
 
     def file_contents() -> list[bytes]:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE
-from bot.store.records import AccountRecord, OrderRecord, OrderState
+from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth
 from bot.ui.order_card import BLOCK_ACTIONS, BLOCK_HEADER, BLOCK_MENTION, BLOCK_STATE, EXPRESS_MARKER
 from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, LocalStack, wait_until
 from devkit.rakuten_simulator.faults import Fault
@@ -31,8 +31,8 @@ NEW_SALES = Action.GET_NEW_SALES.value
 CURRENT_SALES = Action.GET_CURRENT_SALES.value
 
 
-class SimulatedCrash(Exception):
-    """The process dies at this point: nothing after it runs."""
+class SimulatedCrash(BaseException):
+    """The process dies at this point: nothing after it runs (so nothing in the bot may catch it)."""
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -86,10 +86,8 @@ def stored_order(stack: LocalStack, purchaseid: str) -> OrderRecord:
     return order
 
 
-def stored_account(stack: LocalStack) -> AccountRecord:
-    account = stack.bot.store.get_account(LOGIN)
-    assert account is not None
-    return account
+def polling_health(stack: LocalStack) -> PollHealth:
+    return stack.bot.poller.health.get(LOGIN)
 
 
 def assert_one_card_each(stack: LocalStack, purchaseids: list[str]) -> None:
@@ -178,7 +176,7 @@ def test_an_empty_poll_posts_nothing_and_is_no_alert(stack: LocalStack) -> None:
         assert outcome.error is None
 
     assert stack.slack.calls_to("chat.postMessage") == []
-    health = stored_account(stack).health
+    health = polling_health(stack)
     assert health.consecutive_failures == 0
     assert health.last_success_at is not None
     assert not health.outage_alerted
@@ -471,7 +469,7 @@ def test_a_spent_quota_is_told_once_and_that_action_waits_for_the_hour(stack: Lo
     assert len(told) == 1
     assert "fetching current orders" in told[0].text
     assert_one_card_each(stack, [waiting])
-    health = stored_account(stack).health
+    health = polling_health(stack)
     blocked_until = health.quota_blocked_until[CURRENT_SALES]
     assert blocked_until > datetime.now(UTC)
     assert (blocked_until.minute, blocked_until.second) == (0, 0)
@@ -499,7 +497,7 @@ def test_an_outage_is_alerted_once_and_its_end_once(stack: LocalStack) -> None:
     assert len(notices_saying(stack, "reachable again")) == 1
     assert len(notices_saying(stack, "polling has failed")) == 1
     assert_one_card_each(stack, [arrived_meanwhile])
-    health = stored_account(stack).health
+    health = polling_health(stack)
     assert health.consecutive_failures == 0
     assert not health.outage_alerted
 
@@ -514,7 +512,7 @@ def test_a_bad_token_or_a_silent_rakuten_is_alerted_once(make_stack: StackFactor
         assert not stack.poll().ok
 
     assert len(notices_saying(stack, "polling has failed")) == 1
-    assert stored_account(stack).health.consecutive_failures == 4
+    assert polling_health(stack).consecutive_failures == 4
 
 
 # -------------------------------------------------------------------------------------------- processes

@@ -3,16 +3,13 @@ as real processes against the simulator and the Slack stand-in."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.constants import COMMAND
 from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
@@ -28,9 +25,9 @@ from devkit.slack_requests import (
     slash_command_body,
 )
 from rakuten.actions import Action
+from tests.e2e.bot_process import ROOT, answers, bot_env, rakuten_bot
 from tests.i18n import EN, FR
 
-ROOT = Path(__file__).resolve().parents[2]
 BAD_RAKUTEN_TOKEN = "not-the-token-7e1d"
 BAD_SLACK_TOKEN = "xoxb-not-the-bot-token-42"
 
@@ -48,60 +45,6 @@ def help_answers(stack: LocalStack, t: Translator = EN) -> list[dict]:
     return [answer for answer in stack.slack.responses if answer.get("text") == help_text]
 
 
-def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[str, str]:
-    """The environment of a rakuten-bot process wired to the stack's simulator and Slack stand-in.
-
-    ``overrides`` set variables; None removes one.
-    """
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SLACK_", "RAKUTEN_")) and name.lower() not in ("http_proxy", "https_proxy", "port")
-    }
-    env.update(
-        SLACK_BOT_TOKEN=stack.slack.bot_token,
-        SLACK_API_URL=stack.slack.api_url,
-        RAKUTEN_API_URL=stack.simulator.url,
-        RAKUTEN_LOGIN=LOGIN,
-        RAKUTEN_TOKEN=TOKEN,
-        RAKUTEN_CHANNEL=CHANNEL,
-        RAKUTEN_ADMINS=ADMIN,
-        RAKUTEN_DATA_DIR=str(data_dir),
-        NO_PROXY="127.0.0.1,localhost",
-        LOG_LEVEL="INFO",
-    )
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-def rakuten_bot(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-@pytest.fixture
-def running_bots() -> Iterator[list[subprocess.Popen[str]]]:
-    """``rakuten-bot run`` processes started by a test; any still running afterwards is killed."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=10)
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 # ------------------------------------------------------------------------------------------- HTTP mode
 
 
@@ -110,6 +53,7 @@ def test_healthz_says_whether_the_bot_is_polling(stack: LocalStack) -> None:
     assert idle.status_code == 503
     assert idle.json()["status"] == "unhealthy"
     assert idle.json()["polling"] is False
+    assert idle.json()["problems"] == ["polling is not running"]
 
     stack.bot.start_polling()
     polling = httpx.get(base_url(stack) + HEALTH_PATH, timeout=5)
@@ -118,6 +62,7 @@ def test_healthz_says_whether_the_bot_is_polling(stack: LocalStack) -> None:
     report = polling.json()
     assert report["status"] == "ok"
     assert report["polling"] is True
+    assert report["problems"] == []
     (account,) = report["accounts"]
     assert account["login"] == LOGIN
     assert account["next_poll_at"] is not None
@@ -167,6 +112,8 @@ def test_requests_without_slack_s_signature_are_refused(stack: LocalStack) -> No
 
 def test_check_passes_against_the_simulator_and_the_stand_in(stack: LocalStack, tmp_path: Path) -> None:
     result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data"))
+
+    assert not (tmp_path / "check-data").exists()  # check only looks: no data dir, no key, no store made
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All checks passed." in result.stdout
@@ -253,7 +200,9 @@ def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
 ) -> None:
     purchaseid = stack.simulator.add_sale(LOGIN, shipping_type="Express")
     data_dir = tmp_path / "run-data"
-    env = bot_env(stack, data_dir, SLACK_SIGNING_SECRET=SIGNING_SECRET, PORT=str(free_port))
+    env = bot_env(
+        stack, data_dir, SLACK_SIGNING_SECRET=SIGNING_SECRET, PORT=str(free_port), RAKUTEN_DEFAULT_LOCALE=None
+    )
     bot = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=ROOT,

@@ -829,7 +829,7 @@ def test_status_shows_accounts_polls_open_orders_and_the_last_error(make_stack: 
     add_order(stack, items=2)
     add_order(stack)
     stack.bot.start_polling()
-    stack.wait_until(lambda: account_of(stack).health.last_success_at is not None, timeout=10)
+    stack.wait_until(lambda: stack.bot.poller.health.get(LOGIN).last_success_at is not None, timeout=10)
     stack.wait_until(lambda: len(stack.cards()) == 3)
     before = len(stack.slack.responses)
 
@@ -930,7 +930,7 @@ def test_disconnect_asks_first_then_removes_the_account_and_its_token_and_stops_
 ) -> None:
     stack = make_stack(poll_seconds=600)
     stack.bot.start_polling()
-    stack.wait_until(lambda: account_of(stack).health.last_success_at is not None, timeout=10)
+    stack.wait_until(lambda: stack.bot.poller.health.get(LOGIN).last_success_at is not None, timeout=10)
     ciphertext = account_of(stack).token_ciphertext
     before = len(stack.slack.responses)
 

@@ -6,6 +6,7 @@ fakes that record what they are asked.
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,11 +17,12 @@ from typing import Any
 import pytest
 
 from bot.config import Tuning
+from bot.crypto import TokenDecryptError
 from bot.services.card_publisher import CardPublisher
 from bot.services.poller import Poller
 from bot.slack.poster import PostedMessage, SlackWriteError
-from bot.store import TinyDBStore
-from bot.store.records import AccountRecord, ItemState, OrderRecord
+from bot.store import StoreError, TinyDBStore
+from bot.store.records import AccountRecord, ItemState, OrderRecord, PollHealth
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
 from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
 from tests.i18n import ENGLISH
@@ -167,6 +169,9 @@ class Rig:
         assert account is not None
         return account
 
+    def health(self, login: str = LOGIN) -> PollHealth:
+        return self.poller.health.get(login)
+
     def order(self, purchaseid: str) -> OrderRecord:
         order = self.store.get_order(LOGIN, purchaseid)
         assert order is not None
@@ -194,6 +199,13 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     )
     yield Rig(poller, store, clients, poster, clock, seen)
     store.close()
+
+
+def _store_error(code: int, text: str) -> StoreError:
+    try:
+        raise StoreError(f"Could not write to the store journal: [Errno {code}] {text}") from OSError(code, text)
+    except StoreError as error:
+        return error
 
 
 def auth_error() -> AuthenticationError:
@@ -282,7 +294,7 @@ def test_an_empty_poll_is_a_success_that_says_nothing(rig: Rig) -> None:
         assert outcome.error is None
 
     assert rig.poster.written == []
-    health = rig.account().health
+    health = rig.health()
     assert health.last_success_at == START
     assert health.consecutive_failures == 0
 
@@ -325,7 +337,7 @@ def test_a_slack_failure_fails_the_poll_and_the_cards_come_next_time(rig: Rig) -
     assert not failed.ok
     assert failed.error == "Slack: Slack chat.postMessage failed: channel_not_found"
     assert rig.order("1").card is None
-    assert rig.account().health.consecutive_failures == 1
+    assert rig.health().consecutive_failures == 1
 
     rig.poster.failing = None
     recovered = rig.poller.poll(LOGIN)
@@ -348,7 +360,7 @@ def test_an_outage_is_told_once_after_the_threshold_and_its_end_once(rig: Rig) -
         assert outcome.error.startswith("Rakuten: getnewsales:")
         assert len(rig.poster.notices()) == (1 if attempt >= 3 else 0)
     assert rig.rakuten.count(CURRENT_SALES) == 0  # the same cause would fail it too: not called
-    health = rig.account().health
+    health = rig.health()
     assert health.consecutive_failures == 5
     assert health.outage_alerted
     assert "Invalid login or token" in (health.last_error or "")
@@ -362,7 +374,7 @@ def test_an_outage_is_told_once_after_the_threshold_and_its_end_once(rig: Rig) -
     alerts, recovered = rig.poster.notices()
     assert "3 times" in alerts
     assert "reachable again" in recovered
-    health = rig.account().health
+    health = rig.health()
     assert health.consecutive_failures == 0
     assert not health.outage_alerted
 
@@ -375,7 +387,59 @@ def test_failures_below_the_threshold_stay_quiet(rig: Rig) -> None:
     rig.poller.poll(LOGIN)
 
     assert rig.poster.written == []
-    assert rig.account().health.consecutive_failures == 0
+    assert rig.health().consecutive_failures == 0
+
+
+def crash_listing(rig: Rig, error: BaseException) -> None:
+    def listing() -> list[Sale]:
+        raise error
+
+    rig.rakuten.get_new_sales = listing  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (TokenDecryptError("key changed"), "cannot be decrypted with the bot's key"),
+        (
+            _store_error(errno.ENOSPC, "No space left on device"),
+            "data directory is full, so new orders cannot be saved (No space left on device)",
+        ),
+        (_store_error(errno.EROFS, "Read-only file system"), "data directory is read-only"),
+        (KeyError("purchaseid"), "an unexpected error in the bot (KeyError)"),
+    ],
+    ids=["token", "disk-full", "read-only", "bug"],
+)
+def test_any_exception_escaping_a_poll_is_a_failed_poll_told_once(
+    rig: Rig, error: BaseException, reason: str
+) -> None:
+    crash_listing(rig, error)
+
+    outcomes = [rig.poller.poll(LOGIN) for _ in range(4)]
+
+    assert [outcome.ok for outcome in outcomes] == [False] * 4
+    assert all(reason in (outcome.error or "") for outcome in outcomes)
+    health = rig.health()
+    assert health.consecutive_failures == 4
+    assert health.outage_alerted
+    (alert,) = rig.poster.notices()
+    assert "3 times" in alert
+    assert reason in str(rig.poster.written[0].message["blocks"])
+
+    del rig.rakuten.get_new_sales
+    assert rig.poller.poll(LOGIN).ok
+    assert "reachable again" in rig.poster.notices()[-1]
+    assert len(rig.poster.notices()) == 2
+
+
+def test_poll_health_is_kept_in_memory_and_never_written_to_the_store(rig: Rig) -> None:
+    stored_before = rig.account().health
+    rig.rakuten.errors[NEW_SALES] = auth_error()
+    for _ in range(3):
+        rig.poller.poll(LOGIN)
+
+    assert rig.health().consecutive_failures == 3
+    assert rig.account().health == stored_before
 
 
 def test_an_alert_slack_refused_is_tried_again_on_the_next_failure(rig: Rig) -> None:
@@ -383,14 +447,14 @@ def test_an_alert_slack_refused_is_tried_again_on_the_next_failure(rig: Rig) -> 
     rig.poster.failing = "ratelimited"
     for _ in range(3):
         rig.poller.poll(LOGIN)
-    assert not rig.account().health.outage_alerted
+    assert not rig.health().outage_alerted
 
     rig.poster.failing = None
     rig.poller.poll(LOGIN)
     rig.poller.poll(LOGIN)
 
     assert len(rig.poster.notices()) == 1
-    assert rig.account().health.outage_alerted
+    assert rig.health().outage_alerted
 
 
 # --------------------------------------------------------------------------------------------- quota
@@ -411,7 +475,7 @@ def test_a_spent_quota_is_told_once_and_the_action_waits_for_the_hour(rig: Rig) 
     (told,) = rig.poster.notices()
     assert "quota" in told
     assert len(rig.poster.cards()) == 1  # the other action's orders still arrive
-    health = rig.account().health
+    health = rig.health()
     assert health.quota_blocked_until == {CURRENT_SALES: retry_at}
     assert health.consecutive_failures == 0
 
@@ -420,7 +484,7 @@ def test_a_spent_quota_is_told_once_and_the_action_waits_for_the_hour(rig: Rig) 
     rig.clock.now = retry_at
     assert rig.poller.poll(LOGIN).ok
     assert rig.rakuten.count(CURRENT_SALES) == 2
-    health = rig.account().health
+    health = rig.health()
     assert health.quota_blocked_until == {}
     assert health.quota_notified == {}
 
@@ -434,7 +498,7 @@ def test_a_quota_spent_again_next_hour_is_told_again(rig: Rig) -> None:
 
     # Still the same spell of quota trouble: one notice, and the new block is kept.
     assert len(rig.poster.notices_saying("quota")) == 1
-    assert rig.account().health.quota_blocked_until[CURRENT_SALES] == datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
+    assert rig.health().quota_blocked_until[CURRENT_SALES] == datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
     assert rig.rakuten.count(CURRENT_SALES) == 2
 
 
@@ -450,7 +514,7 @@ def test_a_poll_with_every_action_waiting_is_neither_success_nor_failure(rig: Ri
     assert first.ok
     assert second.ok
     assert len(rig.rakuten.calls) == 2  # the second poll called nothing
-    health = rig.account().health
+    health = rig.health()
     assert health.last_success_at is None
     assert health.consecutive_failures == 0
     assert len(rig.poster.notices_saying("quota")) == 2  # one per action
