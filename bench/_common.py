@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.store.records import AccountRecord
+from bot.domain.accounts import AccountRecord
 from devkit.local_stack import LocalStack, StackOptions
 
 T = TypeVar("T")

@@ -15,16 +15,14 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from _common import Table, connect_account, counts, local_stack, make_parser, megabytes, parse, peak_memory, timed
 
 from bot.services.poller import PollOutcome
 from devkit.local_stack import LOGIN, TOKEN, LocalStack
 from rakuten.client import RakutenClient
-from rakuten.models import Sale
+from rakuten.models import PARIS, Sale
 
-PARIS = ZoneInfo("Europe/Paris")
 ONE_CARD_EACH = 2000  # a burst threshold above the order count: every card is a top-level message
 DEFAULT_BURST = 20  # the bot's default: a bigger burst becomes one summary with the cards in its thread
 MEMORY_LOGIN = "boutique-memoire"

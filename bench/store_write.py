@@ -22,8 +22,9 @@ from pathlib import Path
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
+from bot.domain.orders import CardRef, ItemState, OrderItem, OrderRecord, Shipment
 from bot.store import TinyDBStore
-from bot.store.records import CardRef, ItemState, OrderItem, OrderRecord, Shipment, to_doc
+from bot.store.documents import to_doc
 from bot.store.storage import JOURNAL_NAME, SNAPSHOT_NAME
 from rakuten.models import Address, AddressKind, Money
 

@@ -11,12 +11,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.crypto import KEY_FILE_NAME, SecretKeyError, TokenCipher, TokenDecryptError
+from bot.domain.accounts import AccountRecord
 from bot.slack.manifest import REQUIRED_BOT_SCOPES
 from bot.slack.poster import build_web_client
 from bot.startup import judge_key
 from bot.store import StoreError
 from bot.store.data_dir import survey
-from bot.store.records import AccountRecord, account_from_doc
+from bot.store.documents import account_from_doc
 from bot.store.storage import read_tables
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import AuthenticationError, RakutenError

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.crypto import TokenCipher, TokenDecryptError
+from bot.domain.accounts import AccountRecord
 from bot.rakuten_clients import RakutenClients
 from bot.services.acceptance import AcceptanceService
 from bot.services.accounts import AccountService
@@ -29,7 +30,6 @@ from bot.slack.user_locales import UserLocales
 from bot.startup import open_cipher_for_run, open_store_for_run
 from bot.store import Store
 from bot.store.base import PruneReport
-from bot.store.records import AccountRecord
 from bot.ui.i18n import Languages
 from rakuten.client import RetryPolicy
 

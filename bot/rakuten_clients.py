@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from bot.crypto import TokenCipher
-from bot.store.records import AccountRecord
+from bot.domain.accounts import AccountRecord
 from rakuten.client import RakutenClient, RetryPolicy
 
 

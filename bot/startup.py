@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.crypto import KEY_FILE_NAME, SecretKeyError, TokenCipher, create_key_file, decrypts, read_key
+from bot.domain.accounts import AccountRecord
 from bot.store import StoreDataError, TinyDBStore
 from bot.store.data_dir import set_aside, set_aside_store
-from bot.store.records import AccountRecord
 
 logger = logging.getLogger(__name__)
 

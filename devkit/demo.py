@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, VIEW_SHIP
-from bot.store.records import OrderRecord, OrderState
+from bot.domain.orders import OrderRecord, OrderState
 from devkit.local_stack import LOGIN, SELLER, LocalStack, StackOptions
 from devkit.terminal import render_blocks, render_view
 from rakuten.actions import Action

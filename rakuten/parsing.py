@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -32,6 +31,7 @@ from rakuten.errors import (
     describe_error,
 )
 from rakuten.models import (
+    PARIS,
     ActionResult,
     Address,
     AddressKind,
@@ -63,8 +63,6 @@ logger = logging.getLogger(__name__)
 
 Element = etree._Element
 
-# Rakuten gives purchase dates without a zone; they are French local time.
-PARIS = ZoneInfo("Europe/Paris")
 
 _TRUE_WORDS = frozenset({"y", "yes", "true", "1", "o", "oui"})
 _PURCHASE_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[-\sT]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?)?")

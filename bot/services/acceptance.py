@@ -11,15 +11,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.domain.accounts import AccountRecord
+from bot.domain.orders import OrderRecord, OrderState, PendingKind
 from bot.services.item_actions import ItemActions
 from bot.services.orders import OrderDesk
 from bot.store.base import Store
-from bot.store.records import (
-    AccountRecord,
-    OrderRecord,
-    OrderState,
-    PendingKind,
-)
 from bot.ui.refs import OrderRef
 
 logger = logging.getLogger(__name__)

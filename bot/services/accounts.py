@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.crypto import TokenCipher
+from bot.domain.accounts import AccountRecord
+from bot.domain.audit import AuditEntry
 from bot.rakuten_clients import RakutenClients
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
 from bot.services.scheduler import PollScheduler
 from bot.store.base import Store
-from bot.store.records import AccountRecord, AuditEntry
 from bot.ui.account_views import ConnectForm, SettingsForm
 from rakuten.client import RetryPolicy
 from rakuten.errors import AuthenticationError, RakutenError

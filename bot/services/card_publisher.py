@@ -17,9 +17,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.constants import ORDER_EVENT_TYPE
+from bot.domain.accounts import AccountRecord
+from bot.domain.orders import CardRef, OrderRecord
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
-from bot.store.records import AccountRecord, CardRef, OrderRecord
 from bot.ui.i18n import Languages
 from bot.ui.messages import burst_summary
 from bot.ui.order_card import OrderCard, build_order_card

@@ -23,13 +23,14 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
+from bot.domain.audit import AuditEntry
+from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.rakuten_clients import RakutenClients
 from bot.services.background import BackgroundRunner
 from bot.services.card_publisher import CardPublisher
 from bot.slack.notify import tell_privately
 from bot.slack.poster import SlackWriteError
 from bot.store.base import Store
-from bot.store.records import AuditEntry, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.ui.i18n import Languages
 from bot.ui.messages import ActionOutcome, Message, action_result_message
 from rakuten.carriers import InvalidTrackingError

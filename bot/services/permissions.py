@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.accounts import AccountRecord
 from bot.store.base import Store
-from bot.store.records import AccountRecord
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 
-from bot.store.records import PollHealth
+from bot.domain.accounts import PollHealth
 
 
 class PollHealthBoard:

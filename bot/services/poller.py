@@ -22,27 +22,26 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.config import Tuning
+from bot.domain.accounts import AccountRecord, PollHealth
+from bot.domain.orders import OrderRecord, OrderState, PrepaidLabel
 from bot.rakuten_clients import RakutenClients
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
 from bot.services.poll_health import PollHealthBoard
 from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
-from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth, PrepaidLabel
 from bot.ui.i18n import Languages
 from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
 from bot.ui.poll_failures import is_foreseen, poll_failure_reason
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
 from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError
-from rakuten.models import Money, Sale
+from rakuten.models import PARIS, Money, Sale
 from rakuten.models import PrepaidLabel as RakutenPrepaidLabel
 
 logger = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
 
 DETAIL_CALLS_PER_POLL = 10
 DETAIL_CHECKS = 3

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.store.records import ItemState, OrderItem, OrderRecord
+from bot.domain.orders import ItemState, OrderItem, OrderRecord
 from rakuten.models import Item, Sale
 
 

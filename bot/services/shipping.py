@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.orders import ItemState, OrderRecord, PendingKind, Shipment, shippable_items
 from bot.services.item_actions import ItemActions
 from bot.services.orders import OrderAccess, OrderDesk
 from bot.store.base import Store
-from bot.store.records import ItemState, OrderRecord, PendingKind, Shipment
 from bot.ui.refs import OrderRef, ShipModalMetadata
-from bot.ui.ship_modal import ShipForm, shippable_items
+from bot.ui.ship_modal import ShipForm
 from rakuten.carriers import InvalidTrackingError, Tracking, carrier_for_shipping_type, validate_tracking
 
 SHIP_USAGE = (

@@ -10,12 +10,12 @@ from datetime import datetime
 
 from slack_sdk.models.views import View
 
+from bot.domain.accounts import AccountRecord
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.poll_health import PollHealthBoard
 from bot.services.scheduler import PollScheduler
 from bot.store.base import Store
-from bot.store.records import AccountRecord
 from bot.ui.home import build_home
 from bot.ui.i18n import Languages
 from bot.ui.messages import Message, orders_list_message, status_message

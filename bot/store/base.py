@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.store.records import AccountRecord, AuditEntry, OrderRecord
+from bot.domain.accounts import AccountRecord
+from bot.domain.audit import AuditEntry
+from bot.domain.orders import OrderRecord
 
 
 class StoreError(Exception):

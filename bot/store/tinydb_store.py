@@ -21,19 +21,12 @@ from typing import Any, cast
 
 from tinydb import TinyDB
 
+from bot.domain.accounts import AccountRecord
+from bot.domain.audit import AuditEntry
+from bot.domain.orders import ItemState, OrderRecord, order_key
 from bot.store.base import PruneReport, Store, StoreError
 from bot.store.data_dir import create_empty_snapshot, lock_data_dir, refuse_if_lost, survey
-from bot.store.records import (
-    AccountRecord,
-    AuditEntry,
-    ItemState,
-    OrderRecord,
-    account_from_doc,
-    audit_from_doc,
-    order_from_doc,
-    order_key,
-    to_doc,
-)
+from bot.store.documents import account_from_doc, audit_from_doc, order_from_doc, to_doc
 from bot.store.storage import (
     DEFAULT_COMPACT_JOURNAL_BYTES,
     DEFAULT_COMPACT_JOURNAL_LINES,

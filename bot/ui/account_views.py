@@ -53,7 +53,7 @@ from bot.constants import (
     VIEW_CONNECT,
     VIEW_SETTINGS,
 )
-from bot.store.records import AccountRecord, AccountSettings
+from bot.domain.accounts import AccountRecord, AccountSettings
 from bot.ui import formatting as fmt
 from bot.ui.i18n import SUPPORTED_LOCALES, Translator, normalise_locale
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 ELLIPSIS = "…"
 
@@ -147,11 +146,6 @@ def channel(channel_id: str | None) -> str | None:
 
 def is_channel_id(value: str | None) -> bool:
     return bool(value and _CHANNEL_ID.match(value))
-
-
-def aware(moment: datetime) -> datetime:
-    """``moment`` with a time zone; a naive datetime is taken as UTC, the store's convention."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # --- lists ----------------------------------------------------------------------------------------------------

@@ -22,13 +22,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.constants import ACTION_HOME_REFRESH, COMMAND
-from bot.store.records import AccountRecord, OrderRecord, OrderState
+from bot.domain.accounts import AccountRecord
+from bot.domain.deadlines import aware, is_late, order_age_reference
+from bot.domain.orders import SHIPPABLE_STATES, OrderRecord, OrderState
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.limits import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS
 from bot.ui.order_card import EXPRESS_MARKER
 from bot.ui.summaries import account_status_lines, order_line
-from bot.ui.timing import SHIPPABLE_STATES, is_late, order_age_reference
 
 HOME_LIST_LIMIT = 10
 BLOCK_HOME_HEADER = "home_header"
@@ -127,7 +128,7 @@ def _footer(is_admin: bool) -> ContextBlock:
 
 def _oldest_first(order: OrderRecord) -> tuple[bool, float, str]:
     reference = order_age_reference(order)
-    return (reference is None, fmt.aware(reference).timestamp() if reference else 0.0, order.purchaseid)
+    return (reference is None, aware(reference).timestamp() if reference else 0.0, order.purchaseid)
 
 
 def _order_list(t: Translator, title: str, orders: list[OrderRecord], now: datetime) -> str:

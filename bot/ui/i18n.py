@@ -21,7 +21,6 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
@@ -29,9 +28,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
+from bot.domain.deadlines import as_paris
 from rakuten.models import Money
 
-PARIS = ZoneInfo("Europe/Paris")
 SUPPORTED_LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 LOCALES_DIR = Path(__file__).with_name("locales")
@@ -182,7 +181,3 @@ class Languages:
         return translator(locale, self.default)
 
 
-def as_paris(moment: datetime) -> datetime:
-    """``moment`` in Europe/Paris; a naive datetime is taken as UTC, the store's convention."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
-    return aware.astimezone(PARIS)

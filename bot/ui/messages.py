@@ -15,7 +15,9 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.constants import COMMAND
-from bot.store.records import AccountRecord, OrderRecord, OrderState, PendingKind, Shipment
+from bot.domain.accounts import AccountRecord
+from bot.domain.deadlines import aware
+from bot.domain.orders import OrderRecord, OrderState, PendingKind, Shipment
 from bot.subcommands import SUBCOMMANDS, Sub
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
@@ -159,7 +161,7 @@ def orders_list_message(t: Translator, orders: Sequence[OrderRecord], now: datet
 
 def _newest_first(order: OrderRecord) -> tuple[bool, float, str]:
     reference = order.purchase_date or order.first_seen_at
-    return (reference is None, -fmt.aware(reference).timestamp() if reference else 0.0, order.purchaseid)
+    return (reference is None, -aware(reference).timestamp() if reference else 0.0, order.purchaseid)
 
 
 def _list_line(t: Translator, order: OrderRecord, now: datetime, with_account: bool) -> str:
@@ -273,7 +275,7 @@ def recovered_message(t: Translator, login: str, down_since: datetime, now: date
     text = t.gettext(
         "✅ Rakuten account {account} is reachable again after {duration} (since {when}).",
         account=fmt.clip(login, 100),
-        duration=t.duration(fmt.aware(now) - fmt.aware(down_since)),
+        duration=t.duration(aware(now) - aware(down_since)),
         when=t.short_datetime(down_since),
     )
     return _simple(text, note=t.gettext("Orders that arrived meanwhile are being posted now."))

@@ -33,8 +33,9 @@ from bot.constants import (
     ACTION_SHOW_ADDRESS,
     ORDER_EVENT_TYPE,
 )
-from bot.store.records import (
-    AccountSettings,
+from bot.domain.accounts import AccountSettings
+from bot.domain.orders import (
+    SHIPPABLE_STATES,
     ItemState,
     OrderItem,
     OrderRecord,
@@ -43,6 +44,7 @@ from bot.store.records import (
     PendingKind,
     PrepaidLabel,
     Shipment,
+    shippable_items,
 )
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
@@ -55,7 +57,7 @@ from bot.ui.limits import (
     blocks_as_dicts,
 )
 from bot.ui.refs import OrderRef
-from bot.ui.timing import SHIPPABLE_STATES, decide_by
+from bot.ui.timing import decide_by
 from rakuten.models import Address, AddressKind, Money
 
 EXPRESS_MARKER = "⚡"
@@ -458,8 +460,7 @@ def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> li
     if state not in SHIPPABLE_STATES:
         return []
     buttons: list[ButtonElement] = []
-    shippable = [item for item in order.items if item.state is ItemState.TO_SHIP and item.pending is None]
-    if order.ship_to is not None and shippable:
+    if order.ship_to is not None and shippable_items(order):
         buttons.append(
             ButtonElement(text=t.gettext("Mark shipped"), action_id=ACTION_MARK_SHIPPED, value=value, style="primary")
         )

@@ -35,7 +35,7 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
-from bot.store.records import ItemState, OrderItem, OrderRecord
+from bot.domain.orders import ItemState, OrderItem, OrderRecord, shippable_items
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
@@ -70,11 +70,6 @@ class ShipForm:
     tracking_url: str | None
     itemids: tuple[str, ...] | None
     metadata: ShipModalMetadata | None
-
-
-def shippable_items(order: OrderRecord) -> list[OrderItem]:
-    """Items a parcel can still be declared for: accepted, not shipped, no shipment already on its way."""
-    return [item for item in order.items if item.state is ItemState.TO_SHIP and item.pending is None]
 
 
 def build_ship_modal(

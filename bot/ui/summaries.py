@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.store.records import AccountRecord, OrderRecord, OrderState
+from bot.domain.accounts import AccountRecord
+from bot.domain.deadlines import aware
+from bot.domain.orders import OrderRecord, OrderState
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.order_card import EXPRESS_MARKER, order_state_label
@@ -91,7 +93,7 @@ def account_status_lines(t: Translator, account: AccountRecord, next_poll: datet
     else:
         lines.append(t.gettext("✅ healthy"))
     for action, until in sorted(health.quota_blocked_until.items()):
-        if until and fmt.aware(until) > fmt.aware(now):
+        if until and aware(until) > aware(now):
             lines.append(
                 t.gettext(
                     "⏳ Rakuten quota reached for {action} until {when}",

@@ -1,30 +1,12 @@
-"""Time rules shown to sellers: the acceptance deadline and when an open order counts as late."""
+"""Deadlines as sellers read them: time left to decide, "decide by" with Slack's date formatting."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.store.records import OrderRecord, OrderState
-from bot.ui.formatting import aware
+from bot.domain.deadlines import accept_deadline, aware
+from bot.domain.orders import OrderRecord
 from bot.ui.i18n import Translator
-
-# Rakuten gives a seller "3–4 days" to accept (rakuten-api.md §6, medium confidence); the card counts down from
-# the lower bound so nobody relies on the fourth day.
-ACCEPT_DEADLINE = timedelta(hours=72)
-# The Home tab's "Late" list: an order still to accept this long after purchase, or still to ship this long after.
-LATE_TO_ACCEPT_AFTER = timedelta(hours=48)
-LATE_TO_SHIP_AFTER = timedelta(days=2)
-
-SHIPPABLE_STATES = frozenset({OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED})
-
-
-def order_age_reference(order: OrderRecord) -> datetime | None:
-    """The moment an order's age is counted from: its purchase date, else when the bot first saw it."""
-    return order.purchase_date or order.first_seen_at
-
-
-def accept_deadline(order: OrderRecord) -> datetime | None:
-    return aware(order.purchase_date) + ACCEPT_DEADLINE if order.purchase_date else None
 
 
 def time_left_to_decide(t: Translator, order: OrderRecord, now: datetime) -> str | None:
@@ -56,16 +38,3 @@ def decide_by(t: Translator, order: OrderRecord, now: datetime) -> str | None:
     fallback = t.gettext("{when} Paris time", when=t.short_datetime(deadline))
     token = f"<!date^{int(deadline.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
     return t.gettext("decide by {deadline}", deadline=token)
-
-
-def is_late(order: OrderRecord, now: datetime) -> bool:
-    reference = order_age_reference(order)
-    if reference is None:
-        return False
-    age = aware(now) - aware(reference)
-    state = order.state
-    if state is OrderState.TO_ACCEPT:
-        return age > LATE_TO_ACCEPT_AFTER
-    if state in SHIPPABLE_STATES:
-        return age > LATE_TO_SHIP_AFTER
-    return False

@@ -11,10 +11,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import KEY_FILE_NAME, TokenCipher, create_key_file
+from bot.domain.accounts import AccountRecord
 from bot.startup import KeyMismatchError, judge_key, open_cipher_for_run, open_store_for_run
 from bot.store import TinyDBStore
 from bot.store.data_dir import StoreLostError
-from bot.store.records import AccountRecord
 from bot.store.storage import JOURNAL_NAME, SNAPSHOT_NAME
 from tests.bot.services.conftest import make_order
 

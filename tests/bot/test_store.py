@@ -17,20 +17,10 @@ from pathlib import Path
 import pytest
 
 from bot.crypto import TokenCipher
+from bot.domain.accounts import AccountRecord, AccountSettings, PollHealth
+from bot.domain.audit import AuditEntry
+from bot.domain.orders import CardRef, ItemState, OrderItem, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.store import PruneReport, Store, StoreError, StoreLockedError, TinyDBStore, open_store
-from bot.store.records import (
-    AccountRecord,
-    AccountSettings,
-    AuditEntry,
-    CardRef,
-    ItemState,
-    OrderItem,
-    OrderRecord,
-    PendingAction,
-    PendingKind,
-    PollHealth,
-    Shipment,
-)
 from bot.store.storage import JOURNAL_NAME
 from rakuten.models import Address, AddressKind, Money
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from bot.store.records import AccountSettings, ItemState
+from bot.domain.accounts import AccountSettings
+from bot.domain.orders import ItemState
 from bot.ui.order_card import build_order_card
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal

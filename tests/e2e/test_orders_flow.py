@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE
-from bot.store.records import AccountRecord, OrderRecord, OrderState, PollHealth
+from bot.domain.accounts import AccountRecord, PollHealth
+from bot.domain.orders import OrderRecord, OrderState
 from bot.ui.order_card import BLOCK_ACTIONS, BLOCK_HEADER, BLOCK_MENTION, BLOCK_STATE, EXPRESS_MARKER
 from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, LocalStack, wait_until
 from devkit.rakuten_simulator.faults import Fault

@@ -45,8 +45,9 @@ from bot.constants import (
     VIEW_SETTINGS,
     VIEW_SHIP,
 )
+from bot.domain.accounts import AccountRecord
+from bot.domain.orders import ItemState, OrderRecord, OrderState
 from bot.services.permissions import BOOTSTRAP_ADMIN_KEY
-from bot.store.records import AccountRecord, ItemState, OrderRecord, OrderState
 from bot.ui.account_views import build_connect_modal
 from bot.ui.refs import ConnectModalMetadata
 from devkit.local_stack import (

@@ -17,6 +17,8 @@ from pytest_mock import MockerFixture
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.domain.accounts import AccountRecord
+from bot.domain.orders import ItemState, OrderItem, OrderRecord
 from bot.services.acceptance import AcceptanceService
 from bot.services.accounts import AccountService
 from bot.services.orders import OrderDesk
@@ -24,7 +26,6 @@ from bot.services.permissions import Permissions
 from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
 from bot.slack.poster import SlackPoster
-from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
 from handlers.deps import BOT_KEY
 from rakuten.models import Address, AddressKind, Money
 from tests.i18n import ENGLISH

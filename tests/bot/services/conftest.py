@@ -13,10 +13,11 @@ from unittest.mock import Mock
 import pytest
 from pytest_mock import MockerFixture
 
+from bot.domain.accounts import AccountRecord
+from bot.domain.orders import ItemState, OrderItem, OrderRecord
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
 from bot.store import TinyDBStore
-from bot.store.records import AccountRecord, ItemState, OrderItem, OrderRecord
 from rakuten.models import Address, AddressKind, Money
 from tests.i18n import ENGLISH
 

@@ -4,11 +4,11 @@ from unittest.mock import Mock
 
 import pytest
 
+from bot.domain.orders import ItemState, PendingAction, PendingKind
 from bot.services.acceptance import AUTO_ACCEPT_ACTOR, AcceptanceService
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Decision
 from bot.store import TinyDBStore
-from bot.store.records import ItemState, PendingAction, PendingKind
 from bot.ui.refs import OrderRef
 from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, make_account, make_item, make_order
 

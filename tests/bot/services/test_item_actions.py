@@ -9,13 +9,13 @@ from pytest_mock import MockerFixture
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.orders import ItemState, OrderItem, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.rakuten_clients import RakutenClients
 from bot.services.acceptance import AUTO_ACCEPT_ACTOR
 from bot.services.card_publisher import CardPublisher
 from bot.services.item_actions import ItemActions, RetrySchedule
 from bot.slack.poster import SlackWriteError
 from bot.store import TinyDBStore
-from bot.store.records import ItemState, OrderItem, OrderRecord, PendingAction, PendingKind, Shipment
 from rakuten.carriers import InvalidTrackingError
 from rakuten.client import RakutenClient
 from rakuten.errors import BusinessError, ErrorDetails, QuotaExceededError, ServerError, TransportError

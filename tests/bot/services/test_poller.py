@@ -18,11 +18,12 @@ import pytest
 
 from bot.config import Tuning
 from bot.crypto import TokenDecryptError
+from bot.domain.accounts import AccountRecord, PollHealth
+from bot.domain.orders import ItemState, OrderRecord
 from bot.services.card_publisher import CardPublisher
 from bot.services.poller import Poller
 from bot.slack.poster import PostedMessage, SlackWriteError
 from bot.store import StoreError, TinyDBStore
-from bot.store.records import AccountRecord, ItemState, OrderRecord, PollHealth
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
 from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
 from tests.i18n import ENGLISH

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from bot.domain.orders import ItemState, OrderItem, OrderRecord, PendingAction, PendingKind
 from bot.services.reconcile import apply_sale, merge_listings, merged_item_state, order_from_sale, reconcile
-from bot.store.records import ItemState, OrderItem, OrderRecord, PendingAction, PendingKind
 from rakuten.models import Address, AddressKind, Item, Money, Sale
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)

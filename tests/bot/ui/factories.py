@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.store.records import AccountRecord, AccountSettings, ItemState, OrderItem, OrderRecord, Shipment
+from bot.domain.accounts import AccountRecord, AccountSettings
+from bot.domain.orders import ItemState, OrderItem, OrderRecord, Shipment
 from rakuten.models import Address, AddressKind, Money
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -21,7 +21,7 @@ from bot.constants import (
     VIEW_CONNECT,
     VIEW_SETTINGS,
 )
-from bot.store.records import AccountSettings
+from bot.domain.accounts import AccountSettings
 from bot.ui.account_views import (
     build_connect_modal,
     build_disconnect_confirmation,

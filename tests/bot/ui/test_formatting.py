@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.store.records import ItemState
+from bot.domain.deadlines import is_late
+from bot.domain.orders import ItemState
 from bot.ui import formatting as fmt
-from bot.ui.timing import is_late, time_left_to_decide
+from bot.ui.timing import time_left_to_decide
 from rakuten.models import Money
 from tests.bot.ui.factories import item, order
 from tests.i18n import EN, FR

@@ -4,7 +4,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.constants import ACTION_HOME_REFRESH
-from bot.store.records import ItemState, PollHealth
+from bot.domain.accounts import PollHealth
+from bot.domain.orders import ItemState
 from bot.ui.home import build_home
 from devkit.block_kit_limits import view_problems
 from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, texts

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from bot.store.records import ItemState, PendingKind, PollHealth
+from bot.domain.accounts import PollHealth
+from bot.domain.orders import ItemState, PendingKind
 from bot.ui.messages import (
     ActionOutcome,
     Message,

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE, ACTION_SHOW_ADDRESS, ORDER_EVENT_TYPE
-from bot.store.records import AccountSettings, ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from bot.domain.accounts import AccountSettings
+from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
 from bot.ui.order_card import OrderCard, build_order_card
 from bot.ui.refs import OrderRef, decode_order_ref
 from devkit.block_kit_limits import block_problems

@@ -13,7 +13,7 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
-from bot.store.records import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal, read_ship_submission, ship_errors
 from devkit.block_kit_limits import view_problems
