@@ -31,6 +31,8 @@ from bot.startup import open_cipher_for_run, open_store_for_run
 from bot.store import Store
 from bot.store.base import PruneReport
 from bot.ui.i18n import Languages
+from bot.ui.notices import SlackNotices
+from bot.ui.screens import Screens
 from rakuten.client import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class AppContext:
     acceptance: AcceptanceService
     accounts: AccountService
     status: StatusService
+    screens: Screens
     languages: Languages
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -169,13 +172,16 @@ def build_context(
             poster=poster,
             clock=clock,
             tuning=tuning,
-            languages=languages,
+            notices=SlackNotices(languages),
             on_new_orders=acceptance.auto_accept,
         )
         scheduler = PollScheduler(
             poller.poll,
             interval=settings.poll_seconds,
             maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
+        )
+        status = StatusService(
+            store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health
         )
         context = AppContext(
             settings=settings,
@@ -204,15 +210,8 @@ def build_context(
                 clock=clock,
                 fixed_channel=settings.rakuten_channel,
             ),
-            status=StatusService(
-                store=store,
-                desk=desk,
-                scheduler=scheduler,
-                permissions=permissions,
-                clock=clock,
-                health=poller.health,
-                languages=languages,
-            ),
+            status=status,
+            screens=Screens(status, languages, clock),
             languages=languages,
             clock=clock,
         )

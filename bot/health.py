@@ -11,6 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import AppContext
+from bot.ui.i18n import translator
+from bot.ui.poll_failures import failure_text
+
+# Operators read /healthz in English, whatever the shop's language.
+OPERATOR = translator("en")
 
 
 def health_report(context: AppContext) -> tuple[bool, dict[str, Any]]:
@@ -30,13 +35,13 @@ def health_report(context: AppContext) -> tuple[bool, dict[str, Any]]:
                 "last_success_at": health.last_success_at.isoformat() if health.last_success_at else None,
                 "consecutive_failures": health.consecutive_failures,
                 "failing": failing,
-                "last_error": health.last_error if health.consecutive_failures else None,
+                "last_error": failure_text(OPERATOR, health.last_error) if health.consecutive_failures else None,
                 "next_poll_at": next_poll.isoformat() if next_poll else None,
             }
         )
         if failing:
             problems.append(
                 f"polling account {account.login} has failed {health.consecutive_failures} times in a row: "
-                f"{health.last_error}"
+                f"{failure_text(OPERATOR, health.last_error)}"
             )
     return not problems, {"polling": polling, "problems": problems, "accounts": accounts}

@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.orders import OrderRecord
+
+
+class FailureKind(StrEnum):
+    """Why a poll failed, as far as the bot can tell."""
+
+    RAKUTEN = "rakuten"  # Rakuten refused or did not answer (its words are the detail)
+    SLACK = "slack"  # Slack refused a card or a message
+    TOKEN_UNREADABLE = "token_unreadable"  # the stored token does not decrypt with the bot's key
+    DISK_FULL = "disk_full"
+    DISK_READ_ONLY = "disk_read_only"
+    DISK_UNWRITABLE = "disk_unwritable"
+    STORE = "store"
+    BUG = "bug"  # anything else: the traceback is in the log
+
+
+@dataclass(frozen=True, slots=True)
+class PollFailure:
+    kind: FailureKind
+    detail: str = ""  # what the failing part said (Rakuten's or Slack's words, the OS error); never a secret
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
 
 
 @dataclass(slots=True)
@@ -20,7 +45,7 @@ class AccountSettings:
 class PollHealth:
     last_attempt_at: datetime | None = None
     last_success_at: datetime | None = None
-    last_error: str | None = None
+    last_error: PollFailure | None = None
     last_error_at: datetime | None = None
     consecutive_failures: int = 0
     outage_alerted: bool = False
@@ -38,4 +63,13 @@ class AccountRecord:
     connected_at: datetime | None = None
     seller_id: str | None = None
     settings: AccountSettings = field(default_factory=AccountSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    """An account as `/rakuten status` and the Home tab show it: its polling health, next poll, open orders."""
+
+    account: AccountRecord
     health: PollHealth = field(default_factory=PollHealth)
+    next_poll: datetime | None = None
+    open_orders: tuple[OrderRecord, ...] = ()

@@ -110,7 +110,6 @@ class AccountService:
         account.token_ciphertext = self._cipher.encrypt(token)
         account.channel_id = channel
         account.connected_by, account.connected_at, account.seller_id = user_id, now, seller_id
-        account.health.consecutive_failures = 0
         with self._store.batch():
             self._store.save_account(account)
             self._store.add_audit(

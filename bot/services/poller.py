@@ -24,17 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.config import Tuning
-from bot.domain.accounts import AccountRecord, PollHealth
+from bot.domain.accounts import AccountRecord, FailureKind, PollFailure, PollHealth
 from bot.domain.orders import OrderRecord, OrderState, PrepaidLabel
 from bot.rakuten_clients import RakutenClients
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
+from bot.services.notices import ChannelNotices, Postable
+from bot.services.poll_failures import classify, is_foreseen
 from bot.services.poll_health import PollHealthBoard
 from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
-from bot.ui.i18n import Languages
-from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
-from bot.ui.poll_failures import is_foreseen, poll_failure_reason
 from rakuten.actions import Action
 from rakuten.carriers import is_prepaid_shipping
 from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError
@@ -61,7 +60,12 @@ class PollOutcome:
     changed_orders: int = 0
     cards_posted: int = 0
     cards_updated: int = 0
-    error: str | None = None
+    failure: PollFailure | None = None
+
+    @property
+    def error(self) -> str | None:
+        """The failure in an operator's shorthand (``rakuten: …``), for logs."""
+        return str(self.failure) if self.failure is not None else None
 
 
 class Poller:
@@ -74,12 +78,12 @@ class Poller:
         poster: SlackPoster,
         clock: Callable[[], datetime],
         tuning: Tuning,
-        languages: Languages,
+        notices: ChannelNotices,
         on_new_orders: NewOrdersHook | None = None,
         health: PollHealthBoard | None = None,
     ) -> None:
         self._store = store
-        self._languages = languages
+        self._notices = notices
         self._clients = clients
         self._publisher = publisher
         self._poster = poster
@@ -115,19 +119,19 @@ class Poller:
         detailed = self._fetch_details(account, health, open_orders.values(), fetched, now)
         if result.new_orders and self._on_new_orders is not None:
             self._on_new_orders(account, result.new_orders)
-        posted, updated, slack_error = self._update_cards(
+        posted, updated, slack_failure = self._update_cards(
             account, open_orders.values(), {order.purchaseid for order in result.changed_orders} | set(detailed)
         )
-        error = fetched.error or slack_error
-        self._record_health(account, login, now, fetched, error)
+        failure = fetched.failure or slack_failure
+        self._record_health(account, login, now, fetched, failure)
         return PollOutcome(
             login,
-            ok=error is None,
+            ok=failure is None,
             new_orders=len(result.new_orders),
             changed_orders=len(result.changed_orders),
             cards_posted=posted,
             cards_updated=updated,
-            error=error,
+            failure=failure,
         )
 
     def _reconcile(
@@ -165,7 +169,7 @@ class Poller:
 
     def _update_cards(
         self, account: AccountRecord, open_orders: Iterable[OrderRecord], changed: set[str]
-    ) -> tuple[int, int, str | None]:
+    ) -> tuple[int, int, PollFailure | None]:
         """Post the missing cards and refresh the changed ones: (posted, updated, Slack error or None)."""
         posted = updated = 0
         try:
@@ -179,19 +183,19 @@ class Poller:
                     updated += 1
         except (SlackWriteError, CardRecoveryError) as error:
             logger.warning("poll of %s: Slack: %s", account.login, error)
-            return posted, updated, f"Slack: {error}"
+            return posted, updated, PollFailure(FailureKind.SLACK, str(error))
         return posted, updated, None
 
     def _failed(self, login: str, error: Exception) -> PollOutcome:
-        reason = poll_failure_reason(error)
-        logger.error("poll of %s failed: %s", login, reason, exc_info=None if is_foreseen(error) else error)
+        failure = classify(error)
+        logger.error("poll of %s failed: %s", login, failure, exc_info=None if is_foreseen(error) else error)
         try:
             account = self._store.get_account(login)
         except Exception:  # counted even when the store cannot be read
             logger.exception("poll of %s: the account could not be read to tell its channel", login)
             account = None
-        self._record_health(account, login, self._clock(), _Fetched(), reason)
-        return PollOutcome(login, ok=False, error=reason)
+        self._record_health(account, login, self._clock(), _Fetched(), failure)
+        return PollOutcome(login, ok=False, failure=failure)
 
     def _fetch(self, account: AccountRecord, health: PollHealth, now: datetime) -> _Fetched:
         fetched = _Fetched()
@@ -211,8 +215,8 @@ class Poller:
                 fetched.quota[action.value] = error.retry_at
                 continue
             except RakutenError as error:
-                fetched.error = f"Rakuten: {error}"
-                logger.warning("poll of %s: %s", account.login, fetched.error)
+                fetched.failure = PollFailure(FailureKind.RAKUTEN, str(error))
+                logger.warning("poll of %s: %s", account.login, fetched.failure)
                 break  # the same cause (bad token, outage) would fail the next call too
             fetched.succeeded.add(action.value)
             (fetched.new_sales if action is Action.GET_NEW_SALES else fetched.current_sales).extend(sales)
@@ -234,7 +238,7 @@ class Poller:
         hourly quota on details. Returns the purchaseids whose card shows something new (``orders`` are
         updated too).
         """
-        if fetched.error is not None:
+        if fetched.failure is not None:
             return []
         shippable = [o for o in orders if o.state in (OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED)]
         wanted = [(SHIPPING_INFO, o) for o in shippable if _wants_label(o)]
@@ -279,7 +283,7 @@ class Poller:
         return (now.astimezone(PARIS) - timedelta(days=self._tuning.lookback_days)).date()
 
     def _record_health(
-        self, account: AccountRecord | None, login: str, now: datetime, fetched: _Fetched, error: str | None
+        self, account: AccountRecord | None, login: str, now: datetime, fetched: _Fetched, error: PollFailure | None
     ) -> None:
         """Update the account's health (in memory) and say in the channel what changed: outage, recovery, quota.
 
@@ -287,7 +291,6 @@ class Poller:
         """
         health = self.health.get(login)
         channel = account.channel_id if account is not None else None
-        t = self._languages.channel(account.settings.language if account is not None else None)
         health.last_attempt_at = now
         for action in fetched.succeeded:
             health.quota_blocked_until.pop(action, None)
@@ -295,14 +298,15 @@ class Poller:
         for action, retry_at in fetched.quota.items():
             health.quota_blocked_until[action] = retry_at
             if not health.quota_notified.get(action):
-                sent = self._tell(channel, quota_message(t, login, action, retry_at))
+                sent = self._tell(channel, self._notices.quota(account, login, action, retry_at))
                 health.quota_notified[action] = sent
         if error is None and not fetched.succeeded:
             pass  # every action is waiting for its quota: neither a success nor a failure
         elif error is None:
             if health.outage_alerted:
                 down_since = health.last_success_at or health.last_error_at or now
-                health.outage_alerted = not self._tell(channel, recovered_message(t, login, down_since, now))
+                recovered = self._notices.recovered(account, login, down_since, now)
+                health.outage_alerted = not self._tell(channel, recovered)
             health.last_success_at = now
             health.consecutive_failures = 0
         else:
@@ -312,11 +316,11 @@ class Poller:
             if health.consecutive_failures >= self._tuning.failure_alert_threshold and not health.outage_alerted:
                 since = health.last_success_at or now
                 health.outage_alerted = self._tell(
-                    channel, outage_alert(t, login, error, since, health.consecutive_failures)
+                    channel, self._notices.outage(account, login, error, since, health.consecutive_failures)
                 )
         self.health.put(login, health)
 
-    def _tell(self, channel: str | None, message: Message) -> bool:
+    def _tell(self, channel: str | None, message: Postable) -> bool:
         """Post a notice to the order channel; False if it could not be (it is tried again next poll)."""
         if channel is None:
             return False
@@ -334,12 +338,12 @@ class _Fetched:
     current_sales: list[Sale] = field(default_factory=list)
     quota: dict[str, datetime] = field(default_factory=dict)  # action -> when it may be called again
     succeeded: set[str] = field(default_factory=set)
-    error: str | None = None
+    failure: PollFailure | None = None
 
     @property
     def complete(self) -> bool:
         """Both listings were read in full: what they do not show, Rakuten does not list."""
-        return self.error is None and {Action.GET_NEW_SALES.value, Action.GET_CURRENT_SALES.value} <= self.succeeded
+        return self.failure is None and {Action.GET_NEW_SALES.value, Action.GET_CURRENT_SALES.value} <= self.succeeded
 
 
 def _apply(sale: Sale, now: datetime) -> Callable[[OrderRecord], OrderRecord | None]:

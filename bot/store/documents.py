@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.accounts import AccountRecord, AccountSettings, PollHealth
+from bot.domain.accounts import AccountRecord, AccountSettings
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import (
     CardRef,
@@ -124,7 +124,6 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
 
 
 def account_from_doc(doc: dict[str, Any]) -> AccountRecord:
-    health = dict(doc.get("health") or {})
     return AccountRecord(
         login=doc["login"],
         token_ciphertext=doc["token_ciphertext"],
@@ -133,16 +132,6 @@ def account_from_doc(doc: dict[str, Any]) -> AccountRecord:
         connected_at=_dt(doc.get("connected_at")),
         seller_id=doc.get("seller_id"),
         settings=AccountSettings(**(doc.get("settings") or {})),
-        health=PollHealth(
-            last_attempt_at=_dt(health.get("last_attempt_at")),
-            last_success_at=_dt(health.get("last_success_at")),
-            last_error=health.get("last_error"),
-            last_error_at=_dt(health.get("last_error_at")),
-            consecutive_failures=health.get("consecutive_failures", 0),
-            outage_alerted=health.get("outage_alerted", False),
-            quota_blocked_until={k: _dt(v) for k, v in (health.get("quota_blocked_until") or {}).items()},  # type: ignore[misc]
-            quota_notified=dict(health.get("quota_notified") or {}),
-        ),
     )
 
 

@@ -6,7 +6,7 @@ within Slack's 100 blocks however many orders or accounts there are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.constants import ACTION_HOME_REFRESH, COMMAND
-from bot.domain.accounts import AccountRecord
+from bot.domain.accounts import AccountStatus
 from bot.domain.deadlines import aware, is_late, order_age_reference
 from bot.domain.orders import SHIPPABLE_STATES, OrderRecord, OrderState
 from bot.ui import formatting as fmt
@@ -45,11 +45,10 @@ _ACTIVE_STATES = frozenset({OrderState.TO_ACCEPT, *SHIPPABLE_STATES})
 
 def build_home(
     t: Translator,
-    accounts: Sequence[AccountRecord],
+    accounts: Sequence[AccountStatus],
     orders: Sequence[OrderRecord],
     *,
     now: datetime,
-    next_polls: Mapping[str, datetime | None],
     is_admin: bool,
 ) -> View:
     """The Home tab in the viewing user's language ``t``."""
@@ -90,8 +89,8 @@ def build_home(
     # Keep room for the "and N more" line and the footer.
     room = VIEW_MAX_BLOCKS - len(blocks) - 2
     shown = list(accounts)[:room] if len(accounts) > room else list(accounts)
-    for index, account in enumerate(shown):
-        lines = account_status_lines(t, account, next_polls.get(account.login), now)
+    for index, status in enumerate(shown):
+        lines = account_status_lines(t, status, now)
         text = fmt.fit("\n".join(lines), SECTION_TEXT_MAX)
         blocks.append(SectionBlock(block_id=f"home_account_{index}", text=MarkdownTextObject(text=text)))
     if len(shown) < len(accounts):

@@ -6,7 +6,7 @@ Each builder returns a ``Message`` (notification ``text`` plus blocks) whose ``a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.constants import COMMAND
-from bot.domain.accounts import AccountRecord
+from bot.domain.accounts import AccountStatus
 from bot.domain.deadlines import aware
 from bot.domain.orders import OrderRecord, OrderState, PendingKind, Shipment
 from bot.subcommands import SUBCOMMANDS, Sub
@@ -70,19 +70,13 @@ def _simple(text: str, *, note: str | None = None) -> Message:
 # --- status ---------------------------------------------------------------------------------------------------
 
 
-def status_message(
-    t: Translator,
-    accounts: Sequence[AccountRecord],
-    orders_by_account: Mapping[str, Sequence[OrderRecord]],
-    next_polls: Mapping[str, datetime | None],
-    now: datetime,
-) -> Message:
+def status_message(t: Translator, accounts: Sequence[AccountStatus], now: datetime) -> Message:
     if not accounts:
         return _simple(
             t.gettext("No Rakuten account is connected."),
             note=t.gettext("An admin can connect one with `{command}`.", command=f"{COMMAND} connect"),
         )
-    failing = sum(1 for account in accounts if account.health.consecutive_failures)
+    failing = sum(1 for status in accounts if status.health.consecutive_failures)
     if failing:
         text = t.ngettext(
             "Rakuten status: {count} account, {failing} failing",
@@ -98,9 +92,9 @@ def status_message(
         )
     blocks: list[Block] = [HeaderBlock(block_id="status_header", text=t.gettext("Rakuten status"))]
     room = MESSAGE_MAX_BLOCKS - len(blocks) - 1
-    for index, account in enumerate(accounts[:room]):
-        lines = account_status_lines(t, account, next_polls.get(account.login), now)
-        counts = _state_counts(t, orders_by_account.get(account.login, ()))
+    for index, status in enumerate(accounts[:room]):
+        lines = account_status_lines(t, status, now)
+        counts = _state_counts(t, status.open_orders)
         lines.append(t.gettext("Open orders: {counts}", counts=counts))
         blocks.append(_section("\n".join(lines), f"status_account_{index}"))
     if len(accounts) > room:

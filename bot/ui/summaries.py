@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.accounts import AccountRecord
+from bot.domain.accounts import AccountStatus
 from bot.domain.deadlines import aware
 from bot.domain.orders import OrderRecord, OrderState
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.order_card import EXPRESS_MARKER, order_state_label
+from bot.ui.poll_failures import failure_text
 from bot.ui.timing import time_left_to_decide
 
 
@@ -52,9 +53,9 @@ def order_line(t: Translator, order: OrderRecord, now: datetime) -> str:
     return fmt.join_nonempty(parts)
 
 
-def account_status_lines(t: Translator, account: AccountRecord, next_poll: datetime | None, now: datetime) -> list[str]:
+def account_status_lines(t: Translator, status: AccountStatus, now: datetime) -> list[str]:
     """Channel, last successful and next poll, health (or the last error), and any Rakuten quota wait."""
-    health = account.health
+    account, health, next_poll = status.account, status.health, status.next_poll
     next_text = t.when(next_poll, now) if next_poll else t.gettext("not scheduled")
     lines = [
         t.gettext(
@@ -70,7 +71,7 @@ def account_status_lines(t: Translator, account: AccountRecord, next_poll: datet
         ),
     ]
     if health.last_error and health.consecutive_failures:
-        error = fmt.clip(health.last_error, 300)
+        error = fmt.clip(failure_text(t, health.last_error), 300)
         if health.last_error_at:
             lines.append(
                 t.ngettext(

@@ -11,4 +11,4 @@ from handlers.deps import after_ack, bot_of
 def refresh_home(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
     ack()
     bot, user = bot_of(context), body["user"]["id"]
-    after_ack(context, body, respond, client, lambda: client.views_publish(user_id=user, view=bot.status.home(user)))
+    after_ack(context, body, respond, client, lambda: client.views_publish(user_id=user, view=bot.screens.home(user)))

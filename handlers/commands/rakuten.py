@@ -49,9 +49,9 @@ def rakuten_command(
 
     def answer() -> None:
         if sub is Sub.STATUS:
-            _reply(respond, bot.status.status(user))
+            _reply(respond, bot.screens.status(user))
         elif sub is Sub.ORDERS:
-            _reply(respond, bot.status.orders(user))
+            _reply(respond, bot.screens.orders(user))
         elif sub is Sub.SHIP:
             respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
         elif sub is Sub.HELP:

@@ -14,4 +14,4 @@ def app_home_opened(
     if event.get("tab", "home") != "home":
         return  # the Messages tab needs no answer
     bot, user = bot_of(context), event["user"]
-    after_ack(context, body, respond, client, lambda: client.views_publish(user_id=user, view=bot.status.home(user)))
+    after_ack(context, body, respond, client, lambda: client.views_publish(user_id=user, view=bot.screens.home(user)))

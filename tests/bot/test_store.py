@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.crypto import TokenCipher
-from bot.domain.accounts import AccountRecord, AccountSettings, PollHealth
+from bot.domain.accounts import AccountRecord, AccountSettings
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import CardRef, ItemState, OrderItem, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.store import PruneReport, Store, StoreError, StoreLockedError, TinyDBStore, open_store
@@ -121,16 +121,8 @@ def make_account(login: str = "boutique-zoe", token_ciphertext: str | None = Non
         connected_by="UADMIN",
         connected_at=NOW,
         seller_id="12345",
-        settings=AccountSettings(show_full_address=True, express_mention="S0SHIP", auto_accept=True),
-        health=PollHealth(
-            last_attempt_at=NOW,
-            last_success_at=NOW - timedelta(minutes=5),
-            last_error="ServerError: maintenance",
-            last_error_at=NOW,
-            consecutive_failures=2,
-            outage_alerted=True,
-            quota_blocked_until={"getcurrentsales": NOW + timedelta(hours=1)},
-            quota_notified={"getcurrentsales": True},
+        settings=AccountSettings(
+            show_full_address=True, express_mention="S0SHIP", auto_accept=True, language="en"
         ),
     )
 
@@ -217,7 +209,7 @@ def test_returned_records_are_copies(store: TinyDBStore) -> None:
     order.items.append(dataclasses.replace(order.items[1], itemid="extra"))
     account = store.get_account("boutique-zoe")
     assert account is not None
-    account.health.quota_notified["getnewsales"] = True
+    account.settings.language = "fr"
     account.settings.auto_accept = False
 
     assert store.get_order("boutique-zoe", "1001") == make_order("1001")
@@ -338,15 +330,15 @@ def test_update_order_is_atomic_across_threads(store: TinyDBStore) -> None:
 @pytest.mark.usefixtures("frequent_thread_switches")
 def test_update_account_is_atomic_across_threads(store: TinyDBStore) -> None:
     account = make_account()
-    account.health.consecutive_failures = 0
+    account.seller_id = ""
     store.save_account(account)
 
-    def fail_once(account: AccountRecord) -> AccountRecord:
-        account.health.consecutive_failures += 1
+    def change_once(account: AccountRecord) -> AccountRecord:
+        account.seller_id = (account.seller_id or "") + "x"
         return account
 
     threads = [
-        threading.Thread(target=lambda: [store.update_account("boutique-zoe", fail_once) for _ in range(20)])
+        threading.Thread(target=lambda: [store.update_account("boutique-zoe", change_once) for _ in range(20)])
         for _ in range(6)
     ]
     for thread in threads:
@@ -357,7 +349,7 @@ def test_update_account_is_atomic_across_threads(store: TinyDBStore) -> None:
 
     stored = store.get_account("boutique-zoe")
     assert stored is not None
-    assert stored.health.consecutive_failures == 120
+    assert stored.seller_id == "x" * 120
 
 
 def test_delete_account_keeps_its_orders(store: TinyDBStore) -> None:

@@ -26,6 +26,7 @@ from bot.services.permissions import Permissions
 from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
 from bot.slack.poster import SlackPoster
+from bot.ui.screens import Screens
 from handlers.deps import BOT_KEY
 from rakuten.models import Address, AddressKind, Money
 from tests.i18n import ENGLISH
@@ -43,6 +44,7 @@ _SERVICES = {
     "permissions": Permissions,
     "shipping": ShippingService,
     "status": StatusService,
+    "screens": Screens,
     "poster": SlackPoster,
 }
 

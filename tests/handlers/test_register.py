@@ -108,10 +108,10 @@ def test_a_button_click_reaches_the_accept_listener(app: App, slack: SlackStandI
 
 
 def test_app_home_opened_reaches_the_home_listener(app: App, slack: SlackStandIn, bot: SimpleNamespace) -> None:
-    bot.status.home.return_value = View(type="home", blocks=[SectionBlock(text="Rakuten orders")])
+    bot.screens.home.return_value = View(type="home", blocks=[SectionBlock(text="Rakuten orders")])
 
     response = dispatch(app, event_callback_body(event=app_home_opened_event(USER)).decode(), "application/json")
 
     assert response.status == 200
-    bot.status.home.assert_called_once_with(USER)
+    bot.screens.home.assert_called_once_with(USER)
     assert slack.published_home(USER) is not None

@@ -18,12 +18,13 @@ import pytest
 
 from bot.config import Tuning
 from bot.crypto import TokenDecryptError
-from bot.domain.accounts import AccountRecord, PollHealth
+from bot.domain.accounts import AccountRecord, FailureKind, PollFailure, PollHealth
 from bot.domain.orders import ItemState, OrderRecord
 from bot.services.card_publisher import CardPublisher
 from bot.services.poller import Poller
 from bot.slack.poster import PostedMessage, SlackWriteError
 from bot.store import StoreError, TinyDBStore
+from bot.ui.notices import SlackNotices
 from rakuten.errors import AuthenticationError, ErrorDetails, QuotaExceededError, TransportError
 from rakuten.models import Address, AddressKind, BillingInformation, Item, Sale, ShippingInformation
 from tests.i18n import ENGLISH
@@ -195,7 +196,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         poster=poster,  # type: ignore[arg-type]
         clock=clock,
         tuning=Tuning(failure_alert_threshold=3, lookback_days=30),
-        languages=ENGLISH,
+        notices=SlackNotices(ENGLISH),
         on_new_orders=lambda account, orders: seen.append([order.purchaseid for order in orders]),
     )
     yield Rig(poller, store, clients, poster, clock, seen)
@@ -336,7 +337,7 @@ def test_a_slack_failure_fails_the_poll_and_the_cards_come_next_time(rig: Rig) -
     failed = rig.poller.poll(LOGIN)
 
     assert not failed.ok
-    assert failed.error == "Slack: Slack chat.postMessage failed: channel_not_found"
+    assert failed.failure == PollFailure(FailureKind.SLACK, "Slack chat.postMessage failed: channel_not_found")
     assert rig.order("1").card is None
     assert rig.health().consecutive_failures == 1
 
@@ -357,14 +358,16 @@ def test_an_outage_is_told_once_after_the_threshold_and_its_end_once(rig: Rig) -
         rig.clock.advance(minutes=10)
         outcome = rig.poller.poll(LOGIN)
         assert not outcome.ok
-        assert outcome.error is not None
-        assert outcome.error.startswith("Rakuten: getnewsales:")
+        assert outcome.failure is not None
+        assert outcome.failure.kind is FailureKind.RAKUTEN
+        assert outcome.failure.detail.startswith("getnewsales:")
         assert len(rig.poster.notices()) == (1 if attempt >= 3 else 0)
     assert rig.rakuten.count(CURRENT_SALES) == 0  # the same cause would fail it too: not called
     health = rig.health()
     assert health.consecutive_failures == 5
     assert health.outage_alerted
-    assert "Invalid login or token" in (health.last_error or "")
+    assert health.last_error is not None
+    assert "Invalid login or token" in health.last_error.detail
 
     del rig.rakuten.errors[NEW_SALES]
     rig.clock.advance(minutes=10)
@@ -419,7 +422,6 @@ def test_any_exception_escaping_a_poll_is_a_failed_poll_told_once(
     outcomes = [rig.poller.poll(LOGIN) for _ in range(4)]
 
     assert [outcome.ok for outcome in outcomes] == [False] * 4
-    assert all(reason in (outcome.error or "") for outcome in outcomes)
     health = rig.health()
     assert health.consecutive_failures == 4
     assert health.outage_alerted
@@ -434,13 +436,13 @@ def test_any_exception_escaping_a_poll_is_a_failed_poll_told_once(
 
 
 def test_poll_health_is_kept_in_memory_and_never_written_to_the_store(rig: Rig) -> None:
-    stored_before = rig.account().health
+    stored_before = rig.store.get_account(LOGIN)
     rig.rakuten.errors[NEW_SALES] = auth_error()
     for _ in range(3):
         rig.poller.poll(LOGIN)
 
     assert rig.health().consecutive_failures == 3
-    assert rig.account().health == stored_before
+    assert rig.store.get_account(LOGIN) == stored_before
 
 
 def test_an_alert_slack_refused_is_tried_again_on_the_next_failure(rig: Rig) -> None:

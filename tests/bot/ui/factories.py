@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.accounts import AccountRecord, AccountSettings
+from bot.domain.accounts import AccountRecord, AccountSettings, AccountStatus, PollHealth
 from bot.domain.orders import ItemState, OrderItem, OrderRecord, Shipment
 from rakuten.models import Address, AddressKind, Money
 
@@ -95,6 +95,18 @@ def account(login: str = "boutique-lyon", **overrides: Any) -> AccountRecord:
     }
     values.update(overrides)
     return AccountRecord(**values)
+
+
+def status(
+    login: str = "boutique-lyon",
+    *,
+    health: PollHealth | None = None,
+    next_poll: datetime | None = None,
+    open_orders: tuple[OrderRecord, ...] = (),
+    **overrides: Any,
+) -> AccountStatus:
+    """An account as /rakuten status and the Home tab show it."""
+    return AccountStatus(account(login, **overrides), health or PollHealth(), next_poll, open_orders)
 
 
 def texts(payload: Any) -> str:

@@ -4,16 +4,16 @@ from datetime import timedelta
 from typing import Any
 
 from bot.constants import ACTION_HOME_REFRESH
-from bot.domain.accounts import PollHealth
+from bot.domain.accounts import FailureKind, PollFailure, PollHealth
 from bot.domain.orders import ItemState
 from bot.ui.home import build_home
 from devkit.block_kit_limits import view_problems
-from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, texts
+from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, status, texts
 from tests.i18n import EN
 
 
-def home(accounts: list[Any], orders: list[Any], *, is_admin: bool = True, next_polls: Any = None) -> dict[str, Any]:
-    view = build_home(EN, accounts, orders, now=NOW, next_polls=next_polls or {}, is_admin=is_admin).to_dict()
+def home(accounts: list[Any], orders: list[Any], *, is_admin: bool = True) -> dict[str, Any]:
+    view = build_home(EN, accounts, orders, now=NOW, is_admin=is_admin).to_dict()
     assert view_problems(view, "home") == []
     return view
 
@@ -38,7 +38,7 @@ def test_orders_are_sorted_into_the_lists_they_belong_to() -> None:
         order(item(), purchaseid="1004", purchase_date=PURCHASED - timedelta(days=3)),
         order(item(state=ItemState.SHIPPED), purchaseid="1005"),
     ]
-    view = home([account()], orders)
+    view = home([status()], orders)
     to_accept = section(view, "home_to_accept")
     to_ship = section(view, "home_to_ship")
     express = section(view, "home_express")
@@ -56,7 +56,7 @@ def test_orders_are_sorted_into_the_lists_they_belong_to() -> None:
 
 
 def test_order_lines_are_link_free_and_show_no_name_or_street() -> None:
-    view = home([account()], [order(item(state=ItemState.TO_ACCEPT))])
+    view = home([status()], [order(item(state=ItemState.TO_ACCEPT))])
     line = section(view, "home_to_accept").splitlines()[1]
     assert line == "`123456789` · Nov 28, 2:05\u202fPM · Lyon · 🟡 To accept (69 h left to decide)"
     shown = texts(view)
@@ -67,25 +67,29 @@ def test_order_lines_are_link_free_and_show_no_name_or_street() -> None:
 
 def test_long_lists_are_cut_at_ten_with_a_count_of_the_rest() -> None:
     orders = [order(item(), purchaseid=str(2000 + i)) for i in range(25)]
-    lines = section(home([account()], orders), "home_to_ship").splitlines()
+    lines = section(home([status()], orders), "home_to_ship").splitlines()
     assert lines[0] == "*📦 To ship (25)*"
     assert len(lines) == 12
     assert lines[-1] == "…and 15 more"
 
 
 def test_accounts_show_polls_health_errors_and_channel() -> None:
-    healthy = account("boutique-lyon", health=PollHealth(last_success_at=NOW - timedelta(minutes=3)))
-    failing = account(
+    healthy = status(
+        "boutique-lyon",
+        health=PollHealth(last_success_at=NOW - timedelta(minutes=3)),
+        next_poll=NOW + timedelta(minutes=2),
+    )
+    failing = status(
         "atelier-brest",
         channel_id="C0BREST",
         health=PollHealth(
             last_success_at=NOW - timedelta(hours=2),
-            last_error="Rakuten answered HTTP 503 <maintenance>",
+            last_error=PollFailure(FailureKind.RAKUTEN, "answered HTTP 503 <maintenance>"),
             last_error_at=NOW - timedelta(minutes=1),
             consecutive_failures=4,
         ),
     )
-    view = home([healthy, failing], [], next_polls={"boutique-lyon": NOW + timedelta(minutes=2)})
+    view = home([healthy, failing], [])
     first, second = section(view, "home_account_0"), section(view, "home_account_1")
     assert "*boutique-lyon* · orders in <#C0ORDERS>" in first
     assert "Last successful poll: 4:57\u202fPM (3 min ago)" in first
@@ -98,7 +102,7 @@ def test_accounts_show_polls_health_errors_and_channel() -> None:
 
 
 def test_home_never_exceeds_one_hundred_blocks() -> None:
-    accounts = [account(f"seller-{i}", channel_id=f"C0{i:04d}") for i in range(300)]
+    accounts = [status(f"seller-{i}", channel_id=f"C0{i:04d}") for i in range(300)]
     orders = [order(item(state=ItemState.TO_ACCEPT), account=f"seller-{i}", purchaseid=str(i)) for i in range(500)]
     view = home(accounts, orders)
     assert len(view["blocks"]) <= 100
@@ -107,8 +111,8 @@ def test_home_never_exceeds_one_hundred_blocks() -> None:
 
 
 def test_refresh_button_and_admin_commands() -> None:
-    admin = home([account()], [])
-    member = home([account()], [], is_admin=False)
+    admin = home([status()], [])
+    member = home([status()], [], is_admin=False)
     actions = next(b for b in admin["blocks"] if b["type"] == "actions")
     assert actions["elements"][0]["action_id"] == ACTION_HOME_REFRESH
     assert "`/rakuten settings`" in texts(admin["blocks"][-1])

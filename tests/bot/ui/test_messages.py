@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.accounts import PollHealth
+from bot.domain.accounts import FailureKind, PollFailure, PollHealth
 from bot.domain.orders import ItemState, PendingKind
 from bot.ui.messages import (
     ActionOutcome,
@@ -26,7 +26,7 @@ from bot.ui.messages import (
 )
 from devkit.block_kit_limits import block_problems
 from rakuten.actions import Action
-from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, relay_address, shipment, texts
+from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, status, texts
 from tests.i18n import EN
 
 
@@ -39,34 +39,38 @@ def payload(message: Message) -> dict[str, Any]:
 
 
 def test_status_lists_each_account_with_polls_orders_and_errors() -> None:
-    healthy = account(health=PollHealth(last_success_at=NOW - timedelta(minutes=5)))
-    failing = account(
+    orders = (
+        order(item(state=ItemState.TO_ACCEPT), purchaseid="1"),
+        order(item(), purchaseid="2"),
+        order(item(), purchaseid="3"),
+        order(item(state=ItemState.SHIPPED), purchaseid="4"),
+    )
+    healthy = status(
+        health=PollHealth(last_success_at=NOW - timedelta(minutes=5)),
+        next_poll=NOW + timedelta(minutes=1),
+        open_orders=orders,
+    )
+    failing = status(
         "atelier-brest",
         health=PollHealth(
-            last_error="timeout", consecutive_failures=2, quota_blocked_until={"acceptsale": NOW + timedelta(hours=1)}
+            last_error=PollFailure(FailureKind.RAKUTEN, "timeout"),
+            consecutive_failures=2,
+            quota_blocked_until={"acceptsale": NOW + timedelta(hours=1)},
         ),
     )
-    orders = {
-        "boutique-lyon": [
-            order(item(state=ItemState.TO_ACCEPT), purchaseid="1"),
-            order(item(), purchaseid="2"),
-            order(item(), purchaseid="3"),
-            order(item(state=ItemState.SHIPPED), purchaseid="4"),
-        ]
-    }
-    kwargs = payload(status_message(EN, [healthy, failing], orders, {"boutique-lyon": NOW + timedelta(minutes=1)}, NOW))
+    kwargs = payload(status_message(EN, [healthy, failing], NOW))
     assert kwargs["text"] == "Rakuten status: 2 accounts, 1 failing"
     shown = texts(kwargs["blocks"])
     assert "Open orders: 1 to accept · 2 to ship" in shown
     assert "Last successful poll: 4:55\u202fPM (5 min ago) · next poll: 5:01\u202fPM" in shown
     assert "Last successful poll: never" in shown
-    assert "2 failures in a row; last error: timeout" in shown
+    assert "2 failures in a row; last error: Rakuten: timeout" in shown
     assert "Rakuten quota reached for accepting orders until 6:00\u202fPM" in shown
     assert "Open orders: none" in shown
 
 
 def test_status_without_accounts_points_to_connect() -> None:
-    assert "/rakuten connect" in texts(payload(status_message(EN, [], {}, {}, NOW)))
+    assert "/rakuten connect" in texts(payload(status_message(EN, [], NOW)))
 
 
 def test_orders_list_is_newest_first_and_skips_closed_orders() -> None:

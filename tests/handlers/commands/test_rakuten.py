@@ -85,7 +85,7 @@ def test_status_and_orders_ack_first_then_answer_privately(
     service: str,
 ) -> None:
     answer = notice("Rakuten status: 1 account, all healthy")
-    getattr(bot.status, service).return_value = answer
+    getattr(bot.screens, service).return_value = answer
 
     run(text, ack, context, client, respond)
 
@@ -93,7 +93,7 @@ def test_status_and_orders_ack_first_then_answer_privately(
     ack.assert_called_once_with()
     respond.assert_called_once_with(response_type="ephemeral", **answer.as_kwargs())
     if service == "orders":
-        bot.status.orders.assert_called_once_with(USER)
+        bot.screens.orders.assert_called_once_with(USER)
 
 
 def test_ship_passes_everything_after_the_subcommand_to_the_service(
@@ -220,7 +220,7 @@ def test_no_answer_ever_holds_a_token(
 ) -> None:
     bot.permissions.admin_decision.return_value = Decision(True)
     bot.accounts.accounts.return_value = [account(token_ciphertext="gAAAA-very-secret")]
-    bot.status.status.return_value = Message(text="status", blocks=[])
+    bot.screens.status.return_value = Message(text="status", blocks=[])
 
     for text in ("settings", "disconnect", "status"):
         run(text, ack, context, client, respond, user=ADMIN)

@@ -14,7 +14,7 @@ def test_opening_the_home_tab_publishes_the_users_queue(
     respond: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     home = View(type="home", blocks=[])
-    bot.status.home.return_value = home
+    bot.screens.home.return_value = home
 
     app_home_opened(
         event={"type": "app_home_opened", "user": USER, "tab": "home"},
@@ -24,14 +24,14 @@ def test_opening_the_home_tab_publishes_the_users_queue(
         respond=respond,
     )
 
-    bot.status.home.assert_called_once_with(USER)
+    bot.screens.home.assert_called_once_with(USER)
     client.views_publish.assert_called_once_with(user_id=USER, view=home)
 
 
 def test_an_event_without_a_tab_is_treated_as_the_home_tab(
     respond: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
-    bot.status.home.return_value = View(type="home", blocks=[])
+    bot.screens.home.return_value = View(type="home", blocks=[])
 
     app_home_opened(
         event={"type": "app_home_opened", "user": USER}, body={}, context=context, client=client, respond=respond
@@ -51,5 +51,5 @@ def test_the_messages_tab_needs_no_answer(
         respond=respond,
     )
 
-    bot.status.home.assert_not_called()
+    bot.screens.home.assert_not_called()
     client.views_publish.assert_not_called()

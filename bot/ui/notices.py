@@ -1,0 +1,32 @@
+"""The UI side of ``bot.services.notices``: each notice rendered in the language of whoever reads it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.accounts import AccountRecord, PollFailure
+from bot.ui.i18n import Languages, Translator
+from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
+from bot.ui.poll_failures import failure_text
+
+
+class SlackNotices:
+    """Implements ``ChannelNotices``."""
+
+    def __init__(self, languages: Languages) -> None:
+        self._languages = languages
+
+    def _channel(self, account: AccountRecord | None) -> Translator:
+        return self._languages.channel(account.settings.language if account is not None else None)
+
+    def outage(
+        self, account: AccountRecord | None, login: str, failure: PollFailure, since: datetime, failures: int
+    ) -> Message:
+        t = self._channel(account)
+        return outage_alert(t, login, failure_text(t, failure), since, failures)
+
+    def recovered(self, account: AccountRecord | None, login: str, down_since: datetime, now: datetime) -> Message:
+        return recovered_message(self._channel(account), login, down_since, now)
+
+    def quota(self, account: AccountRecord | None, login: str, action: str, retry_at: datetime) -> Message:
+        return quota_message(self._channel(account), login, action, retry_at)
