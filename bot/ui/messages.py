@@ -277,6 +277,7 @@ class ActionOutcome(StrEnum):
     QUEUED = "queued"
     WAITING_FOR_QUOTA = "waiting_for_quota"
     ALREADY_DONE = "already_done"
+    WENT_THROUGH = "went_through"  # an earlier try whose answer was lost had worked: Rakuten says it is done
 
 
 _ACTION_OF: dict[PendingKind, str] = {
@@ -316,6 +317,12 @@ def action_result_message(
         return _simple(_success_text(kind, order_id, items, shipment))
     if result is ActionOutcome.ALREADY_DONE:
         return _simple(f"Order {order_id} was already {_DONE[kind]}: nothing was sent to Rakuten again.")
+    if result is ActionOutcome.WENT_THROUGH:
+        return _simple(
+            _success_text(kind, order_id, items, shipment),
+            note="Rakuten's first answer was lost on the way; asked again, Rakuten confirmed it already has it. "
+            "Nothing was sent twice.",
+        )
     if result is ActionOutcome.REFUSED_BY_RAKUTEN:
         why = fmt.clip(reason, 500) or "no reason given"
         note = None

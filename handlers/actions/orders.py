@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.services.item_actions import Submission
 from bot.ui.messages import address_message, not_allowed_message
 from bot.ui.refs import OrderRef, ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal
@@ -42,17 +43,30 @@ def mark_shipped(
 def accept_order(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    ack()
     bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
-    after_ack(context, body, respond, client, lambda: _private(respond, {"text": bot.acceptance.accept(user, ref)}))
+    _decide(ack, body, context, client, respond, bot.acceptance.accept(user, ref))
 
 
 def refuse_order(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    ack()
     bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
-    after_ack(context, body, respond, client, lambda: _private(respond, {"text": bot.acceptance.refuse(user, ref)}))
+    _decide(ack, body, context, client, respond, bot.acceptance.refuse(user, ref))
+
+
+def _decide(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, submission: Submission
+) -> None:
+    """The decision's items are claimed (stored) before the ack, so a crash right after it loses no click."""
+    ack()
+    bot = bot_of(context)
+
+    def start() -> None:
+        answer = bot.acceptance.start(submission)
+        if answer:
+            _private(respond, {"text": answer})
+
+    after_ack(context, body, respond, client, start)
 
 
 def show_address(

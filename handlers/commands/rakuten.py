@@ -33,6 +33,18 @@ def rakuten_command(
     if sub in ("settings", "disconnect"):
         _admin_command(sub, rest, user, trigger, ack, client, respond, context, command)
         return
+    if sub == "ship":
+        # Claimed (stored) before the ack, so a crash right after it loses no shipment.
+        submission = bot.shipping.ship_command(user, rest)
+        ack()
+
+        def ship() -> None:
+            answer = bot.shipping.start(submission)
+            if answer:
+                respond(text=answer, response_type="ephemeral")
+
+        after_ack(context, command, respond, client, ship)
+        return
 
     ack()
 
@@ -41,8 +53,6 @@ def rakuten_command(
             _reply(respond, bot.status.status())
         elif sub == "orders":
             _reply(respond, bot.status.orders(user))
-        elif sub == "ship":
-            respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
         elif sub in ("", "help"):
             _reply(respond, help_message())
         else:
