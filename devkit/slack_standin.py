@@ -175,7 +175,7 @@ class _ResponseUrl:
 
 @dataclass(frozen=True)
 class _Fault:
-    kind: str  # "rate_limit" or "error"
+    kind: str  # "rate_limit", "error", or "pass" (a call that goes through before the faults that follow)
     error: str = ""
     retry_after: int = 0
 
@@ -325,12 +325,13 @@ class SlackStandIn:
 
     # ------------------------------------------------------------------ faults
 
-    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
-        """The next `times` calls to `method` get HTTP 429 with `Retry-After: retry_after`."""
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1, after: int = 0) -> None:
+        """The next `times` calls to `method` get HTTP 429 with `Retry-After: retry_after`, once `after` more
+        calls to it have gone through."""
         with self._lock:
-            self._faults.setdefault(method, deque()).extend(
-                _Fault("rate_limit", "ratelimited", retry_after) for _ in range(times)
-            )
+            queue = self._faults.setdefault(method, deque())
+            queue.extend(_Fault("pass") for _ in range(after))
+            queue.extend(_Fault("rate_limit", "ratelimited", retry_after) for _ in range(times))
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         """The next `times` calls to `method` are refused with `error` (HTTP 200, as Slack does)."""
@@ -482,10 +483,10 @@ class SlackStandIn:
         if not secrets.compare_digest(token.encode(), self.bot_token.encode()):
             raise _Refusal("invalid_auth")
         pending = self._faults.get(method)
-        if pending:
-            fault = pending.popleft()
-            if fault.kind == "rate_limit":
-                raise _RateLimited(fault.retry_after)
+        fault = pending.popleft() if pending else None
+        if fault is not None and fault.kind == "rate_limit":
+            raise _RateLimited(fault.retry_after)
+        if fault is not None and fault.kind == "error":
             raise _Refusal(fault.error)
         return {"ok": True, **handler(params)}
 

@@ -483,6 +483,19 @@ def test_a_rate_limited_call_answers_429_with_retry_after(standin: SlackStandIn,
     assert standin.messages(ORDERS) == []
 
 
+def test_a_rate_limit_after_some_calls_lets_those_through_first(standin: SlackStandIn, client: WebClient) -> None:
+    standin.rate_limit("chat.postMessage", retry_after=7, after=2)
+
+    client.chat_postMessage(channel=ORDERS, text="first")
+    client.chat_postMessage(channel=ORDERS, text="second")
+    answer = refusal(lambda: client.chat_postMessage(channel=ORDERS, text="third"))
+    client.chat_postMessage(channel=ORDERS, text="fourth")
+
+    assert answer.response.status_code == 429
+    assert [call.status for call in standin.calls_to("chat.postMessage")] == [200, 200, 429, 200]
+    assert [m.text for m in standin.messages(ORDERS)] == ["first", "second", "fourth"]
+
+
 def test_the_retry_handler_waits_for_retry_after_then_succeeds() -> None:
     with SlackStandIn() as standin:
         standin.add_channel(ORDERS)
