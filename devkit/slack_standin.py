@@ -233,6 +233,7 @@ class SlackStandIn:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
@@ -631,6 +632,21 @@ class SlackStandIn:
         if answer["has_more"]:
             answer["response_metadata"] = {"next_cursor": _encode_cursor("next_ts", selected[start + limit].ts)}
         return answer
+
+    def _conversations_replies(self, params: JsonDict) -> JsonDict:
+        """A thread, parent first then its replies oldest first, in one page (no cursor: threads here are short)."""
+        channel = self._visible_channel(params.get("channel"))
+        self._require_scope(_scope_for(channel, "history"))
+        if not channel.bot_is_member:
+            raise _Refusal("not_in_channel")
+        parent = self._find_message(channel.id, str(params.get("ts") or ""))
+        if parent is None:
+            raise _Refusal("thread_not_found")
+        include_metadata = _truthy(params.get("include_all_metadata"))
+        replies = [m for m in self._messages.get(channel.id, []) if m.thread_ts == parent.ts and m.ts != parent.ts]
+        entries = [self._history_entry(parent, replies, include_metadata)]
+        entries += [{**m.as_payload(include_metadata=include_metadata), "app_id": self.app_id} for m in replies]
+        return {"messages": entries, "has_more": False}
 
     def _history_entry(self, message: StoredMessage, replies: list[StoredMessage], include_metadata: bool) -> JsonDict:
         entry = message.as_payload(include_metadata=include_metadata)
