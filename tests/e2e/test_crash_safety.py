@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.constants import ACTION_MARK_SHIPPED, ORDER_EVENT_TYPE, VIEW_SHIP
+from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ORDER_EVENT_TYPE, VIEW_SHIP
 from devkit.local_stack import CHANNEL, LOGIN, SELLER, LocalStack
 from devkit.rakuten_simulator import Fault
 from devkit.rakuten_simulator import ItemState as SimItemState
@@ -21,6 +21,7 @@ from rakuten.actions import Action
 from tests.e2e.bot_process import BotProcess
 
 SET_TRACKING = Action.SET_TRACKING.value
+ACCEPT_SALE = Action.ACCEPT_SALE.value
 COLISSIMO_NUMBER = "6A12345678901"
 SLACK_WORKERS = 4  # the bot's pool for what listeners do after their ack (bot.context: slack_work)
 ACK_DEADLINE = 3.0  # Slack's
@@ -61,8 +62,8 @@ def open_ship_modal(stack: LocalStack, purchaseid: str) -> dict[str, Any]:
     return stack.opened_views(VIEW_SHIP)[-1]
 
 
-def order_with_one_item(stack: LocalStack) -> tuple[str, str]:
-    purchaseid = stack.simulator.add_sale(LOGIN, new=False, items=[{"headline": "Lampe de bureau"}])
+def order_with_one_item(stack: LocalStack, *, new: bool = False) -> tuple[str, str]:
+    purchaseid = stack.simulator.add_sale(LOGIN, new=new, items=[{"headline": "Lampe de bureau"}])
     return purchaseid, stack.simulator.sale(purchaseid).items[0].itemid
 
 
@@ -70,18 +71,12 @@ def _purchaseid(message: StoredMessage) -> str | None:
     return ((message.metadata or {}).get("event_payload") or {}).get("purchaseid")
 
 
-# --------------------------------------------------------------------------- a shipment acked, then kill -9
+# --------------------------------------------------------------------------- a request acked, then kill -9
 
 
-def test_a_ship_submission_acked_right_before_a_kill_9_reaches_rakuten_after_the_restart(
-    stack: LocalStack, tmp_path: Path, bots: list[BotProcess]
-) -> None:
-    purchaseid, itemid = order_with_one_item(stack)
-    bot = bot_for(bots, stack, tmp_path).start()
-    stack.slack.wait_for(lambda: has_card(stack, purchaseid), timeout=10)
-    view = open_ship_modal(stack, purchaseid)
-    # Busy the bot's after-ack pool, as a slow Slack does under load (views.open rate-limited for a minute): what
-    # runs after an ack now waits its turn, so the kill below surely lands before any of it.
+def busy_after_ack_pool(stack: LocalStack, purchaseid: str) -> None:
+    """Busy the bot's after-ack pool, as a slow Slack does under load (views.open rate-limited for a minute): what
+    runs after an ack now waits its turn, so a kill right after an ack surely lands before any of it."""
     stack.slack.rate_limit("views.open", times=SLACK_WORKERS, retry_after=60)
     for _ in range(SLACK_WORKERS):
         assert stack.click(purchaseid, ACTION_MARK_SHIPPED).status_code == 200
@@ -89,27 +84,48 @@ def test_a_ship_submission_acked_right_before_a_kill_9_reaches_rakuten_after_the
         lambda: [call.status for call in stack.slack.calls_to("views.open")].count(429) == SLACK_WORKERS, timeout=10
     )
 
+
+@pytest.mark.parametrize("request_kind", ["ship modal", "ship command", "accept button"])
+def test_a_request_acked_right_before_a_kill_9_reaches_rakuten_after_the_restart(
+    stack: LocalStack, tmp_path: Path, bots: list[BotProcess], request_kind: str
+) -> None:
+    accepting = request_kind == "accept button"
+    purchaseid, itemid = order_with_one_item(stack, new=accepting)
+    decoy, _ = order_with_one_item(stack)
+    bot = bot_for(bots, stack, tmp_path).start()
+    stack.slack.wait_for(lambda: has_card(stack, purchaseid) and has_card(stack, decoy), timeout=10)
+    view = open_ship_modal(stack, purchaseid) if request_kind == "ship modal" else None
+    busy_after_ack_pool(stack, decoy)
+
     started = time.monotonic()
-    answer = stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+    if view is not None:
+        answer = stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+    elif accepting:
+        answer = stack.click(purchaseid, ACTION_ACCEPT)
+    else:
+        answer = stack.command(f"ship {purchaseid} Colissimo {COLISSIMO_NUMBER}", user=SELLER)
     acked_in = time.monotonic() - started
     bot.kill()
 
-    # The modal closed (the seller takes it as sent), quickly, and nothing had gone to Rakuten yet.
+    # Slack got its plain ack (the modal closed: the seller takes it as sent), quickly, and nothing had gone to
+    # Rakuten yet.
     assert (answer.status_code, answer.text) == (200, "")
     assert acked_in < ACK_DEADLINE
-    assert stack.simulator.requests_for(SET_TRACKING) == []
+    action = ACCEPT_SALE if accepting else SET_TRACKING
+    assert stack.simulator.requests_for(action) == []
 
     bot.start()
 
-    stack.simulator.wait_for_requests(SET_TRACKING, 1, timeout=10)
+    stack.simulator.wait_for_requests(action, 1, timeout=10)
+    (sent,) = stack.simulator.requests_for(action)
+    assert (sent.params["itemid"], sent.status) == (itemid, 200)
+    if accepting:
+        stack.slack.wait_for(lambda: card_shows(stack, purchaseid, "Awaiting shipment"), timeout=10)
+        assert stack.simulator.item(itemid).status is SimItemState.ACCEPTED
+        stack.slack.wait_for(lambda: f"Order {purchaseid} accepted" in told_seller(stack), timeout=10)
+        return
+    assert (sent.params["transporter_name"], sent.params["tracking_number"]) == ("Colissimo", COLISSIMO_NUMBER)
     stack.slack.wait_for(lambda: card_shows(stack, purchaseid, "Shipped via Colissimo"), timeout=10)
-    (sent,) = stack.simulator.requests_for(SET_TRACKING)
-    assert (sent.params["itemid"], sent.params["transporter_name"], sent.params["tracking_number"], sent.status) == (
-        itemid,
-        "Colissimo",
-        COLISSIMO_NUMBER,
-        200,
-    )
     assert stack.simulator.item(itemid).status is SimItemState.SHIPPED
     assert card_shows(stack, purchaseid, f"<@{SELLER}>")  # who shipped it, from the stored claim
     stack.slack.wait_for(lambda: f"Tracking sent to Rakuten for order {purchaseid}" in told_seller(stack), timeout=10)
