@@ -33,8 +33,9 @@ import httpx
 from _common import Distribution, Table, connect_account, local_stack, make_parser, parse, timed
 
 from bot.constants import ACTION_MARK_SHIPPED, ACTION_SHOW_ADDRESS, VIEW_SHIP
+from bot.domain.orders import OrderRef
 from bot.services.poller import PollOutcome
-from bot.ui.refs import OrderRef, ShipModalMetadata
+from bot.ui.refs import ShipModalMetadata, encode_order_ref
 from devkit.local_stack import LOGIN, SELLER, SIGNING_SECRET, TOKEN, LocalStack, wait_until
 from devkit.rakuten_simulator.state import ItemState
 from devkit.slack_requests import FORM_CONTENT_TYPE, block_actions_body, sign
@@ -94,7 +95,7 @@ class Clicker:
             channel_id=card.channel,
             message_ts=card.ts,
             action_id=click.action_id,
-            value=OrderRef(LOGIN, click.purchaseid).encode(),
+            value=encode_order_ref(OrderRef(LOGIN, click.purchaseid)),
             trigger_id=slack.new_trigger_id(),  # built just before sending: a trigger_id lives 3 s
             response_url=slack.new_response_url(card.channel, user_id=SELLER, message_ts=card.ts),
             message=self._payloads[click.purchaseid],

@@ -8,6 +8,8 @@ COMMAND: Final = "/rakuten"
 
 # Message metadata on every order card: lets a restart find a card posted just before a crash.
 ORDER_EVENT_TYPE: Final = "rakuten_order"
+# On a burst's summary message: lets a restart post the burst's remaining cards into the same thread.
+BURST_EVENT_TYPE: Final = "rakuten_order_burst"
 
 # --- order card buttons (button value: an encoded OrderRef, see bot.ui.refs) ---
 ACTION_MARK_SHIPPED: Final = "order_mark_shipped"

@@ -147,6 +147,7 @@ def build_context(
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
         languages = Languages(settings.default_locale, UserLocales(web_client))
+        notices = SlackNotices(languages)
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
         publisher = CardPublisher(
             store, poster, clock=clock, languages=languages, burst_threshold=tuning.burst_threshold
@@ -160,7 +161,7 @@ def build_context(
             runner=runner,
             web_client=web_client,
             clock=clock,
-            languages=languages,
+            reports=notices,
             schedule=RetrySchedule(tuning.action_retry_delays),
         )
         desk = OrderDesk(store, permissions)
@@ -172,7 +173,7 @@ def build_context(
             poster=poster,
             clock=clock,
             tuning=tuning,
-            notices=SlackNotices(languages),
+            notices=notices,
             on_new_orders=acceptance.auto_accept,
         )
         scheduler = PollScheduler(

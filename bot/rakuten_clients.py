@@ -18,17 +18,19 @@ class RakutenClients:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._lock = threading.Lock()
-        # login -> (token ciphertext the client was built with, client): a reconnect with a new token
-        # replaces the client.
-        self._clients: dict[str, tuple[str, RakutenClient]] = {}
+        # (login, retry policy or None) -> (token ciphertext the client was built with, client): a reconnect with
+        # a new token replaces the client.
+        self._clients: dict[tuple[str, RetryPolicy | None], tuple[str, RakutenClient]] = {}
 
-    def client_for(self, account: AccountRecord) -> RakutenClient:
+    def client_for(self, account: AccountRecord, *, retry: RetryPolicy | None = None) -> RakutenClient:
+        """The account's client; ``retry`` asks for one with its own retry policy (kept apart from the default)."""
+        key = (account.login, retry)
         with self._lock:
-            cached = self._clients.get(account.login)
+            cached = self._clients.get(key)
             if cached is not None and cached[0] == account.token_ciphertext:
                 return cached[1]
-            client = self.build(account.login, self._cipher.decrypt(account.token_ciphertext))
-            self._clients[account.login] = (account.token_ciphertext, client)
+            client = self.build(account.login, self._cipher.decrypt(account.token_ciphertext), retry=retry)
+            self._clients[key] = (account.token_ciphertext, client)
             if cached is not None:
                 cached[1].close()
             return client
@@ -43,9 +45,9 @@ class RakutenClients:
 
     def forget(self, login: str) -> None:
         with self._lock:
-            cached = self._clients.pop(login, None)
-        if cached is not None:
-            cached[1].close()
+            forgotten = [self._clients.pop(key) for key in list(self._clients) if key[0] == login]
+        for _, client in forgotten:
+            client.close()
 
     def close(self) -> None:
         with self._lock:

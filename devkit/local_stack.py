@@ -20,11 +20,12 @@ from bot.app_factory import build_app
 from bot.config import Settings, Tuning
 from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
 from bot.context import AppContext, build_context
+from bot.domain.orders import OrderRef
 from bot.health import health_report
 from bot.runtime import settle_heap
 from bot.services.poller import PollOutcome
 from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
-from bot.ui.refs import OrderRef
+from bot.ui.refs import encode_order_ref
 from devkit.rakuten_simulator import RakutenSimulator
 from devkit.slack_requests import SlackRequestSender, static_select_state, text_input_state
 from devkit.slack_standin import SlackStandIn, StoredMessage
@@ -207,7 +208,7 @@ class LocalStack:
             channel_id=card.channel,
             message_ts=card.ts,
             action_id=action_id,
-            value=OrderRef(login, purchaseid).encode(),
+            value=encode_order_ref(OrderRef(login, purchaseid)),
             trigger_id=self.slack.new_trigger_id(),
             response_url=self.slack.new_response_url(card.channel, user_id=user, message_ts=card.ts),
             message=card.as_payload(),

@@ -171,6 +171,14 @@ class OrderRecord:
         return next((item for item in self.items if item.itemid == itemid), None)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """Which order an action is about: the seller login and Rakuten's purchase id."""
+
+    account: str
+    purchaseid: str
+
+
 def order_key(account: str, purchaseid: str) -> str:
     return f"{account}/{purchaseid}"
 

@@ -12,11 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.accounts import AccountRecord
-from bot.domain.orders import OrderRecord, OrderState, PendingKind
-from bot.services.item_actions import ItemActions
+from bot.domain.orders import OrderRecord, OrderRef, OrderState, PendingKind
+from bot.services.item_actions import ItemActions, Submission
 from bot.services.orders import OrderDesk
 from bot.store.base import Store
-from bot.ui.refs import OrderRef
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +29,18 @@ class AcceptanceService:
         self._actions = actions
         self._clock = clock
 
-    def accept(self, user_id: str, ref: OrderRef | None) -> str:
+    def accept(self, user_id: str, ref: OrderRef | None) -> Submission:
+        """Claim the sale's items for acceptance (before the ack); ``start`` sends them."""
         return self._decide(user_id, ref, PendingKind.ACCEPT)
 
-    def refuse(self, user_id: str, ref: OrderRef | None) -> str:
+    def refuse(self, user_id: str, ref: OrderRef | None) -> Submission:
+        """Claim the sale's items for refusal (before the ack); ``start`` sends them."""
         return self._decide(user_id, ref, PendingKind.REFUSE)
+
+    def start(self, submission: Submission) -> str | None:
+        """After the ack: update the card and send the claimed items; returns what to tell the user."""
+        self._actions.start(submission.claim)
+        return submission.answer
 
     def auto_accept(self, account: AccountRecord, orders: list[OrderRecord]) -> None:
         """Poller hook: accept the new sales of an account that chose auto-accept (negotiated prices excepted)."""
@@ -42,19 +48,19 @@ class AcceptanceService:
             return
         for order in orders:
             if order.state is OrderState.TO_ACCEPT and not any(item.is_nego for item in order.items):
-                self._claim_and_send(AUTO_ACCEPT_ACTOR, order, PendingKind.ACCEPT)
+                self._actions.request(order, PendingKind.ACCEPT, AUTO_ACCEPT_ACTOR)
 
-    def _decide(self, user_id: str, ref: OrderRef | None, kind: PendingKind) -> str:
+    def _decide(self, user_id: str, ref: OrderRef | None, kind: PendingKind) -> Submission:
         access = self._desk.access(user_id, ref)
         if not access.allowed:
-            return access.refusal or "You cannot act on this order."
+            return Submission(access.refusal or "You cannot act on this order.")
         order = access.order
         assert order is not None
-        claimed = self._claim_and_send(user_id, order, kind)
+        claim = self._actions.claim(order, kind, user_id)
         verb = "Accepting" if kind is PendingKind.ACCEPT else "Refusing"
-        if not claimed:
-            return f"Order {order.purchaseid} has no item waiting for a decision any more. Nothing sent twice."
-        return f"{verb} order {order.purchaseid} ({len(claimed)} item{'s' if len(claimed) > 1 else ''}) on Rakuten…"
-
-    def _claim_and_send(self, actor: str, order: OrderRecord, kind: PendingKind) -> list[str]:
-        return self._actions.request(order, kind, actor)
+        if not claim:
+            answer = f"Order {order.purchaseid} has no item waiting for a decision any more. Nothing sent twice."
+            return Submission(answer)
+        count = len(claim.itemids)
+        answer = f"{verb} order {order.purchaseid} ({count} item{'s' if count > 1 else ''}) on Rakuten…"
+        return Submission(answer, claim)

@@ -4,6 +4,12 @@ Exactly once across crashes: before posting, the order is marked ``post_started_
 the card's channel and ts are stored. Every card carries message metadata (event type ``rakuten_order`` with
 the account and purchaseid), so an order left marked but without a stored card — a crash between posting and
 storing — is looked up in the channel's recent history before anything is posted again.
+
+A burst (more new orders than the threshold in one go) gets one summary message with its cards in the summary's
+thread, also across a restart: the burst's orders are marked before the summary is posted, the summary carries
+metadata (event type ``rakuten_order_burst``, with the account and the marking time), and each order then keeps
+the summary's ts (``post_thread_ts``). A restarted publisher posts the burst's remaining cards into that thread,
+found from the order, or from the channel's history when the crash came between the summary and storing its ts.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.constants import ORDER_EVENT_TYPE
+from bot.constants import BURST_EVENT_TYPE, ORDER_EVENT_TYPE
 from bot.domain.accounts import AccountRecord
 from bot.domain.orders import CardRef, OrderRecord
 from bot.slack.poster import SlackPoster, SlackWriteError
@@ -65,21 +71,33 @@ class CardPublisher:
         unposted = [order for order in orders if order.card is None]
         if not unposted:
             return PublishReport()
-        recovered = self._recover(account, [order for order in unposted if order.post_started_at is not None])
-        fresh = [order for order in unposted if order.key not in recovered]
+        recovered, bursts = self._recover(account, [order for order in unposted if order.post_started_at is not None])
+        left = [order for order in unposted if order.key not in recovered]
+        for order in left:
+            order.post_thread_ts = _burst_thread_of(order, bursts)
+        resumed = [order for order in left if order.post_thread_ts is not None]  # an interrupted burst's rest
+        fresh = [order for order in left if order.post_thread_ts is None]
         # Express first: they are the ones a seller must not miss; then oldest first, as they arrived.
         fresh.sort(key=lambda order: (not order.is_express, order.purchase_date or datetime.min.astimezone()))
-        thread_ts = self._burst_thread(account, fresh) if len(fresh) > self._burst_threshold else None
+        resumed.sort(key=lambda order: order.purchase_date or datetime.min.astimezone())
         now = self._clock()
-        with self._store.batch():
+        self._mark_post_started(now, [*resumed, *fresh])
+        if len(fresh) > self._burst_threshold:
+            thread_ts = self._burst_thread(account, fresh, now)
             for order in fresh:
-                order.post_started_at = now
                 order.post_thread_ts = None if order.is_express else thread_ts
-                self._store.update_order(order.account, order.purchaseid, _mark_post_started(now, order.post_thread_ts))
-        for order in fresh:
+            self._mark_post_started(now, fresh)
+        for order in [*fresh, *resumed]:
             self._post(account, order)
         updated = sum(self.refresh(account, order) for order in recovered.values())
-        return PublishReport(posted=len(fresh), recovered=len(recovered), updated=updated)
+        return PublishReport(posted=len(fresh) + len(resumed), recovered=len(recovered), updated=updated)
+
+    def _mark_post_started(self, now: datetime, orders: Sequence[OrderRecord]) -> None:
+        """Durably, before anything is posted: a crash from here on is recovered from the channel's history."""
+        with self._store.batch():
+            for order in orders:
+                order.post_started_at = now
+                self._store.update_order(order.account, order.purchaseid, _mark_post_started(now, order.post_thread_ts))
 
     def refresh(self, account: AccountRecord, order: OrderRecord) -> bool:
         """Update the order's card if what it shows changed. True when Slack was called."""
@@ -121,25 +139,36 @@ class CardPublisher:
         t = self._languages.channel(account.settings.language)
         return build_order_card(order, account.settings, now=self._clock(), t=t)
 
-    def _burst_thread(self, account: AccountRecord, fresh: list[OrderRecord]) -> str:
+    def _burst_thread(self, account: AccountRecord, fresh: list[OrderRecord], started_at: datetime) -> str:
         express = sum(order.is_express for order in fresh)
         t = self._languages.channel(account.settings.language)
         summary = burst_summary(t, account.login, len(fresh), express)
-        return self._poster.post(account.channel_id, **summary.as_kwargs()).ts
+        metadata = {
+            "event_type": BURST_EVENT_TYPE,
+            "event_payload": {"account": account.login, "started_at": started_at.isoformat()},
+        }
+        return self._poster.post(account.channel_id, metadata=metadata, **summary.as_kwargs()).ts
 
-    def _recover(self, account: AccountRecord, pending: list[OrderRecord]) -> dict[str, OrderRecord]:
-        """Find cards already posted for orders marked ``post_started_at``; store them. Keyed by order key."""
+    def _recover(
+        self, account: AccountRecord, pending: list[OrderRecord]
+    ) -> tuple[dict[str, OrderRecord], dict[str, str]]:
+        """Find cards already posted for orders marked ``post_started_at``; store them. Returns them keyed by
+        order key, and the account's burst summaries seen meanwhile (marking time, ISO 8601 -> summary ts)."""
+        bursts: dict[str, str] = {}
         if not pending:
-            return {}
+            return {}, bursts
         wanted = {(order.account, order.purchaseid): order for order in pending}
         found: dict[str, OrderRecord] = {}
         oldest = min(order.post_started_at for order in pending if order.post_started_at) - HISTORY_MARGIN
         threads = {order.post_thread_ts for order in pending if order.post_thread_ts}
         for message in self._history(account.channel_id, oldest, threads):
             metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == BURST_EVENT_TYPE and payload.get("account") == account.login:
+                bursts[str(payload.get("started_at"))] = message["ts"]
+                continue
             if metadata.get("event_type") != ORDER_EVENT_TYPE:
                 continue
-            payload = metadata.get("event_payload") or {}
             order = wanted.get((payload.get("account"), payload.get("purchaseid")))
             if order is None or order.key in found:
                 continue
@@ -150,7 +179,7 @@ class CardPublisher:
             order.card, order.card_fingerprint = ref, None
             found[order.key] = order
             logger.info("recovered the card of order %s posted before a restart", order.purchaseid)
-        return found
+        return found, bursts
 
     def _history(self, channel: str, oldest: datetime, threads: Iterable[str]) -> Iterable[dict]:
         client = self._poster.client
@@ -186,6 +215,14 @@ def _paginate(fetch: Callable[[str | None], SlackResponse]) -> Iterable[dict]:
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return
+
+
+def _burst_thread_of(order: OrderRecord, bursts: dict[str, str]) -> str | None:
+    """The summary thread of the burst an unposted order belongs to: stored with the order, or, after a crash
+    between posting the summary and storing its ts, the summary posted for the order's marking time."""
+    if order.post_thread_ts is not None or order.post_started_at is None or order.is_express:
+        return order.post_thread_ts
+    return bursts.get(order.post_started_at.isoformat())
 
 
 def _mark_post_started(at: datetime, thread_ts: str | None) -> Callable[[OrderRecord], OrderRecord | None]:

@@ -2,16 +2,21 @@
 
 The claim is the idempotency key: a service first marks the chosen items ``pending`` under the store lock
 (an item already pending or already done is not claimed again), so a double click or a repeated submit makes
-one Rakuten call per item. Then each claimed item is sent here:
+one Rakuten call per item. The claim is durable (it holds who asked, and the carrier and tracking) and is made
+before Slack gets its ack (``claim``); the card update and the calls follow the ack (``start``). Each claimed
+item is then sent here, one try at a time, each try recorded in the store before it goes out:
 
 - success: the item moves on (accepted -> to ship, refused, shipped) and the card is updated;
 - a definite refusal (already shipped, not accepted yet, bad token…): the item is released with the reason,
   shown on the card and to the person who asked, and recorded in the audit trail;
+- "already shipped / accepted / refused" in answer to a request already sent once: the earlier try went through
+  but its answer was lost (timeout, dropped connection, crash), so the action is done, and the person is told so;
 - a transient failure (outage, timeout): retried in the background on a schedule, the card saying so, until it
   succeeds or the schedule runs out (then it is a definite failure);
 - a spent hourly quota: retried when the hour turns; the person who asked is told once.
 
-Pending actions live in the store, so a restart resumes them (``resume_pending``).
+Pending actions live in the store, so a restart resumes them (``resume_pending``), and the person who asked is
+told how each resumed one ended.
 """
 
 from __future__ import annotations
@@ -26,15 +31,15 @@ from slack_sdk import WebClient
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.rakuten_clients import RakutenClients
+from bot.services.already_done import says_already_done
 from bot.services.background import BackgroundRunner
 from bot.services.card_publisher import CardPublisher
+from bot.services.notices import ActionOutcome, ActionReports, Postable
 from bot.slack.notify import tell_privately
 from bot.slack.poster import SlackWriteError
 from bot.store.base import Store
-from bot.ui.i18n import Languages
-from bot.ui.messages import ActionOutcome, Message, action_result_message
 from rakuten.carriers import InvalidTrackingError
-from rakuten.client import RakutenClient
+from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import QuotaExceededError, RakutenError
 from rakuten.models import ActionResult
 
@@ -49,6 +54,33 @@ class RetrySchedule:
 
     def delay_after(self, attempts: int) -> float | None:
         return self.delays[attempts - 1] if attempts - 1 < len(self.delays) else None
+
+
+# Accept, refuse and tracking are not idempotent: the client must not resend one on its own, since only a try
+# recorded in the store before it went out lets a later "already done" answer be read as our own success.
+SINGLE_TRY = RetryPolicy(attempts=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Items claimed for one action (durably, before the ack); ``start`` sends them."""
+
+    account: str
+    purchaseid: str
+    kind: PendingKind
+    itemids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.itemids)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """An accept / refuse / ship request as it stands when Slack gets its ack: its items claimed (durably), or
+    nothing claimed and why; ``answer`` is for the person who asked, once the work is under way."""
+
+    answer: str | None
+    claim: Claim | None = None
 
 
 _DONE_STATE = {
@@ -68,11 +100,11 @@ class ItemActions:
         runner: BackgroundRunner,
         web_client: WebClient,
         clock: Callable[[], datetime],
-        languages: Languages,
+        reports: ActionReports,
         schedule: RetrySchedule | None = None,
     ) -> None:
         self._store = store
-        self._languages = languages
+        self._reports = reports
         self._clients = clients
         self._publisher = publisher
         self._runner = runner
@@ -90,11 +122,27 @@ class ItemActions:
         shipment: Shipment | None = None,
         detail: str | None = None,
     ) -> list[str]:
-        """Claim the items this action applies to, record who asked, and send them to Rakuten.
+        """Claim the items this action applies to and send them at once (``claim`` then ``start``)."""
+        claim = self.claim(order, kind, actor, itemids=itemids, shipment=shipment, detail=detail)
+        self.start(claim)
+        return list(claim.itemids)
+
+    def claim(
+        self,
+        order: OrderRecord,
+        kind: PendingKind,
+        actor: str,
+        *,
+        itemids: Collection[str] | None = None,
+        shipment: Shipment | None = None,
+        detail: str | None = None,
+    ) -> Claim:
+        """Claim the items this action applies to and record who asked, in one durable local write (fast: made
+        before Slack gets its ack, so that a crash right after the ack loses nothing; a restart resumes it).
 
         An item is claimed only when it is in the state the action starts from and nothing is pending on it,
         under the store lock: a double click or a repeated submit claims nothing, so nothing is sent twice.
-        ``itemids`` narrows the choice (None: every eligible item). Returns the item ids claimed.
+        ``itemids`` narrows the choice (None: every eligible item).
         """
         start_state = ItemState.TO_SHIP if kind is PendingKind.SHIP else ItemState.TO_ACCEPT
         now = self._clock()
@@ -122,15 +170,19 @@ class ItemActions:
                         detail=detail,
                     )
                 )
-        if claimed:
-            self.refresh_card(order.account, order.purchaseid)
-            self.send(order.account, order.purchaseid, claimed)
-        return claimed
+        return Claim(order.account, order.purchaseid, kind, tuple(claimed))
 
-    def send(self, account: str, purchaseid: str, itemids: Sequence[str]) -> None:
+    def start(self, claim: Claim | None) -> None:
+        """After the ack: show "sending…" on the card, then send the claimed items to Rakuten in the background."""
+        if not claim:
+            return
+        self.refresh_card(claim.account, claim.purchaseid)
+        self.send(claim.account, claim.purchaseid, list(claim.itemids))
+
+    def send(self, account: str, purchaseid: str, itemids: Sequence[str], *, resumed: bool = False) -> None:
         """Send the claimed items' actions to Rakuten in the background (one job per item)."""
         for itemid in itemids:
-            self._runner.submit(lambda itemid=itemid: self._attempt(account, purchaseid, itemid))
+            self._runner.submit(lambda itemid=itemid: self._attempt(account, purchaseid, itemid, resumed=resumed))
 
     def resume_pending(self) -> int:
         """At start: re-send every action a previous run left pending (crash, shutdown mid-retry)."""
@@ -139,7 +191,7 @@ class ItemActions:
             for order in self._store.list_orders(account.login, open_only=True):
                 pending = [item.itemid for item in order.items if item.pending is not None]
                 if pending:
-                    self.send(order.account, order.purchaseid, pending)
+                    self.send(order.account, order.purchaseid, pending, resumed=True)
                     count += len(pending)
         return count
 
@@ -162,66 +214,72 @@ class ItemActions:
         except SlackWriteError as error:
             logger.warning("could not update the card of order %s: %s", purchaseid, error)
 
-    def _attempt(self, login: str, purchaseid: str, itemid: str) -> None:
-        order = self._store.get_order(login, purchaseid)
-        item = order.item(itemid) if order else None
-        if order is None or item is None or item.pending is None:
-            return  # done meanwhile (another attempt, or the order was pruned)
-        pending = item.pending
+    def _attempt(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
+        """One try of one item's action; ``resumed``: a previous run left it pending (its requester is told how
+        it ends, having perhaps seen nothing since the modal closed)."""
         account = self._store.get_account(login)
         if account is None:
-            self._finish(login, purchaseid, itemid, error="the Rakuten account was disconnected")
+            if self._pending_of(login, purchaseid, itemid) is not None:
+                self._finish(login, purchaseid, itemid, error="the Rakuten account was disconnected")
             return
+        sent = self._record_try(login, purchaseid, itemid)
+        if sent is None:
+            return  # done meanwhile (another attempt, or the order was pruned)
+        pending, sent_before = sent
         try:
-            client = self._clients.client_for(account)
+            client = self._clients.client_for(account, retry=SINGLE_TRY)
             result = self._call(client, pending.kind, itemid, pending, account.settings.shipping_from_country)
         except QuotaExceededError as error:
             delay = max((error.retry_at - self._clock()).total_seconds(), 1.0)
             reason = "Rakuten's hourly quota is spent; it is sent again when the hour turns"
-            if self._note_attempt(login, purchaseid, itemid, reason):
+            if self._note_failure(login, purchaseid, itemid, reason):
                 self._tell(
                     pending.requested_by,
                     account.channel_id,
-                    action_result_message(
-                        self._languages.user(pending.requested_by),
+                    self._reports.action_result(
+                        pending.requested_by,
                         pending.kind,
                         purchaseid,
                         ActionOutcome.WAITING_FOR_QUOTA,
                         retry_at=error.retry_at,
                     ),
                 )
-            self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))
+            self._retry_later(delay, login, purchaseid, itemid, resumed)
             self.refresh_card(login, purchaseid)
         except (RakutenError, InvalidTrackingError) as error:
+            if isinstance(error, RakutenError) and sent_before and says_already_done(pending.kind, error):
+                self._went_through(login, purchaseid, itemid, pending, account.channel_id, error)
+                return
             reason = error.message if isinstance(error, RakutenError) else str(error)
             if isinstance(error, RakutenError) and error.retryable:
-                attempts = pending.attempts + 1
-                delay = self._schedule.delay_after(attempts)
-                first = self._note_attempt(login, purchaseid, itemid, reason)
+                delay = self._schedule.delay_after(pending.attempts)
+                first = self._note_failure(login, purchaseid, itemid, reason)
                 if delay is not None:
                     if first:
                         self._tell(
                             pending.requested_by,
                             account.channel_id,
-                            action_result_message(
-                                self._languages.user(pending.requested_by),
+                            self._reports.action_result(
+                                pending.requested_by,
                                 pending.kind,
                                 purchaseid,
                                 ActionOutcome.QUEUED,
                                 reason=reason,
                             ),
                         )
-                    logger.info("order %s item %s: %s; retry %d in %ss", purchaseid, itemid, reason, attempts, delay)
-                    self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid))
+                    logger.info(
+                        "order %s item %s: %s; retry %d in %ss", purchaseid, itemid, reason, pending.attempts, delay
+                    )
+                    self._retry_later(delay, login, purchaseid, itemid, resumed)
                     self.refresh_card(login, purchaseid)
                     return
-                reason = f"Rakuten could not be reached after {attempts} attempts ({reason})"
+                reason = f"Rakuten could not be reached after {pending.attempts} attempts ({reason})"
             self._finish(login, purchaseid, itemid, error=reason)
             self._tell(
                 pending.requested_by,
                 account.channel_id,
-                action_result_message(
-                    self._languages.user(pending.requested_by),
+                self._reports.action_result(
+                    pending.requested_by,
                     pending.kind,
                     purchaseid,
                     ActionOutcome.REFUSED_BY_RAKUTEN,
@@ -230,6 +288,31 @@ class ItemActions:
             )
         else:
             self._finish(login, purchaseid, itemid, result=result)
+            if resumed:
+                self._tell(
+                    pending.requested_by,
+                    account.channel_id,
+                    self._reports.action_result(
+                        pending.requested_by, pending.kind, purchaseid, ActionOutcome.OK, shipment=pending.shipment
+                    ),
+                )
+
+    def _retry_later(self, delay: float, login: str, purchaseid: str, itemid: str, resumed: bool) -> None:
+        self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid, resumed=resumed))
+
+    def _went_through(
+        self, login: str, purchaseid: str, itemid: str, pending: PendingAction, channel: str, error: RakutenError
+    ) -> None:
+        """Rakuten says the item is already where our earlier, unanswered try asked it to go: that try worked."""
+        logger.info("order %s item %s: an earlier try went through (%s)", purchaseid, itemid, error.message)
+        self._finish(login, purchaseid, itemid, confirmed_by=error.message)
+        self._tell(
+            pending.requested_by,
+            channel,
+            self._reports.action_result(
+                pending.requested_by, pending.kind, purchaseid, ActionOutcome.WENT_THROUGH, shipment=pending.shipment
+            ),
+        )
 
     def _call(
         self, client: RakutenClient, kind: PendingKind, itemid: str, pending: PendingAction, country: str
@@ -246,8 +329,30 @@ class ItemActions:
             tracking_url=shipment.tracking_url,
         )
 
-    def _note_attempt(self, login: str, purchaseid: str, itemid: str, reason: str) -> bool:
-        """Count a failed attempt; True when it is the first one (so the requester is told once)."""
+    def _pending_of(self, login: str, purchaseid: str, itemid: str) -> PendingAction | None:
+        order = self._store.get_order(login, purchaseid)
+        item = order.item(itemid) if order else None
+        return item.pending if item else None
+
+    def _record_try(self, login: str, purchaseid: str, itemid: str) -> tuple[PendingAction, bool] | None:
+        """Count the try about to go out, durably, before it goes: (the pending action, whether a try was already
+        sent before this one). None when nothing is pending on the item any more."""
+        recorded: list[tuple[PendingAction, bool]] = []
+
+        def change(order: OrderRecord) -> OrderRecord | None:
+            item = order.item(itemid)
+            if item is None or item.pending is None:
+                return None
+            sent_before = item.pending.attempts > 0
+            item.pending.attempts += 1
+            recorded.append((replace(item.pending), sent_before))
+            return order
+
+        self._store.update_order(login, purchaseid, change)
+        return recorded[0] if recorded else None
+
+    def _note_failure(self, login: str, purchaseid: str, itemid: str, reason: str) -> bool:
+        """Keep why the try failed; True when it is the first failure (so the requester is told once)."""
         first = False
 
         def change(order: OrderRecord) -> OrderRecord | None:
@@ -255,8 +360,7 @@ class ItemActions:
             item = order.item(itemid)
             if item is None or item.pending is None:
                 return None
-            first = item.pending.attempts == 0
-            item.pending.attempts += 1
+            first = item.pending.last_error is None
             item.pending.last_error = reason
             return order
 
@@ -264,8 +368,17 @@ class ItemActions:
         return first
 
     def _finish(
-        self, login: str, purchaseid: str, itemid: str, *, result: ActionResult | None = None, error: str | None = None
+        self,
+        login: str,
+        purchaseid: str,
+        itemid: str,
+        *,
+        result: ActionResult | None = None,
+        error: str | None = None,
+        confirmed_by: str | None = None,
     ) -> None:
+        """The item's action is over: done (``result``, or ``confirmed_by`` Rakuten's "already done" to a try whose
+        answer was lost), or failed (``error``)."""
         now = self._clock()
         done: dict[str, object] = {}
 
@@ -301,11 +414,17 @@ class ItemActions:
                     purchaseid=purchaseid,
                     itemids=(itemid,),
                     outcome="ok" if error is None else "failed",
-                    detail=error or (result.status if result else None),
+                    detail=error or _success_detail(result, confirmed_by),
                 )
             )
         self.refresh_card(login, purchaseid)
 
-    def _tell(self, user: str, channel: str, message: Message) -> None:
+    def _tell(self, user: str, channel: str, message: Postable) -> None:
         """Privately tell the person who asked: ephemeral in the order channel, else a direct message."""
         tell_privately(self._web_client, user, channel, message)
+
+
+def _success_detail(result: ActionResult | None, confirmed_by: str | None) -> str | None:
+    if confirmed_by is not None:
+        return f"an earlier try went through, its answer lost; Rakuten now says: {confirmed_by}"
+    return result.status if result else None

@@ -5,15 +5,14 @@ says it, in the right language."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
+from bot.domain.orders import PendingKind, Shipment
+from bot.slack.notify import Postable
 
-
-class Postable(Protocol):
-    """A rendered message: the ``text``, ``blocks`` (and ``metadata``) kwargs of chat.postMessage / update."""
-
-    def as_kwargs(self) -> dict[str, Any]: ...
+__all__ = ["ActionOutcome", "ActionReports", "ChannelNotices", "Postable"]
 
 
 class ChannelNotices(Protocol):
@@ -27,3 +26,31 @@ class ChannelNotices(Protocol):
     def recovered(self, account: AccountRecord | None, login: str, down_since: datetime, now: datetime) -> Postable: ...
 
     def quota(self, account: AccountRecord | None, login: str, action: str, retry_at: datetime) -> Postable: ...
+
+
+class ActionOutcome(StrEnum):
+    """How an accept / refuse / ship request ended, or where it stands."""
+
+    OK = "ok"
+    REFUSED_BY_RAKUTEN = "refused_by_rakuten"
+    QUEUED = "queued"
+    WAITING_FOR_QUOTA = "waiting_for_quota"
+    ALREADY_DONE = "already_done"
+    WENT_THROUGH = "went_through"  # an earlier try whose answer was lost had worked: Rakuten says it is done
+
+
+class ActionReports(Protocol):
+    """What the person who asked for an action is told, in their own language."""
+
+    def action_result(
+        self,
+        user_id: str,
+        kind: PendingKind,
+        purchaseid: str,
+        outcome: ActionOutcome,
+        *,
+        item_count: int = 1,
+        reason: str | None = None,
+        retry_at: datetime | None = None,
+        shipment: Shipment | None = None,
+    ) -> Postable: ...

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.accounts import AccountRecord
-from bot.domain.orders import OrderRecord, OrderState
+from bot.domain.orders import OrderRecord, OrderRef, OrderState
 from bot.services.permissions import Permissions
 from bot.store.base import Store
-from bot.ui.refs import OrderRef
 
 ACTIONABLE = {OrderState.TO_ACCEPT, OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED, OrderState.ON_HOLD}
 

@@ -1,7 +1,8 @@
 """Mark shipped: from the card's modal or from ``/rakuten ship ORDER CARRIER TRACKING [URL]``.
 
-Validation errors go back to their field; a valid request claims the items (so a repeated submit sends
-nothing twice), the card shows "sending to Rakuten", and one ``settrackingpackageinfos`` call per item runs in
+Validation errors go back to their field; a valid request claims the items before Slack gets its ack (a durable
+local write: a crash right after the ack loses nothing, and a repeated submit sends nothing twice). After the
+ack (``start``), the card shows "sending to Rakuten", and one ``settrackingpackageinfos`` call per item runs in
 the background (see ``item_actions``).
 """
 
@@ -12,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.orders import ItemState, OrderRecord, PendingKind, Shipment, shippable_items
-from bot.services.item_actions import ItemActions
+from bot.domain.orders import ItemState, OrderRecord, OrderRef, PendingKind, Shipment, shippable_items
+from bot.services.item_actions import ItemActions, Submission
 from bot.services.orders import OrderAccess, OrderDesk
 from bot.store.base import Store
-from bot.ui.refs import OrderRef, ShipModalMetadata
+from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import ShipForm
 from rakuten.carriers import InvalidTrackingError, Tracking, carrier_for_shipping_type, validate_tracking
 
@@ -82,25 +83,26 @@ class ShippingService:
             return ShipResult(field_errors={"carrier": "Choose the carrier."})
         return self._validate(user_id, access, form.carrier, form.tracking_number, form.tracking_url, form.itemids)
 
-    def ship_command(self, user_id: str, arguments: str) -> str:
-        """``ORDER CARRIER TRACKING [URL]``; a carrier of several words may be quoted or not. Returns the answer."""
+    def ship_command(self, user_id: str, arguments: str) -> Submission:
+        """``ORDER CARRIER TRACKING [URL]``; a carrier of several words may be quoted or not. Claims the items
+        (before the ack) when the command is valid; the answer says what happens or what to fix."""
         try:
             words = shlex.split(arguments)
         except ValueError:
             words = arguments.split()
         url = words.pop() if len(words) >= 4 and words[-1].lower().startswith(("http://", "https://")) else None
         if len(words) < 3:
-            return SHIP_USAGE
+            return Submission(SHIP_USAGE)
         purchaseid, carrier, tracking = words[0], " ".join(words[1:-1]), words[-1]
         access = self._desk.access_by_purchaseid(user_id, purchaseid)
         if not access.allowed:
-            return access.refusal or SHIP_USAGE
+            return Submission(access.refusal or SHIP_USAGE)
         result = self._validate(user_id, access, carrier, tracking, url, None)
         if result.field_errors:
-            return "\n".join(f"• {error}" for error in result.field_errors.values()) + f"\n{SHIP_USAGE}"
+            return Submission("\n".join(f"• {error}" for error in result.field_errors.values()) + f"\n{SHIP_USAGE}")
         if result.request is None:
-            return result.message or SHIP_USAGE
-        return self.execute(result.request)
+            return Submission(result.message or SHIP_USAGE)
+        return self.submit(result.request)
 
     def _validate(
         self,
@@ -129,10 +131,10 @@ class ShippingService:
             return ShipResult(field_errors={"items": "Some chosen items are not part of this order any more."})
         return ShipResult(request=ShipRequest(user_id, order, tracking, frozenset(wanted)))
 
-    def execute(self, request: ShipRequest) -> str:
-        """Claim the items (once: a repeated submit finds them claimed) and send them; returns the answer."""
+    def submit(self, request: ShipRequest) -> Submission:
+        """Claim the items, durably and once (a repeated submit finds them claimed): made before the ack."""
         order, tracking = request.order, request.tracking
-        claimed = self._actions.request(
+        claim = self._actions.claim(
             order,
             PendingKind.SHIP,
             request.user_id,
@@ -140,10 +142,18 @@ class ShippingService:
             shipment=Shipment(carrier=tracking.carrier, tracking_number=tracking.number, tracking_url=tracking.url),
             detail=f"{tracking.carrier} {tracking.number}",
         )
-        if not claimed:
-            return f"Order {order.purchaseid}: those items are already shipped or being sent. Nothing was sent twice."
-        count = f"{len(claimed)} item{'s' if len(claimed) > 1 else ''}"
-        return f"Sending {tracking.carrier} {tracking.number} to Rakuten for order {order.purchaseid} ({count})."
+        if not claim:
+            return Submission(
+                f"Order {order.purchaseid}: those items are already shipped or being sent. Nothing was sent twice."
+            )
+        count = f"{len(claim.itemids)} item{'s' if len(claim.itemids) > 1 else ''}"
+        answer = f"Sending {tracking.carrier} {tracking.number} to Rakuten for order {order.purchaseid} ({count})."
+        return Submission(answer, claim)
+
+    def start(self, submission: Submission) -> str | None:
+        """After the ack: update the card and send the claimed items; returns what to tell the user."""
+        self._actions.start(submission.claim)
+        return submission.answer
 
 
 def _why_not_shippable(order: OrderRecord) -> str | None:

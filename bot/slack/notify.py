@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ui.messages import Message
-
 logger = logging.getLogger(__name__)
 
 
-def tell_privately(client: WebClient, user: str, channel: str | None, message: Message) -> bool:
+class Postable(Protocol):
+    """A rendered message: the ``text``, ``blocks`` (and ``metadata``) kwargs of chat.postMessage / update."""
+
+    def as_kwargs(self) -> dict[str, Any]: ...
+
+
+def tell_privately(client: WebClient, user: str, channel: str | None, message: Postable) -> bool:
     """An ephemeral message in ``channel``, or a direct message when that fails (the user is not a member).
 
     Nobody is told when the actor is not a person (the poller's auto-accept, the environment).

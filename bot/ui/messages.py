@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -18,6 +17,7 @@ from bot.constants import COMMAND
 from bot.domain.accounts import AccountStatus
 from bot.domain.deadlines import aware
 from bot.domain.orders import OrderRecord, OrderState, PendingKind, Shipment
+from bot.services.notices import ActionOutcome
 from bot.subcommands import SUBCOMMANDS, Sub
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
@@ -352,14 +352,6 @@ def not_allowed_message(t: Translator, what: str, why: str) -> Message:
     return _simple(t.gettext("🚫 You can't {what}: {why}", what=what, why=why))
 
 
-class ActionOutcome(StrEnum):
-    OK = "ok"
-    REFUSED_BY_RAKUTEN = "refused_by_rakuten"
-    QUEUED = "queued"
-    WAITING_FOR_QUOTA = "waiting_for_quota"
-    ALREADY_DONE = "already_done"
-
-
 _ACTION_OF: dict[PendingKind, str] = {
     PendingKind.ACCEPT: "acceptsale",
     PendingKind.REFUSE: "refusesale",
@@ -463,6 +455,14 @@ def action_result_message(
         return _simple(_success_text(t, kind, order_id, item_count, shipment))
     if result is ActionOutcome.ALREADY_DONE:
         return _simple(_already_done_text(t, kind, order_id))
+    if result is ActionOutcome.WENT_THROUGH:
+        return _simple(
+            _success_text(t, kind, order_id, item_count, shipment),
+            note=t.gettext(
+                "Rakuten's first answer was lost on the way; asked again, Rakuten confirmed it already has it. "
+                "Nothing was sent twice."
+            ),
+        )
     if result is ActionOutcome.REFUSED_BY_RAKUTEN:
         why = fmt.clip(reason, 500) or t.gettext("no reason given")
         note = None

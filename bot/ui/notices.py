@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.accounts import AccountRecord, PollFailure
+from bot.domain.orders import PendingKind, Shipment
+from bot.services.notices import ActionOutcome
 from bot.ui.i18n import Languages, Translator
-from bot.ui.messages import Message, outage_alert, quota_message, recovered_message
+from bot.ui.messages import Message, action_result_message, outage_alert, quota_message, recovered_message
 from bot.ui.poll_failures import failure_text
 
 
 class SlackNotices:
-    """Implements ``ChannelNotices``."""
+    """Implements ``ChannelNotices`` and ``ActionReports``."""
 
     def __init__(self, languages: Languages) -> None:
         self._languages = languages
@@ -30,3 +32,26 @@ class SlackNotices:
 
     def quota(self, account: AccountRecord | None, login: str, action: str, retry_at: datetime) -> Message:
         return quota_message(self._channel(account), login, action, retry_at)
+
+    def action_result(
+        self,
+        user_id: str,
+        kind: PendingKind,
+        purchaseid: str,
+        outcome: ActionOutcome,
+        *,
+        item_count: int = 1,
+        reason: str | None = None,
+        retry_at: datetime | None = None,
+        shipment: Shipment | None = None,
+    ) -> Message:
+        return action_result_message(
+            self._languages.user(user_id),
+            kind,
+            purchaseid,
+            outcome,
+            item_count=item_count,
+            reason=reason,
+            retry_at=retry_at,
+            shipment=shipment,
+        )

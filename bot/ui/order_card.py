@@ -39,6 +39,7 @@ from bot.domain.orders import (
     ItemState,
     OrderItem,
     OrderRecord,
+    OrderRef,
     OrderState,
     PendingAction,
     PendingKind,
@@ -56,7 +57,7 @@ from bot.ui.limits import (
     SECTION_TEXT_MAX,
     blocks_as_dicts,
 )
-from bot.ui.refs import OrderRef
+from bot.ui.refs import encode_order_ref
 from bot.ui.timing import decide_by
 from rakuten.models import Address, AddressKind, Money
 
@@ -449,7 +450,7 @@ def _pending_text(t: Translator, pending: PendingAction) -> str:
 
 
 def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
-    value = order_ref(order).encode()
+    value = encode_order_ref(order_ref(order))
     state = order.state
     pending_kinds = {item.pending.kind for item in order.items if item.pending is not None}
     if state is OrderState.TO_ACCEPT:

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.orders import OrderRef
+
 BUTTON_VALUE_MAX = 2000  # Slack's limit on a button's value
 PRIVATE_METADATA_MAX = 3000  # Slack's limit on a view's private_metadata
 
@@ -47,35 +49,20 @@ def _optional(payload: dict[str, Any], key: str) -> tuple[bool, str | None]:
     return False, None
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRef:
-    """Which order a button acts on: the seller login and Rakuten's purchase id."""
-
-    account: str
-    purchaseid: str
-
-    def encode(self) -> str:
-        return _dump({"a": self.account, "p": self.purchaseid}, BUTTON_VALUE_MAX)
-
-    @classmethod
-    def decode(cls, value: object) -> OrderRef | None:
-        payload = _load(value, BUTTON_VALUE_MAX)
-        if payload is None:
-            return None
-        account, purchaseid = _required(payload, "a"), _required(payload, "p")
-        if account is None or purchaseid is None:
-            return None
-        return cls(account, purchaseid)
-
-
 def encode_order_ref(ref: OrderRef) -> str:
     """Compact JSON for a button value (at most 2000 characters; ValueError beyond)."""
-    return ref.encode()
+    return _dump({"a": ref.account, "p": ref.purchaseid}, BUTTON_VALUE_MAX)
 
 
 def decode_order_ref(value: object) -> OrderRef | None:
     """The OrderRef in a button value, or None for anything malformed. Never raises."""
-    return OrderRef.decode(value)
+    payload = _load(value, BUTTON_VALUE_MAX)
+    if payload is None:
+        return None
+    account, purchaseid = _required(payload, "a"), _required(payload, "p")
+    if account is None or purchaseid is None:
+        return None
+    return OrderRef(account, purchaseid)
 
 
 @dataclass(frozen=True, slots=True)

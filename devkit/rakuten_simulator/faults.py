@@ -22,6 +22,9 @@ class Fault(StrEnum):
     HTML_MAINTENANCE_503 = "html_maintenance_503"  # the same page with HTTP 503
     SLOW = "slow"  # the real answer (action carried out at once), sent after `delay` s (default 2)
     PARAMETER_ERROR = "parameter_error"  # errorresponse ParameterError, HTTP 400
+    # The action IS carried out, then the connection is closed without a byte of answer: what a client sees when
+    # Rakuten applies a call and the answer is lost on the way (proxy reset, network cut).
+    APPLIED_THEN_DROPPED = "applied_then_dropped"
 
 
 DEFAULT_DELAYS: dict[Fault, float] = {Fault.TIMEOUT: 10.0, Fault.SLOW: 2.0}

@@ -354,11 +354,13 @@ class RakutenSimulator:
         )
         if plan is not None and plan.fault in (Fault.TIMEOUT, Fault.SLOW) and self._stopping.wait(plan.delay):
             return  # stopped while holding the request: drop the connection unanswered
+        if plan is not None and plan.fault is Fault.APPLIED_THEN_DROPPED:
+            return  # carried out, never answered: the handler closes the connection (HTTP/1.0)
         send(reply)
 
     def _faulty_reply(self, plan: FaultPlan, params: Mapping[str, str]) -> Reply:
         fault = plan.fault
-        if fault is Fault.SLOW:
+        if fault in (Fault.SLOW, Fault.APPLIED_THEN_DROPPED):
             return self._service.handle(params)
         if fault is Fault.TRUNCATED_XML:
             whole = self._service.handle(params)

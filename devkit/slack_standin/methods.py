@@ -190,6 +190,22 @@ def conversations_history(ws: Workspace, params: JsonDict) -> JsonDict:
     return answer
 
 
+def conversations_replies(ws: Workspace, params: JsonDict) -> JsonDict:
+    """A thread, parent first then its replies oldest first, in one page (no cursor: threads here are short)."""
+    channel = ws.visible_channel(params.get("channel"))
+    ws.require_scope(_scope_for(channel, "history"))
+    if not channel.bot_is_member:
+        raise Refusal("not_in_channel")
+    parent = ws.find_message(channel.id, str(params.get("ts") or ""))
+    if parent is None:
+        raise Refusal("thread_not_found")
+    include_metadata = truthy(params.get("include_all_metadata"))
+    replies = [m for m in ws.messages.get(channel.id, []) if m.thread_ts == parent.ts and m.ts != parent.ts]
+    entries = [_history_entry(ws, parent, replies, include_metadata)]
+    entries += [{**m.as_payload(include_metadata=include_metadata), "app_id": ws.app_id} for m in replies]
+    return {"messages": entries, "has_more": False}
+
+
 def _history_entry(
     ws: Workspace, message: StoredMessage, replies: list[StoredMessage], include_metadata: bool
 ) -> JsonDict:
@@ -367,6 +383,7 @@ METHODS: Mapping[str, Method] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "chat.getPermalink": chat_get_permalink,
     "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
     "conversations.members": conversations_members,
     "conversations.info": conversations_info,
     "users.info": users_info,

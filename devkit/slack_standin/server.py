@@ -172,9 +172,9 @@ def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> 
     if not secrets.compare_digest(token.encode(), ws.bot_token.encode()):
         raise Refusal("invalid_auth")
     fault = ws.take_fault(method)
-    if fault is not None:
-        if fault.kind == "rate_limit":
-            raise _RateLimited(fault.retry_after)
+    if fault is not None and fault.kind == "rate_limit":
+        raise _RateLimited(fault.retry_after)
+    if fault is not None and fault.kind == "error":
         raise Refusal(fault.error)
     return {"ok": True, **handler(ws, params)}
 

@@ -146,9 +146,11 @@ class SlackStandIn:
 
     # ------------------------------------------------------------------ faults
 
-    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
-        """The next `times` calls to `method` get HTTP 429 with `Retry-After: retry_after`."""
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1, after: int = 0) -> None:
+        """The next `times` calls to `method` get HTTP 429 with `Retry-After: retry_after`, once `after` more
+        calls to it have gone through."""
         with self._workspace.lock:
+            self._workspace.inject_fault(method, Fault("pass"), times=after)
             self._workspace.inject_fault(method, Fault("rate_limit", "ratelimited", retry_after), times=times)
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:

@@ -142,7 +142,7 @@ class ResponseUrl:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: Literal["rate_limit", "error"]
+    kind: Literal["rate_limit", "error", "pass"]  # "pass": a call that goes through before the faults behind it
     error: str = ""
     retry_after: int = 0
 

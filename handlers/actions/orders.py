@@ -7,8 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.services.item_actions import Submission
 from bot.ui.messages import address_message, not_allowed_message
-from bot.ui.refs import OrderRef, ShipModalMetadata
+from bot.ui.refs import ShipModalMetadata, decode_order_ref
 from bot.ui.ship_modal import build_ship_modal
 from handlers.deps import after_ack, bot_of
 from rakuten.carriers import CARRIERS
@@ -18,7 +19,7 @@ def mark_shipped(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
+    bot, user, ref = bot_of(context), body["user"]["id"], decode_order_ref(action.get("value"))
 
     def open_modal() -> None:  # the trigger_id lives 3 seconds: this runs right after the ack
         plan = bot.shipping.plan(user, ref)
@@ -43,24 +44,37 @@ def mark_shipped(
 def accept_order(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    ack()
-    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
-    after_ack(context, body, respond, client, lambda: _private(respond, {"text": bot.acceptance.accept(user, ref)}))
+    bot, user, ref = bot_of(context), body["user"]["id"], decode_order_ref(action.get("value"))
+    _decide(ack, body, context, client, respond, bot.acceptance.accept(user, ref))
 
 
 def refuse_order(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
+    bot, user, ref = bot_of(context), body["user"]["id"], decode_order_ref(action.get("value"))
+    _decide(ack, body, context, client, respond, bot.acceptance.refuse(user, ref))
+
+
+def _decide(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, submission: Submission
+) -> None:
+    """The decision's items are claimed (stored) before the ack, so a crash right after it loses no click."""
     ack()
-    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
-    after_ack(context, body, respond, client, lambda: _private(respond, {"text": bot.acceptance.refuse(user, ref)}))
+    bot = bot_of(context)
+
+    def start() -> None:
+        answer = bot.acceptance.start(submission)
+        if answer:
+            _private(respond, {"text": answer})
+
+    after_ack(context, body, respond, client, start)
 
 
 def show_address(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    bot, user, ref = bot_of(context), body["user"]["id"], OrderRef.decode(action.get("value"))
+    bot, user, ref = bot_of(context), body["user"]["id"], decode_order_ref(action.get("value"))
 
     def answer() -> None:
         access = bot.desk.access(user, ref)

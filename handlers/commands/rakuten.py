@@ -44,6 +44,18 @@ def rakuten_command(
     if sub in (Sub.SETTINGS, Sub.DISCONNECT):
         _admin_command(sub, rest, user, trigger, ack, client, respond, context, command)
         return
+    if sub is Sub.SHIP:
+        # Claimed (stored) before the ack, so a crash right after it loses no shipment.
+        submission = bot.shipping.ship_command(user, rest)
+        ack()
+
+        def ship() -> None:
+            answer = bot.shipping.start(submission)
+            if answer:
+                respond(text=answer, response_type="ephemeral")
+
+        after_ack(context, command, respond, client, ship)
+        return
 
     ack()
 
@@ -52,8 +64,6 @@ def rakuten_command(
             _reply(respond, bot.screens.status(user))
         elif sub is Sub.ORDERS:
             _reply(respond, bot.screens.orders(user))
-        elif sub is Sub.SHIP:
-            respond(text=bot.shipping.ship_command(user, rest), response_type="ephemeral")
         elif sub is Sub.HELP:
             _reply(respond, help_message(t))
         else:

@@ -1,4 +1,4 @@
-"""The Mark shipped modal's submission: errors on their fields, else ack and send to Rakuten."""
+"""The Mark shipped modal's submission: errors on their fields, else claim the items, ack, and send to Rakuten."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.services.item_actions import Submission
 from bot.slack.notify import tell_privately
 from bot.ui.messages import notice
 from bot.ui.ship_modal import read_ship_submission, ship_errors
@@ -23,11 +24,13 @@ def submit_ship(
     if result.field_errors:
         ack(response_action="errors", errors=ship_errors(result.field_errors, view=view))
         return
+    # The modal closes with the ack, and the user takes the shipment as sent: its claim is stored first.
+    submission = bot.shipping.submit(result.request) if result.request is not None else Submission(result.message)
     ack()
     channel = form.metadata.channel if form.metadata else None
 
     def send() -> None:
-        answer = bot.shipping.execute(result.request) if result.request is not None else result.message
+        answer = bot.shipping.start(submission)
         if answer:
             tell_privately(client, user, channel, notice(answer))
 

@@ -716,6 +716,25 @@ def test_truncated_xml_is_half_of_a_real_answer_whose_action_happened(
     assert sim.item(itemid).status is ItemState.ACCEPTED
 
 
+def test_applied_then_dropped_carries_the_action_out_and_closes_without_an_answer(
+    http: httpx.Client, sim: RakutenSimulator
+) -> None:
+    itemid = sim.sale(sim.add_sale(LOGIN, new=False)).items[0].itemid
+    sim.inject_fault("settrackingpackageinfos", Fault.APPLIED_THEN_DROPPED)
+    tracking = {"itemid": itemid, "transporter_name": "Colissimo", "tracking_number": "6A12345678901"}
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(http, sim, "settrackingpackageinfos", **tracking)
+
+    assert sim.item(itemid).status is ItemState.SHIPPED
+    assert sim.item(itemid).tracking is not None
+    (recorded,) = sim.requests_for("settrackingpackageinfos")
+    assert recorded.fault is Fault.APPLIED_THEN_DROPPED
+    again = call(http, sim, "settrackingpackageinfos", **tracking)  # what a client's resend gets
+    assert again.status_code == 400
+    assert "a déjà été expédié" in again.content.decode("iso-8859-1")
+
+
 def test_slow_answers_normally_after_the_delay(http: httpx.Client, sim: RakutenSimulator) -> None:
     sim.generate_sales(LOGIN, 1)
     sim.inject_fault("getnewsales", Fault.SLOW, delay=0.3)

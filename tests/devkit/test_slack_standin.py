@@ -315,6 +315,20 @@ def test_history_lists_thread_parents_not_replies(client: WebClient) -> None:
     assert [(m["ts"], m["reply_count"]) for m in messages] == [(parent, 1)]
 
 
+def test_replies_list_the_parent_then_its_replies_with_metadata_when_asked(client: WebClient) -> None:
+    parent = client.chat_postMessage(channel=ORDERS, text="summary")["ts"]
+    reply = client.chat_postMessage(channel=ORDERS, text="card", thread_ts=parent, metadata=CARD_METADATA)["ts"]
+    client.chat_postMessage(channel=ORDERS, text="elsewhere")
+
+    messages = client.conversations_replies(channel=ORDERS, ts=parent, include_all_metadata=True)["messages"]
+
+    assert [(m["ts"], m.get("thread_ts")) for m in messages] == [(parent, parent), (reply, parent)]
+    assert messages[1]["metadata"] == CARD_METADATA
+    assert refusal(lambda: client.conversations_replies(channel=ORDERS, ts="1.000001")).response["error"] == (
+        "thread_not_found"
+    )
+
+
 def test_history_refuses_a_forged_cursor(client: WebClient) -> None:
     assert refusal(lambda: client.conversations_history(channel=ORDERS, cursor="garbage!")).response["error"] == (
         "invalid_cursor"
@@ -481,6 +495,19 @@ def test_a_rate_limited_call_answers_429_with_retry_after(standin: SlackStandIn,
     assert answer.response["error"] == "ratelimited"
     assert [call.status for call in standin.calls_to("chat.postMessage")] == [429]
     assert standin.messages(ORDERS) == []
+
+
+def test_a_rate_limit_after_some_calls_lets_those_through_first(standin: SlackStandIn, client: WebClient) -> None:
+    standin.rate_limit("chat.postMessage", retry_after=7, after=2)
+
+    client.chat_postMessage(channel=ORDERS, text="first")
+    client.chat_postMessage(channel=ORDERS, text="second")
+    answer = refusal(lambda: client.chat_postMessage(channel=ORDERS, text="third"))
+    client.chat_postMessage(channel=ORDERS, text="fourth")
+
+    assert answer.response.status_code == 429
+    assert [call.status for call in standin.calls_to("chat.postMessage")] == [200, 200, 429, 200]
+    assert [m.text for m in standin.messages(ORDERS)] == ["first", "second", "fourth"]
 
 
 def test_the_retry_handler_waits_for_retry_after_then_succeeds() -> None:

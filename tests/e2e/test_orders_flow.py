@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE
+from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE, ORDER_EVENT_TYPE
 from bot.domain.accounts import AccountRecord, PollHealth
 from bot.domain.orders import OrderRecord, OrderState
 from bot.ui.order_card import BLOCK_ACTIONS, BLOCK_HEADER, BLOCK_MENTION, BLOCK_STATE, EXPRESS_MARKER
@@ -70,7 +70,11 @@ def button_ids(card: StoredMessage) -> set[str]:
 
 def notices(stack: LocalStack) -> list[StoredMessage]:
     """Messages in the order channel that are not order cards (alerts, summaries, recoveries)."""
-    return [message for message in stack.slack.messages(CHANNEL) if message.metadata is None]
+    return [
+        message
+        for message in stack.slack.messages(CHANNEL)
+        if (message.metadata or {}).get("event_type") != ORDER_EVENT_TYPE
+    ]
 
 
 def notices_saying(stack: LocalStack, words: str) -> list[StoredMessage]:
@@ -440,6 +444,39 @@ def test_a_burst_becomes_one_summary_with_the_cards_in_its_thread(make_stack: St
     stack.poll()
     assert len(notices(stack)) == 1
     assert successful_posts(stack) == 7
+
+
+def test_a_burst_interrupted_between_its_summary_and_its_cards_keeps_one_thread_across_a_restart(
+    make_stack: StackFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = make_stack(burst_threshold=3)
+    purchaseids = stack.simulator.generate_sales(LOGIN, 5, express_ratio=0)
+    store = stack.bot.store
+    real_update = store.update_order
+
+    def die_after_the_summary(account: str, purchaseid: str, change: Any) -> OrderRecord | None:
+        # The summary reached Slack; storing its ts never happens: the process dies instead.
+        if notices(stack):
+            raise SimulatedCrash(purchaseid)
+        return real_update(account, purchaseid, change)
+
+    monkeypatch.setattr(store, "update_order", die_after_the_summary)
+    with pytest.raises(SimulatedCrash):
+        stack.poll()
+    (summary,) = notices(stack)
+    assert card_ids(stack) == []
+    stack.stop_app(orderly=False)
+
+    stack.start_app()
+    outcome = stack.poll()
+
+    assert outcome.ok, outcome.error
+    assert notices(stack) == [summary]  # no second summary: the restarted bot found the first one
+    assert "5 new orders" in summary.text
+    assert_one_card_each(stack, purchaseids)
+    assert {card.thread_ts for card in stack.cards()} == {summary.ts}
+    for purchaseid in purchaseids:
+        assert stored_order(stack, purchaseid).card.thread_ts == summary.ts  # type: ignore[union-attr]
 
 
 def test_new_orders_up_to_the_threshold_are_posted_in_the_channel(make_stack: StackFactory) -> None:

@@ -535,6 +535,67 @@ def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card
     assert [r.status for r in stack.simulator.requests_for(SET_TRACKING)] == [400]  # a refusal is not retried
 
 
+def test_a_tracking_rakuten_recorded_but_whose_answer_was_lost_ends_shipped_and_the_seller_is_told(
+    stack: LocalStack,
+) -> None:
+    purchaseid = add_order(stack)
+    post_cards(stack)
+    (itemid,) = itemids(stack, purchaseid)
+    view = open_modal(stack, purchaseid)
+    # Rakuten records the tracking, then the connection drops: the bot never hears it went through.
+    stack.simulator.inject_fault(SET_TRACKING, Fault.APPLIED_THEN_DROPPED)
+
+    stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
+
+    order = wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
+    first, resend = stack.simulator.requests_for(SET_TRACKING)
+    assert (first.fault, resend.fault, resend.status) == (Fault.APPLIED_THEN_DROPPED, None, 400)  # "already shipped"
+    tracking = stack.simulator.item(itemid).tracking
+    assert tracking is not None
+    assert (tracking.carrier, tracking.number) == ("Colissimo", COLISSIMO_NUMBER)
+    assert order.items[0].failure is None
+    assert order.items[0].shipment is not None
+    assert order.items[0].shipment.shipped_by == SELLER
+    shown = card_json(stack, purchaseid)
+    assert "Shipped via Colissimo" in shown
+    assert "Rakuten refused" not in shown
+    assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
+    stack.slack.wait_for(lambda: "confirmed it already has it" in ephemerals_for(stack, SELLER))
+    told = ephemerals_for(stack, SELLER)
+    assert f"Tracking sent to Rakuten for order {purchaseid}" in told
+    assert "Rakuten rejected" not in told
+    assert "Mark shipped again" not in told
+    (done,) = [entry for entry in stack.bot.store.list_audit(purchaseid=purchaseid) if entry.action == "ship"]
+    assert (done.outcome, done.actor) == ("ok", SELLER)
+    assert "answer lost" in (done.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("button", "action", "done", "final", "words"),
+    [
+        (ACTION_ACCEPT, ACCEPT_SALE, OrderState.TO_SHIP, SimItemState.ACCEPTED, "accepted"),
+        (ACTION_REFUSE, REFUSE_SALE, OrderState.REFUSED, SimItemState.REFUSED, "refused"),
+    ],
+)
+def test_an_accept_or_refuse_whose_answer_was_lost_is_confirmed_by_the_resend(
+    stack: LocalStack, button: str, action: str, done: OrderState, final: SimItemState, words: str
+) -> None:
+    purchaseid = add_order(stack, new=True)
+    post_cards(stack)
+    (itemid,) = itemids(stack, purchaseid)
+    stack.simulator.inject_fault(action, Fault.APPLIED_THEN_DROPPED)
+
+    assert stack.click(purchaseid, button).status_code == 200
+
+    order = wait_settled(stack, purchaseid, lambda o: o.state is done)
+    assert [request.status for request in stack.simulator.requests_for(action)][1:] == [400]  # "already …"
+    assert stack.simulator.item(itemid).status is final
+    assert order.items[0].failure is None
+    stack.slack.wait_for(lambda: "confirmed it already has it" in ephemerals_for(stack, SELLER))
+    assert f"Order {purchaseid} {words}" in ephemerals_for(stack, SELLER)
+    assert "Rakuten rejected" not in ephemerals_for(stack, SELLER)
+
+
 def test_an_outage_is_retried_in_the_background_until_rakuten_answers(stack: LocalStack) -> None:
     purchaseid = add_order(stack)
     post_cards(stack)

@@ -17,8 +17,10 @@ from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 
 from bot.constants import ACTION_ACCEPT, COMMAND
+from bot.domain.orders import OrderRef
+from bot.services.item_actions import Submission
 from bot.services.permissions import Decision
-from bot.ui.refs import OrderRef
+from bot.ui.refs import encode_order_ref
 from devkit.slack_requests import app_home_opened_event, event_callback_body
 from devkit.slack_standin import SlackStandIn
 from handlers import register_handlers
@@ -68,7 +70,8 @@ def command_body(text: str, response_url: str) -> str:
 def test_a_slash_command_reaches_the_rakuten_listener_with_the_bot(
     app: App, slack: SlackStandIn, bot: SimpleNamespace
 ) -> None:
-    bot.shipping.ship_command.return_value = "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`"
+    bot.shipping.ship_command.return_value = Submission("Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`")
+    bot.shipping.start.side_effect = lambda submission: submission.answer
 
     response = dispatch(app, command_body("ship 1", slack.new_response_url(CHANNEL, user_id=USER)))
 
@@ -88,7 +91,8 @@ def test_a_refusal_in_the_ack_is_the_http_answer(app: App, slack: SlackStandIn, 
 
 
 def test_a_button_click_reaches_the_accept_listener(app: App, slack: SlackStandIn, bot: SimpleNamespace) -> None:
-    bot.acceptance.accept.return_value = "Accepting order 480000001 (1 item) on Rakuten…"
+    bot.acceptance.accept.return_value = Submission("Accepting order 480000001 (1 item) on Rakuten…")
+    bot.acceptance.start.side_effect = lambda submission: submission.answer
     payload = {
         "type": "block_actions",
         "user": {"id": USER},
@@ -97,7 +101,9 @@ def test_a_button_click_reaches_the_accept_listener(app: App, slack: SlackStandI
         "container": {"type": "message", "channel_id": CHANNEL, "message_ts": "1.000001"},
         "channel": {"id": CHANNEL},
         "response_url": slack.new_response_url(CHANNEL, user_id=USER),
-        "actions": [{"action_id": ACTION_ACCEPT, "block_id": "b", "value": OrderRef(LOGIN, "480000001").encode()}],
+        "actions": [
+            {"action_id": ACTION_ACCEPT, "block_id": "b", "value": encode_order_ref(OrderRef(LOGIN, "480000001"))}
+        ],
     }
 
     response = dispatch(app, urlencode({"payload": json.dumps(payload)}))

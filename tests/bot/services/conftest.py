@@ -18,6 +18,7 @@ from bot.domain.orders import ItemState, OrderItem, OrderRecord
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
 from bot.store import TinyDBStore
+from bot.ui.notices import SlackNotices
 from rakuten.models import Address, AddressKind, Money
 from tests.i18n import ENGLISH
 
@@ -96,7 +97,7 @@ def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: Mock
         runner=runner,  # type: ignore[arg-type]
         web_client=Mock(),
         clock=clock,
-        languages=ENGLISH,
+        reports=SlackNotices(ENGLISH),
     )
     mocker.patch.object(real, "refresh_card")
     mocker.patch.object(real, "send")

@@ -4,12 +4,11 @@ from unittest.mock import Mock
 
 import pytest
 
-from bot.domain.orders import ItemState, PendingAction, PendingKind
+from bot.domain.orders import ItemState, OrderRef, PendingAction, PendingKind
 from bot.services.acceptance import AUTO_ACCEPT_ACTOR, AcceptanceService
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Decision
 from bot.store import TinyDBStore
-from bot.ui.refs import OrderRef
 from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, make_account, make_item, make_order
 
 PURCHASE = "480000001"
@@ -20,6 +19,11 @@ REF = OrderRef(LOGIN, PURCHASE)
 def service(store: TinyDBStore, permissions: Mock, actions: Mock, clock: Clock) -> AcceptanceService:
     store.save_account(make_account())
     return AcceptanceService(store=store, desk=OrderDesk(store, permissions), actions=actions, clock=clock)
+
+
+def decide(service: AcceptanceService, decision: str, user: str, ref: OrderRef | None) -> str | None:
+    """A click: claimed before the ack, started after it; the answer to the clicker."""
+    return service.start(getattr(service, decision)(user, ref))
 
 
 def new_sale(store: TinyDBStore, purchaseid: str = PURCHASE, *, nego: bool = False) -> None:
@@ -34,15 +38,19 @@ def new_sale(store: TinyDBStore, purchaseid: str = PURCHASE, *, nego: bool = Fal
 
 
 @pytest.mark.parametrize(
-    ("decide", "kind", "verb"),
+    ("decision", "kind", "verb"),
     [("accept", PendingKind.ACCEPT, "Accepting"), ("refuse", PendingKind.REFUSE, "Refusing")],
 )
 def test_a_decision_claims_each_item_awaiting_it_and_sends_them(
-    service: AcceptanceService, store: TinyDBStore, actions: Mock, decide: str, kind: PendingKind, verb: str
+    service: AcceptanceService, store: TinyDBStore, actions: Mock, decision: str, kind: PendingKind, verb: str
 ) -> None:
     new_sale(store)
 
-    answer = getattr(service, decide)(SELLER, REF)
+    submission = getattr(service, decision)(SELLER, REF)
+
+    # Claimed (stored) before the ack; nothing is sent until it is started after the ack.
+    actions.send.assert_not_called()
+    answer = service.start(submission)
 
     assert answer == f"{verb} order {PURCHASE} (2 items) on Rakuten…"
     order = store.get_order(LOGIN, PURCHASE)
@@ -61,11 +69,13 @@ def test_a_decision_claims_each_item_awaiting_it_and_sends_them(
 
 def test_a_second_click_sends_nothing_twice(service: AcceptanceService, store: TinyDBStore, actions: Mock) -> None:
     new_sale(store)
-    service.accept(SELLER, REF)
+    decide(service, "accept", SELLER, REF)
 
-    again = service.accept(SELLER, REF)
-    refuse_after = service.refuse(SELLER, REF)
+    again = decide(service, "accept", SELLER, REF)
+    refuse_after = decide(service, "refuse", SELLER, REF)
 
+    assert again is not None
+    assert refuse_after is not None
     assert "no item waiting for a decision any more. Nothing sent twice." in again
     assert "Nothing sent twice" in refuse_after
     assert actions.send.call_count == 1
@@ -77,7 +87,7 @@ def test_an_item_left_with_a_failure_is_claimed_again_and_the_failure_cleared(
 ) -> None:
     store.save_order(make_order(PURCHASE, make_item("9001", ItemState.TO_ACCEPT, failure="Rakuten said no")))
 
-    service.accept(SELLER, REF)
+    decide(service, "accept", SELLER, REF)
 
     order = store.get_order(LOGIN, PURCHASE)
     assert order is not None
@@ -96,7 +106,7 @@ def test_a_pending_item_is_not_claimed_by_the_other_decision(
         )
     )
 
-    assert "Nothing sent twice" in service.refuse(SELLER, REF)
+    assert "Nothing sent twice" in (decide(service, "refuse", SELLER, REF) or "")
     actions.send.assert_not_called()
 
 
@@ -106,10 +116,10 @@ def test_refusals_of_access_are_returned_and_nothing_is_claimed(
     new_sale(store)
     permissions.order_decision.return_value = Decision(False, "Only members of <#C0ORDERS> can act on these orders.")
 
-    assert service.accept("U0OUTSIDER", REF) == "Only members of <#C0ORDERS> can act on these orders."
-    assert service.refuse(SELLER, None) == "That button no longer points to an order I know."
-    assert "is not in my records" in service.accept(SELLER, OrderRef(LOGIN, "999"))
-    assert "is not connected any more" in service.accept(SELLER, OrderRef("gone-shop", PURCHASE))
+    assert decide(service, "accept", "U0OUTSIDER", REF) == "Only members of <#C0ORDERS> can act on these orders."
+    assert decide(service, "refuse", SELLER, None) == "That button no longer points to an order I know."
+    assert "is not in my records" in (decide(service, "accept", SELLER, OrderRef(LOGIN, "999")) or "")
+    assert "is not connected any more" in (decide(service, "accept", SELLER, OrderRef("gone-shop", PURCHASE)) or "")
     actions.send.assert_not_called()
     order = store.get_order(LOGIN, PURCHASE)
     assert order is not None

@@ -16,6 +16,7 @@ from bot.services.card_publisher import CardPublisher
 from bot.services.item_actions import ItemActions, RetrySchedule
 from bot.slack.poster import SlackWriteError
 from bot.store import TinyDBStore
+from bot.ui.notices import SlackNotices
 from rakuten.carriers import InvalidTrackingError
 from rakuten.client import RakutenClient
 from rakuten.errors import BusinessError, ErrorDetails, QuotaExceededError, ServerError, TransportError
@@ -81,7 +82,7 @@ def make_actions(
             runner=runner,  # type: ignore[arg-type]
             web_client=slack,
             clock=clock,
-            languages=ENGLISH,
+            reports=SlackNotices(ENGLISH),
             schedule=RetrySchedule(delays),
         )
 
@@ -303,6 +304,83 @@ def test_a_spent_quota_waits_for_the_hour_to_turn(
 
     assert stored(store).items[0].state is ItemState.REFUSED
     assert rakuten.refuse_sale.call_count == 3
+
+
+# --- a try whose answer was lost ------------------------------------------------------------------------------
+
+
+def test_each_try_is_recorded_before_it_goes_out_and_goes_out_once(
+    actions: ItemActions, store: TinyDBStore, rakuten: Mock, make_actions: Callable[..., ItemActions]
+) -> None:
+    store.save_order(make_order(PURCHASE, claimed(PendingKind.SHIP)))
+    seen: list[int] = []
+    rakuten.set_tracking.side_effect = lambda *_, **__: (
+        seen.append(stored(store).items[0].pending.attempts),  # type: ignore[union-attr]
+        ActionResult("settrackingpackageinfos", "9001", "OK"),
+    )[1]
+
+    actions.send(LOGIN, PURCHASE, ["9001"])
+
+    assert seen == [1]  # on disk before the call: a crash mid-call leaves the evidence that it was sent
+    clients = actions._clients  # the single-try client: the bot's own schedule retries, recording each try
+    assert clients.client_for.call_args.kwargs["retry"].attempts == 1  # type: ignore[attr-defined]
+
+
+def test_already_shipped_in_answer_to_a_resend_means_the_lost_try_went_through(
+    actions: ItemActions, store: TinyDBStore, rakuten: Mock, slack: Mock, runner: InlineRunner, publisher: Mock
+) -> None:
+    store.save_order(make_order(PURCHASE, claimed(PendingKind.SHIP)))
+    lost = TransportError("network error talking to Rakuten (RemoteProtocolError)", action="settrackingpackageinfos")
+    rakuten.set_tracking.side_effect = [lost, ALREADY_SHIPPED]
+
+    actions.send(LOGIN, PURCHASE, ["9001"])
+    runner.run_later()
+
+    item = stored(store).items[0]
+    assert item.state is ItemState.SHIPPED
+    assert (item.pending, item.failure) == (None, None)
+    assert item.shipment is not None
+    assert (item.shipment.tracking_number, item.shipment.shipped_by) == ("6A12345678901", SELLER)
+    queued, went_through = told(slack)
+    assert "not answering" in queued
+    assert went_through.startswith(f"✅ Tracking sent to Rakuten for order {PURCHASE}")
+    assert "Rakuten rejected" not in went_through
+    (done,) = store.list_audit(purchaseid=PURCHASE)
+    assert (done.action, done.outcome) == ("ship", "ok")
+    assert "déjà expédié" in (done.detail or "")
+    assert publisher.refresh.call_args.args[1].items[0].state is ItemState.SHIPPED
+
+
+def test_a_resumed_request_already_sent_before_the_restart_is_done_when_rakuten_says_already(
+    actions: ItemActions, store: TinyDBStore, rakuten: Mock, slack: Mock
+) -> None:
+    item = claimed(PendingKind.ACCEPT)
+    assert item.pending is not None
+    item.pending.attempts = 1  # the previous run recorded a try, then died before the answer
+    store.save_order(make_order(PURCHASE, item))
+    already = "Item 9001 is ACCEPTED: only an item awaiting confirmation can be accepted."
+    rakuten.accept_sale.side_effect = BusinessError(
+        ErrorDetails("Sender", "InvalidItemStatus", "The item status does not allow this action.", (already,)),
+        action="acceptsale",
+    )
+
+    assert actions.resume_pending() == 1
+
+    assert stored(store).items[0].state is ItemState.TO_SHIP
+    (message,) = told(slack)
+    assert f"Order {PURCHASE} accepted" in message
+
+
+def test_a_resumed_request_that_succeeds_is_told_to_its_requester(
+    actions: ItemActions, store: TinyDBStore, rakuten: Mock, slack: Mock
+) -> None:
+    store.save_order(make_order(PURCHASE, claimed(PendingKind.SHIP)))
+
+    actions.resume_pending()
+
+    (message,) = told(slack)  # the modal closed before the crash; this is the first word since
+    assert message.startswith(f"✅ Tracking sent to Rakuten for order {PURCHASE}")
+    assert "6A12345678901" in message
 
 
 # --- telling the requester ----------------------------------------------------------------------------------

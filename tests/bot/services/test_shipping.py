@@ -4,12 +4,12 @@ from unittest.mock import Mock
 
 import pytest
 
-from bot.domain.orders import ItemState, PendingAction, PendingKind
+from bot.domain.orders import ItemState, OrderRef, PendingAction, PendingKind
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Decision
 from bot.services.shipping import SHIP_USAGE, ShippingService
 from bot.store import TinyDBStore
-from bot.ui.refs import OrderRef, ShipModalMetadata
+from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import ShipForm
 from tests.bot.services.conftest import LOGIN, SELLER, START, Clock, make_account, make_item, make_order
 
@@ -32,6 +32,11 @@ def form(
     metadata: ShipModalMetadata | None = FROM_CARD,
 ) -> ShipForm:
     return ShipForm(carrier=carrier, tracking_number=number, tracking_url=url, itemids=itemids, metadata=metadata)
+
+
+def ship(service: ShippingService, user: str, arguments: str) -> str | None:
+    """``/rakuten ship``: claimed before the ack, started after it; the answer to the user."""
+    return service.start(service.ship_command(user, arguments))
 
 
 def two_items(store: TinyDBStore) -> None:
@@ -147,17 +152,24 @@ def test_the_modal_preselects_the_carrier_the_shipping_type_implies(
     assert plan.access.order is not None
 
 
-# --- claiming and sending (execute) ----------------------------------------------------------------------
+# --- claiming (submit, before the ack) and sending (start, after it) --------------------------------------
 
 
-def test_execute_claims_the_items_once_and_sends_them(
+def test_submit_claims_the_items_once_and_start_sends_them(
     service: ShippingService, store: TinyDBStore, actions: Mock
 ) -> None:
     two_items(store)
     request = service.prepare(SELLER, form()).request
     assert request is not None
 
-    answer = service.execute(request)
+    submission = service.submit(request)
+
+    # Stored before the ack, nothing sent yet: a crash now leaves the claim for the next start to resume.
+    assert all(item.pending is not None for item in store.get_order(LOGIN, PURCHASE).items)  # type: ignore[union-attr]
+    actions.send.assert_not_called()
+    actions.refresh_card.assert_not_called()
+
+    answer = service.start(submission)
 
     assert answer == f"Sending Colissimo 6A12345678901 to Rakuten for order {PURCHASE} (2 items)."
     order = store.get_order(LOGIN, PURCHASE)
@@ -174,8 +186,9 @@ def test_execute_claims_the_items_once_and_sends_them(
     (audit,) = store.list_audit(purchaseid=PURCHASE)
     assert (audit.action, audit.actor, audit.detail) == ("ship_requested", SELLER, "Colissimo 6A12345678901")
 
-    again = service.execute(request)  # a repeated submit of the same modal
+    again = service.start(service.submit(request))  # a repeated submit of the same modal
 
+    assert again is not None
     assert "Nothing was sent twice" in again
     assert actions.send.call_count == 1
     assert len(store.list_audit(purchaseid=PURCHASE)) == 1
@@ -212,7 +225,7 @@ def test_ship_command_parses_order_carrier_tracking_and_url(
 ) -> None:
     store.save_order(make_order(PURCHASE))
 
-    answer = service.ship_command(SELLER, arguments)
+    answer = ship(service, SELLER, arguments)
 
     assert answer.startswith(f"Sending {carrier} {number} to Rakuten for order {PURCHASE}")
     order = store.get_order(LOGIN, PURCHASE)
@@ -228,7 +241,7 @@ def test_an_unbalanced_quote_falls_back_to_plain_words(
 ) -> None:
     store.save_order(make_order(PURCHASE))
 
-    answer = service.ship_command(SELLER, f'{PURCHASE} "Mondial Relay 12345678')
+    answer = ship(service, SELLER, f'{PURCHASE} "Mondial Relay 12345678')
 
     # shlex gives up on the quote; plain words still name the carrier (punctuation never tells carriers apart).
     assert answer.startswith(f"Sending Mondial Relay 12345678 to Rakuten for order {PURCHASE}")
@@ -237,14 +250,14 @@ def test_an_unbalanced_quote_falls_back_to_plain_words(
 
 @pytest.mark.parametrize("arguments", ["", PURCHASE, f"{PURCHASE} Colissimo"])
 def test_too_few_words_get_the_usage(service: ShippingService, actions: Mock, arguments: str) -> None:
-    assert service.ship_command(SELLER, arguments) == SHIP_USAGE
+    assert ship(service, SELLER, arguments) == SHIP_USAGE
     actions.send.assert_not_called()
 
 
 def test_ship_command_errors_list_what_to_fix(service: ShippingService, store: TinyDBStore, actions: Mock) -> None:
     store.save_order(make_order(PURCHASE))
 
-    answer = service.ship_command(SELLER, f"{PURCHASE} Autre XK55443322")
+    answer = ship(service, SELLER, f"{PURCHASE} Autre XK55443322")
 
     assert answer.startswith("• A tracking URL is required")
     assert answer.endswith(SHIP_USAGE)
@@ -256,9 +269,9 @@ def test_ship_command_for_an_unknown_or_forbidden_order(
 ) -> None:
     store.save_order(make_order(PURCHASE))
 
-    assert "I know no order 999" in service.ship_command(SELLER, "999 Colissimo 6A12345678901")
+    assert "I know no order 999" in ship(service, SELLER, "999 Colissimo 6A12345678901")
     permissions.order_decision.return_value = Decision(False, "Only members of <#C0ORDERS> can act on these orders.")
-    assert service.ship_command("U0OUTSIDER", f"{PURCHASE} Colissimo 6A12345678901") == (
+    assert ship(service, "U0OUTSIDER", f"{PURCHASE} Colissimo 6A12345678901") == (
         "Only members of <#C0ORDERS> can act on these orders."
     )
     actions.send.assert_not_called()
@@ -271,7 +284,7 @@ def test_ship_command_refuses_an_order_found_in_two_accounts(
     store.save_order(make_order(PURCHASE))
     store.save_order(make_order(PURCHASE, login="other-shop"))
 
-    answer = service.ship_command(SELLER, f"{PURCHASE} Colissimo 6A12345678901")
+    answer = ship(service, SELLER, f"{PURCHASE} Colissimo 6A12345678901")
 
     assert "Several accounts have an order" in answer
     actions.send.assert_not_called()

@@ -8,9 +8,9 @@ import pytest
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE, ACTION_SHOW_ADDRESS, ORDER_EVENT_TYPE
 from bot.domain.accounts import AccountSettings
-from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from bot.domain.orders import ItemState, OrderRecord, OrderRef, PendingAction, PendingKind, PrepaidLabel
 from bot.ui.order_card import OrderCard, build_order_card
-from bot.ui.refs import OrderRef, decode_order_ref
+from bot.ui.refs import decode_order_ref
 from devkit.block_kit_limits import block_problems
 from rakuten.models import Money
 from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts

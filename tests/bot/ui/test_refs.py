@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from bot.domain.orders import OrderRef
 from bot.ui.refs import (
     ConnectModalMetadata,
-    OrderRef,
     SettingsModalMetadata,
     ShipModalMetadata,
     decode_order_ref,

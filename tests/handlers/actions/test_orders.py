@@ -8,9 +8,11 @@ import pytest
 from slack_bolt import BoltContext
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, BLOCK_CARRIER, BLOCK_ITEMS, VIEW_SHIP
+from bot.domain.orders import OrderRef, PendingKind
+from bot.services.item_actions import Claim, Submission
 from bot.services.orders import OrderAccess
 from bot.services.shipping import ShipPlan
-from bot.ui.refs import OrderRef, ShipModalMetadata
+from bot.ui.refs import ShipModalMetadata, encode_order_ref
 from handlers.actions.orders import accept_order, mark_shipped, refuse_order, show_address
 from tests.handlers.conftest import CHANNEL, LOGIN, TRIGGER, USER, account, first_call_name, order
 
@@ -19,7 +21,8 @@ REF = OrderRef(LOGIN, "480000001")
 
 
 def click(action_id: str, value: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    action = {"action_id": action_id, "block_id": "order_actions", "type": "button", "value": value or REF.encode()}
+    value = value or encode_order_ref(REF)
+    action = {"action_id": action_id, "block_id": "order_actions", "type": "button", "value": value}
     body = {
         "type": "block_actions",
         "user": {"id": USER},
@@ -104,7 +107,7 @@ def test_a_malformed_button_value_reaches_the_service_as_no_order(
 
 
 @pytest.mark.parametrize(("listener", "service"), [(accept_order, "accept"), (refuse_order, "refuse")])
-def test_accept_and_refuse_ack_first_then_tell_the_clicker_only(
+def test_accept_and_refuse_claim_then_ack_then_send_and_tell_the_clicker_only(
     client: Mock,
     ack: Mock,
     respond: Mock,
@@ -114,13 +117,20 @@ def test_accept_and_refuse_ack_first_then_tell_the_clicker_only(
     listener: Any,
     service: str,
 ) -> None:
-    getattr(bot.acceptance, service).return_value = "Accepting order 480000001 (2 items) on Rakuten…"
+    kind = PendingKind.ACCEPT if service == "accept" else PendingKind.REFUSE
+    submission = Submission(
+        "Accepting order 480000001 (2 items) on Rakuten…", Claim(LOGIN, "480000001", kind, ("9001", "9002"))
+    )
+    getattr(bot.acceptance, service).return_value = submission
+    bot.acceptance.start.return_value = submission.answer
     body, action = click(ACTION_ACCEPT)
 
     listener(ack=ack, body=body, action=action, context=context, client=client, respond=respond)
 
-    assert first_call_name(calls) == "ack"
+    # The claim is stored before Slack hears back: a crash right after the ack loses no click.
+    assert [name for name, *_ in calls.mock_calls][:3] == [f"acceptance.{service}", "ack", "acceptance.start"]
     getattr(bot.acceptance, service).assert_called_once_with(USER, REF)
+    bot.acceptance.start.assert_called_once_with(submission)
     respond.assert_called_once_with(
         response_type="ephemeral", replace_original=False, text="Accepting order 480000001 (2 items) on Rakuten…"
     )

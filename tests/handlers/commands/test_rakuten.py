@@ -9,6 +9,8 @@ from slack_bolt import BoltContext
 from slack_sdk.models.views import View
 
 from bot.constants import ACTION_DISCONNECT_CONFIRM, VIEW_CONNECT, VIEW_SETTINGS
+from bot.domain.orders import PendingKind
+from bot.services.item_actions import Claim, Submission
 from bot.services.permissions import Decision
 from bot.ui.messages import Message, notice
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
@@ -96,15 +98,22 @@ def test_status_and_orders_ack_first_then_answer_privately(
         bot.screens.orders.assert_called_once_with(USER)
 
 
-def test_ship_passes_everything_after_the_subcommand_to_the_service(
+def test_ship_claims_with_everything_after_the_subcommand_before_the_ack_then_sends(
     ack: Mock, respond: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
-    bot.shipping.ship_command.return_value = "Sending Mondial Relay 12345678 to Rakuten for order 480000001 (1 item)."
+    submission = Submission(
+        "Sending Mondial Relay 12345678 to Rakuten for order 480000001 (1 item).",
+        Claim(LOGIN, "480000001", PendingKind.SHIP, ("9001",)),
+    )
+    bot.shipping.ship_command.return_value = submission
+    bot.shipping.start.return_value = submission.answer
 
     run('ship   480000001 "Mondial Relay" 12345678  ', ack, context, client, respond)
 
-    assert first_call_name(calls) == "ack"
+    # Stored before Slack hears back: a crash right after the ack loses no shipment.
+    assert [name for name, *_ in calls.mock_calls][:3] == ["shipping.ship_command", "ack", "shipping.start"]
     bot.shipping.ship_command.assert_called_once_with(USER, '480000001 "Mondial Relay" 12345678')
+    bot.shipping.start.assert_called_once_with(submission)
     respond.assert_called_once_with(
         text="Sending Mondial Relay 12345678 to Rakuten for order 480000001 (1 item).", response_type="ephemeral"
     )

@@ -18,6 +18,8 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
+from bot.domain.orders import PendingKind
+from bot.services.item_actions import Claim, Submission
 from bot.services.shipping import ShipRequest, ShipResult
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import ShipForm
@@ -66,24 +68,31 @@ def test_field_errors_go_back_to_their_blocks_and_nothing_is_sent(
     assert form.itemids == ("9001",)
     assert form.metadata == METADATA
     ack.assert_called_once_with(response_action="errors", errors={BLOCK_TRACKING_URL: "A tracking URL is required."})
-    bot.shipping.execute.assert_not_called()
+    bot.shipping.submit.assert_not_called()
     assert [name for name, *_ in calls.mock_calls] == ["shipping.prepare", "ack"]
 
 
-def test_a_valid_submission_is_acked_before_it_is_sent(
+def test_a_valid_submission_is_claimed_then_acked_then_sent(
     respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     request = ShipRequest(USER, order(), Tracking("Colissimo", "6A12345678901"), frozenset({"9001"}))
     bot.shipping.prepare.return_value = ShipResult(request=request)
-    bot.shipping.execute.return_value = "Sending Colissimo 6A12345678901 to Rakuten for order 480000001 (1 item)."
+    submission = Submission(
+        "Sending Colissimo 6A12345678901 to Rakuten for order 480000001 (1 item).",
+        Claim(LOGIN, "480000001", PendingKind.SHIP, ("9001",)),
+    )
+    bot.shipping.submit.return_value = submission
+    bot.shipping.start.return_value = submission.answer
     view = submitted()
 
     submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
+    # The modal closes with the ack: by then the shipment is stored, so a crash right after it loses nothing.
     names = [name for name, *_ in calls.mock_calls]
-    assert names.index("ack") < names.index("shipping.execute")
+    assert names[:4] == ["shipping.prepare", "shipping.submit", "ack", "shipping.start"]
     ack.assert_called_once_with()
-    bot.shipping.execute.assert_called_once_with(request)
+    bot.shipping.submit.assert_called_once_with(request)
+    bot.shipping.start.assert_called_once_with(submission)
     kwargs = client.chat_postEphemeral.call_args.kwargs
     assert (kwargs["channel"], kwargs["user"]) == (CHANNEL, USER)
     assert kwargs["text"] == "Sending Colissimo 6A12345678901 to Rakuten for order 480000001 (1 item)."
@@ -93,6 +102,7 @@ def test_a_refusal_is_acked_and_explained_by_direct_message_when_the_user_is_not
     respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace, calls: Mock
 ) -> None:
     bot.shipping.prepare.return_value = ShipResult(message="Only members of <#C0ORDERS> can act on these orders.")
+    bot.shipping.start.side_effect = lambda submission: submission.answer
     client.chat_postEphemeral.side_effect = SlackApiError("refused", {"ok": False, "error": "user_not_in_channel"})
     view = submitted()
 
@@ -100,7 +110,7 @@ def test_a_refusal_is_acked_and_explained_by_direct_message_when_the_user_is_not
 
     assert first_call_name(calls) == "shipping.prepare"
     ack.assert_called_once_with()
-    bot.shipping.execute.assert_not_called()
+    bot.shipping.submit.assert_not_called()
     kwargs = client.chat_postMessage.call_args.kwargs
     assert kwargs["channel"] == USER
     assert kwargs["text"] == "Only members of <#C0ORDERS> can act on these orders."
@@ -110,6 +120,7 @@ def test_nothing_to_say_means_no_message(
     respond: Mock, ack: Mock, client: Mock, context: BoltContext, bot: SimpleNamespace
 ) -> None:
     bot.shipping.prepare.return_value = ShipResult()
+    bot.shipping.start.side_effect = lambda submission: submission.answer
     view = submitted()
 
     submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
