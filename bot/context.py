@@ -149,9 +149,7 @@ def build_context(
         languages = Languages(settings.default_locale, UserLocales(web_client))
         notices = SlackNotices(languages)
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
-        publisher = CardPublisher(
-            store, poster, clock=clock, languages=languages, burst_threshold=tuning.burst_threshold
-        )
+        publisher = CardPublisher(store, poster, clock=clock, cards=notices, burst_threshold=tuning.burst_threshold)
         permissions = Permissions(web_client, store, settings.admins)
         runner = BackgroundRunner()
         actions = ItemActions(

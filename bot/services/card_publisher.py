@@ -25,11 +25,9 @@ from slack_sdk.web import SlackResponse
 from bot.constants import BURST_EVENT_TYPE, ORDER_EVENT_TYPE
 from bot.domain.accounts import AccountRecord
 from bot.domain.orders import CardRef, OrderRecord
+from bot.services.notices import OrderCards, RenderedCard
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
-from bot.ui.i18n import Languages
-from bot.ui.messages import burst_summary
-from bot.ui.order_card import OrderCard, build_order_card
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +54,11 @@ class CardPublisher:
         poster: SlackPoster,
         *,
         clock: Callable[[], datetime],
-        languages: Languages,
+        cards: OrderCards,
         burst_threshold: int = 20,
     ) -> None:
         self._store = store
-        self._languages = languages
+        self._cards = cards
         self._poster = poster
         self._clock = clock
         self._burst_threshold = burst_threshold
@@ -134,15 +132,13 @@ class CardPublisher:
             # A click changed the order while its card was on its way: show the latest state.
             self.refresh(account, stored)
 
-    def render(self, account: AccountRecord, order: OrderRecord) -> OrderCard:
+    def render(self, account: AccountRecord, order: OrderRecord) -> RenderedCard:
         """The card as it should look now, in the account's channel language."""
-        t = self._languages.channel(account.settings.language)
-        return build_order_card(order, account.settings, now=self._clock(), t=t)
+        return self._cards.card(account, order, self._clock())
 
     def _burst_thread(self, account: AccountRecord, fresh: list[OrderRecord], started_at: datetime) -> str:
         express = sum(order.is_express for order in fresh)
-        t = self._languages.channel(account.settings.language)
-        summary = burst_summary(t, account.login, len(fresh), express)
+        summary = self._cards.burst_summary(account, len(fresh), express)
         metadata = {
             "event_type": BURST_EVENT_TYPE,
             "event_payload": {"account": account.login, "started_at": started_at.isoformat()},

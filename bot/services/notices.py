@@ -9,10 +9,24 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
-from bot.domain.orders import PendingKind, Shipment
+from bot.domain.orders import OrderRecord, PendingKind, Shipment
 from bot.slack.notify import Postable
 
-__all__ = ["ActionOutcome", "ActionReports", "ChannelNotices", "Postable"]
+__all__ = ["ActionOutcome", "ActionReports", "ChannelNotices", "OrderCards", "Postable", "RenderedCard"]
+
+
+class RenderedCard(Postable, Protocol):
+    """An order card as it would be posted, with a digest of what it shows (to skip updates that change nothing)."""
+
+    fingerprint: str
+
+
+class OrderCards(Protocol):
+    """Order cards and burst summaries, in the account's channel language."""
+
+    def card(self, account: AccountRecord, order: OrderRecord, now: datetime) -> RenderedCard: ...
+
+    def burst_summary(self, account: AccountRecord, count: int, express: int) -> Postable: ...
 
 
 class ChannelNotices(Protocol):

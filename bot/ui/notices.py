@@ -5,21 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.accounts import AccountRecord, PollFailure
-from bot.domain.orders import PendingKind, Shipment
+from bot.domain.orders import OrderRecord, PendingKind, Shipment
 from bot.services.notices import ActionOutcome
 from bot.ui.i18n import Languages, Translator
-from bot.ui.messages import Message, action_result_message, outage_alert, quota_message, recovered_message
+from bot.ui.messages import (
+    Message,
+    action_result_message,
+    burst_summary,
+    outage_alert,
+    quota_message,
+    recovered_message,
+)
+from bot.ui.order_card import OrderCard, build_order_card
 from bot.ui.poll_failures import failure_text
 
 
 class SlackNotices:
-    """Implements ``ChannelNotices`` and ``ActionReports``."""
+    """Implements ``OrderCards``, ``ChannelNotices`` and ``ActionReports``."""
 
     def __init__(self, languages: Languages) -> None:
         self._languages = languages
 
     def _channel(self, account: AccountRecord | None) -> Translator:
         return self._languages.channel(account.settings.language if account is not None else None)
+
+    def card(self, account: AccountRecord, order: OrderRecord, now: datetime) -> OrderCard:
+        return build_order_card(order, account.settings, now=now, t=self._channel(account))
+
+    def burst_summary(self, account: AccountRecord, count: int, express: int) -> Message:
+        return burst_summary(self._channel(account), account.login, count, express)
 
     def outage(
         self, account: AccountRecord | None, login: str, failure: PollFailure, since: datetime, failures: int

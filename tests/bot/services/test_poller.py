@@ -192,7 +192,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     poller = Poller(
         store=store,
         clients=clients,  # type: ignore[arg-type]
-        publisher=CardPublisher(store, poster, clock=clock, languages=ENGLISH),  # type: ignore[arg-type]
+        publisher=CardPublisher(store, poster, clock=clock, cards=SlackNotices(ENGLISH)),  # type: ignore[arg-type]
         poster=poster,  # type: ignore[arg-type]
         clock=clock,
         tuning=Tuning(failure_alert_threshold=3, lookback_days=30),
