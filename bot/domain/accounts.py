@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -73,3 +74,54 @@ class AccountStatus:
     health: PollHealth = field(default_factory=PollHealth)
     next_poll: datetime | None = None
     open_orders: tuple[OrderRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A seller login and its Rakuten API token, as typed: the token never shows in a repr."""
+
+    login: str
+    token: str = field(repr=False)
+
+
+class SettingsProblem(StrEnum):
+    NO_CHANNEL = "no_channel"
+    BAD_MENTION = "bad_mention"
+    BAD_GROUP = "bad_group"
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """A submitted settings form. The ``*_input`` fields keep what was typed, to explain a rejected value."""
+
+    channel_id: str | None
+    express_mention: str | None
+    shipper_group: str | None
+    show_full_address: bool
+    auto_accept: bool
+    account_login: str | None = None  # the account the modal was opened for; None when the form lost it
+    express_mention_input: str = ""
+    shipper_group_input: str = ""
+    language: str | None = None
+
+    def problems(self) -> dict[str, SettingsProblem]:
+        """What stops the change from being saved, keyed by field; empty when it can be saved."""
+        problems: dict[str, SettingsProblem] = {}
+        if self.channel_id is None:
+            problems["channel"] = SettingsProblem.NO_CHANNEL
+        if self.express_mention_input and self.express_mention is None:
+            problems["express_mention"] = SettingsProblem.BAD_MENTION
+        if self.shipper_group_input and self.shipper_group is None:
+            problems["shipper_group"] = SettingsProblem.BAD_GROUP
+        return problems
+
+    def apply_to(self, settings: AccountSettings) -> AccountSettings:
+        """A copy of ``settings`` with this form's values (the channel lives on the account, not here)."""
+        return dataclasses.replace(
+            settings,
+            express_mention=self.express_mention,
+            shipper_group=self.shipper_group,
+            show_full_address=self.show_full_address,
+            auto_accept=self.auto_accept,
+            language=self.language or settings.language,
+        )

@@ -179,6 +179,18 @@ class OrderRef:
     purchaseid: str
 
 
+@dataclass(frozen=True, slots=True)
+class ShipmentDraft:
+    """A shipment as typed in Mark shipped, not validated yet. ``ref`` is None when the form lost its order;
+    ``itemids`` None means every item that can still be shipped."""
+
+    ref: OrderRef | None
+    carrier: str | None
+    tracking_number: str
+    tracking_url: str | None = None
+    itemids: tuple[str, ...] | None = None
+
+
 def order_key(account: str, purchaseid: str) -> str:
     return f"{account}/{purchaseid}"
 

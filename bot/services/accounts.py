@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.crypto import TokenCipher
-from bot.domain.accounts import AccountRecord
+from bot.domain.accounts import AccountRecord, Credentials, SettingsChange
 from bot.domain.audit import AuditEntry
 from bot.rakuten_clients import RakutenClients
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
 from bot.services.scheduler import PollScheduler
 from bot.store.base import Store
-from bot.ui.account_views import ConnectForm, SettingsForm
 from rakuten.client import RetryPolicy
 from rakuten.errors import AuthenticationError, RakutenError
 
@@ -69,7 +68,7 @@ class AccountService:
             return Decision(True)
         return self._permissions.admin_decision(user_id, "connect an account")
 
-    def connect(self, user_id: str, form: ConnectForm, *, channel_id: str | None) -> ConnectResult:
+    def connect(self, user_id: str, form: Credentials, *, channel_id: str | None) -> ConnectResult:
         login, token = form.login.strip(), form.token.strip()
         errors: dict[str, str] = {}
         if not _LOGIN.match(login):
@@ -122,7 +121,7 @@ class AccountService:
         logger.info("account %s connected by %s; order channel %s", login, user_id, channel)
         return ConnectResult(account=account)
 
-    def update_settings(self, user_id: str, login: str, form: SettingsForm) -> str:
+    def update_settings(self, user_id: str, login: str, form: SettingsChange) -> str:
         decision = self._permissions.admin_decision(user_id, "change the settings")
         if not decision:
             return decision.reason

@@ -13,12 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.orders import ItemState, OrderRecord, OrderRef, PendingKind, Shipment, shippable_items
+from bot.domain.orders import ItemState, OrderRecord, OrderRef, PendingKind, Shipment, ShipmentDraft, shippable_items
 from bot.services.item_actions import ItemActions, Submission
 from bot.services.orders import OrderAccess, OrderDesk
 from bot.store.base import Store
-from bot.ui.refs import ShipModalMetadata
-from bot.ui.ship_modal import ShipForm
 from rakuten.carriers import InvalidTrackingError, Tracking, carrier_for_shipping_type, validate_tracking
 
 SHIP_USAGE = (
@@ -71,12 +69,11 @@ class ShippingService:
         refusal = _why_not_shippable(order)
         return ShipPlan(access, preselected_carrier=carrier_for_shipping_type(order.shipping_type), refusal=refusal)
 
-    def prepare(self, user_id: str, form: ShipForm) -> ShipResult:
+    def prepare(self, user_id: str, form: ShipmentDraft) -> ShipResult:
         """Validate a submitted modal (fast: runs before the view submission is acked)."""
-        metadata: ShipModalMetadata | None = form.metadata
-        if metadata is None:
+        if form.ref is None:
             return ShipResult(message="This form lost track of its order; open Mark shipped again from the card.")
-        access = self._desk.access(user_id, metadata.order_ref)
+        access = self._desk.access(user_id, form.ref)
         if not access.allowed:
             return ShipResult(message=access.refusal)
         if not form.carrier:

@@ -7,10 +7,8 @@ out of its repr so a stray log line cannot leak it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -53,7 +51,7 @@ from bot.constants import (
     VIEW_CONNECT,
     VIEW_SETTINGS,
 )
-from bot.domain.accounts import AccountRecord, AccountSettings
+from bot.domain.accounts import AccountRecord, Credentials, SettingsChange, SettingsProblem
 from bot.ui import formatting as fmt
 from bot.ui.i18n import SUPPORTED_LOCALES, Translator, normalise_locale
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
@@ -83,6 +81,10 @@ class ConnectForm:
     login: str
     token: str = field(repr=False)
     metadata: ConnectModalMetadata | None = None
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.login, self.token)
 
 
 def build_connect_modal(t: Translator, metadata: ConnectModalMetadata) -> View:
@@ -154,52 +156,18 @@ def connect_errors(*, login: str | None = None, token: str | None = None) -> dic
 # --- settings -------------------------------------------------------------------------------------------------
 
 
-class SettingsProblem(Enum):
-    NO_CHANNEL = "no_channel"
-    BAD_MENTION = "bad_mention"
-    BAD_GROUP = "bad_group"
+_SETTINGS_FIELD_BLOCKS = {
+    "channel": BLOCK_CHANNEL,
+    "express_mention": BLOCK_EXPRESS_MENTION,
+    "shipper_group": BLOCK_SHIPPER_GROUP,
+}
 
 
-@dataclass(frozen=True, slots=True)
-class SettingsForm:
-    """A submitted settings modal. The ``*_input`` fields keep what was typed, to explain a rejected value."""
-
-    channel_id: str | None
-    express_mention: str | None
-    shipper_group: str | None
-    show_full_address: bool
-    auto_accept: bool
-    metadata: SettingsModalMetadata | None = None
-    express_mention_input: str = ""
-    shipper_group_input: str = ""
-    language: str | None = None
-
-    def problems(self) -> dict[str, SettingsProblem]:
-        """What stops the form from being saved, keyed by block id; empty when it can be saved."""
-        problems: dict[str, SettingsProblem] = {}
-        if self.channel_id is None:
-            problems[BLOCK_CHANNEL] = SettingsProblem.NO_CHANNEL
-        if self.express_mention_input and self.express_mention is None:
-            problems[BLOCK_EXPRESS_MENTION] = SettingsProblem.BAD_MENTION
-        if self.shipper_group_input and self.shipper_group is None:
-            problems[BLOCK_SHIPPER_GROUP] = SettingsProblem.BAD_GROUP
-        return problems
-
-    def apply_to(self, settings: AccountSettings) -> AccountSettings:
-        """A copy of ``settings`` with this form's values (the channel lives on the account, not here)."""
-        return dataclasses.replace(
-            settings,
-            express_mention=self.express_mention,
-            shipper_group=self.shipper_group,
-            show_full_address=self.show_full_address,
-            auto_accept=self.auto_accept,
-            language=self.language or settings.language,
-        )
-
-
-def settings_errors(t: Translator, form: SettingsForm) -> dict[str, str]:
-    """The ``errors`` map for the settings modal, in the submitting user's language."""
-    return {block_id: _settings_problem_text(t, problem) for block_id, problem in form.problems().items()}
+def settings_errors(t: Translator, change: SettingsChange) -> dict[str, str]:
+    """The ``errors`` map for the settings modal, keyed by block id, in the submitting user's language."""
+    return {
+        _SETTINGS_FIELD_BLOCKS[name]: _settings_problem_text(t, problem) for name, problem in change.problems().items()
+    }
 
 
 def _settings_problem_text(t: Translator, problem: SettingsProblem) -> str:
@@ -315,20 +283,21 @@ def _settings_options(t: Translator) -> list[Option]:
     ]
 
 
-def read_settings_submission(view: Mapping[str, object]) -> SettingsForm:
+def read_settings_submission(view: Mapping[str, object]) -> SettingsChange:
     values = state_values(view)
     mention_input = text_value(values, BLOCK_EXPRESS_MENTION, ACTION_EXPRESS_MENTION)
     group_input = text_value(values, BLOCK_SHIPPER_GROUP, ACTION_SHIPPER_GROUP)
     options = set(selected_values(values, BLOCK_OPTIONS, ACTION_OPTIONS) or ())
     channel_id = selected_conversation(values, BLOCK_CHANNEL, ACTION_CHANNEL)
     language = selected_value(values, BLOCK_LANGUAGE, ACTION_LANGUAGE)
-    return SettingsForm(
+    metadata = SettingsModalMetadata.decode(private_metadata(view))
+    return SettingsChange(
         channel_id=channel_id if fmt.is_channel_id(channel_id) else None,
         express_mention=fmt.parse_mention_target(mention_input),
         shipper_group=fmt.parse_group_id(group_input),
         show_full_address=OPTION_SHOW_FULL_ADDRESS in options,
         auto_accept=OPTION_AUTO_ACCEPT in options,
-        metadata=SettingsModalMetadata.decode(private_metadata(view)),
+        account_login=metadata.account if metadata is not None else None,
         express_mention_input=mention_input,
         shipper_group_input=group_input,
         language=normalise_locale(language),

@@ -35,7 +35,7 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
-from bot.domain.orders import ItemState, OrderItem, OrderRecord, shippable_items
+from bot.domain.orders import ItemState, OrderItem, OrderRecord, ShipmentDraft, shippable_items
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
@@ -70,6 +70,12 @@ class ShipForm:
     tracking_url: str | None
     itemids: tuple[str, ...] | None
     metadata: ShipModalMetadata | None
+
+    @property
+    def draft(self) -> ShipmentDraft:
+        """What the service validates: the order the modal was opened for and what was typed."""
+        ref = self.metadata.order_ref if self.metadata is not None else None
+        return ShipmentDraft(ref, self.carrier, self.tracking_number, self.tracking_url, self.itemids)
 
 
 def build_ship_modal(

@@ -26,7 +26,7 @@ def submit_connect(
     form = read_connect_submission(view)
     channel = form.metadata.channel_id if form.metadata else None
     # Checked against Rakuten before the ack, so that a bad pair shows on the token field.
-    result = bot.accounts.connect(user, form, channel_id=channel)
+    result = bot.accounts.connect(user, form.credentials, channel_id=channel)
     if result.field_errors:
         ack(response_action="errors", errors=connect_errors(**result.field_errors))
         return
@@ -71,12 +71,12 @@ def submit_settings(
     ack()
 
     def save() -> None:
-        if form.metadata is None:
+        if form.account_login is None:
             tell_privately(
                 client, user, None, notice("This form lost track of its account; open /rakuten settings again.")
             )
             return
-        answer = bot.accounts.update_settings(user, form.metadata.account, form)
+        answer = bot.accounts.update_settings(user, form.account_login, form)
         tell_privately(client, user, form.channel_id, notice(answer))
 
     after_ack(context, body, respond, client, save)

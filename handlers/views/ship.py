@@ -20,7 +20,7 @@ def submit_ship(
     user = body["user"]["id"]
     bot = bot_of(context)
     form = read_ship_submission(view)
-    result = bot.shipping.prepare(user, form)
+    result = bot.shipping.prepare(user, form.draft)
     if result.field_errors:
         ack(response_action="errors", errors=ship_errors(result.field_errors, view=view))
         return

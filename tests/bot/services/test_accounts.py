@@ -10,14 +10,13 @@ from pytest_mock import MockerFixture
 from slack_sdk import WebClient
 
 from bot.crypto import TokenCipher
+from bot.domain.accounts import Credentials, SettingsChange
 from bot.rakuten_clients import RakutenClients
 from bot.services.accounts import CREDENTIAL_CHECK_TIMEOUT, AccountService
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import BOOTSTRAP_ADMIN_KEY, Permissions
 from bot.services.scheduler import PollScheduler
 from bot.store import TinyDBStore
-from bot.ui.account_views import ConnectForm, SettingsForm
-from bot.ui.refs import ConnectModalMetadata
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import AuthenticationError, ErrorDetails, PermissionDeniedError, ServerError, TransportError
 from tests.bot.services.conftest import ADMIN, CHANNEL, LOGIN, SELLER, START, Clock, make_account
@@ -87,8 +86,8 @@ def service(make_service: Callable[..., AccountService]) -> AccountService:
     return make_service()
 
 
-def connect_form(login: str = LOGIN, token: str = TOKEN) -> ConnectForm:
-    return ConnectForm(login=login, token=token, metadata=ConnectModalMetadata(CHANNEL))
+def connect_form(login: str = LOGIN, token: str = TOKEN) -> Credentials:
+    return Credentials(login=login, token=token)
 
 
 # --- who may connect ------------------------------------------------------------------------------------
@@ -291,7 +290,7 @@ def test_a_definite_rakuten_error_says_it_answered_with_an_error(service: Accoun
 # --- settings and disconnect ------------------------------------------------------------------------------
 
 
-def settings_form(**changes: object) -> SettingsForm:
+def settings_form(**changes: object) -> SettingsChange:
     values: dict[str, object] = {
         "channel_id": "C0PACKING",
         "express_mention": "S0EXPRESS",
@@ -300,7 +299,7 @@ def settings_form(**changes: object) -> SettingsForm:
         "auto_accept": True,
     }
     values.update(changes)
-    return SettingsForm(**values)  # type: ignore[arg-type]
+    return SettingsChange(**values)  # type: ignore[arg-type]
 
 
 def test_an_admin_saves_settings_and_the_cards_are_redrawn(

@@ -4,7 +4,7 @@ from unittest.mock import Mock
 
 import pytest
 
-from bot.domain.orders import ItemState, OrderRef, PendingAction, PendingKind
+from bot.domain.orders import ItemState, OrderRef, PendingAction, PendingKind, ShipmentDraft
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Decision
 from bot.services.shipping import SHIP_USAGE, ShippingService
@@ -30,8 +30,8 @@ def form(
     itemids: tuple[str, ...] | None = None,
     *,
     metadata: ShipModalMetadata | None = FROM_CARD,
-) -> ShipForm:
-    return ShipForm(carrier=carrier, tracking_number=number, tracking_url=url, itemids=itemids, metadata=metadata)
+) -> ShipmentDraft:
+    return ShipForm(carrier=carrier, tracking_number=number, tracking_url=url, itemids=itemids, metadata=metadata).draft
 
 
 def ship(service: ShippingService, user: str, arguments: str) -> str | None:
@@ -65,7 +65,7 @@ def two_items(store: TinyDBStore) -> None:
     ],
 )
 def test_each_invalid_field_gets_its_own_error(
-    service: ShippingService, store: TinyDBStore, actions: Mock, submitted: ShipForm, field: str, words: str
+    service: ShippingService, store: TinyDBStore, actions: Mock, submitted: ShipmentDraft, field: str, words: str
 ) -> None:
     two_items(store)
 

@@ -143,7 +143,7 @@ def test_settings_submission_is_read_and_applied() -> None:
     assert form.express_mention == "U0123ABCD"
     assert form.shipper_group == "S0456EFGH"
     assert (form.show_full_address, form.auto_accept) == (False, True)
-    assert form.metadata == SettingsModalMetadata("boutique-lyon")
+    assert form.account_login == "boutique-lyon"
     assert settings_errors(EN, form) == {}
     updated = form.apply_to(AccountSettings(show_full_address=True, shipping_from_country="BE"))
     assert updated == AccountSettings(

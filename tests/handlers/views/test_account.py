@@ -23,9 +23,9 @@ from bot.constants import (
     VIEW_CONNECT,
     VIEW_SETTINGS,
 )
+from bot.domain.accounts import Credentials, SettingsChange
 from bot.services.accounts import ConnectResult
 from bot.slack.poster import PostedMessage, SlackWriteError
-from bot.ui.account_views import ConnectForm, SettingsForm
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.slack_requests import checkboxes_state, conversations_select_state, text_input_state
 from handlers.views.account import submit_connect, submit_settings
@@ -79,7 +79,7 @@ def test_a_bad_pair_is_an_error_on_the_token_field(
 
     submit_connect(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
-    form: ConnectForm = bot.accounts.connect.call_args.args[1]
+    form: Credentials = bot.accounts.connect.call_args.args[1]
     assert (form.login, form.token) == (LOGIN, TOKEN)
     assert bot.accounts.connect.call_args.kwargs == {"channel_id": CHANNEL}
     # Checked before the ack, so that the error can show on the field.
@@ -165,7 +165,7 @@ def test_valid_settings_are_acked_then_saved_and_confirmed(
     ack.assert_called_once_with()
     user, login, form = bot.accounts.update_settings.call_args.args
     assert (user, login) == (ADMIN, LOGIN)
-    assert isinstance(form, SettingsForm)
+    assert isinstance(form, SettingsChange)
     assert (form.channel_id, form.express_mention, form.show_full_address) == ("C0PACKING", "S0EXPRESS", True)
     kwargs = client.chat_postEphemeral.call_args.kwargs
     assert (kwargs["channel"], kwargs["user"], kwargs["text"]) == ("C0PACKING", ADMIN, f"Settings of {LOGIN} saved.")

@@ -18,11 +18,10 @@ from bot.constants import (
     BLOCK_TRACKING_URL,
     VIEW_SHIP,
 )
-from bot.domain.orders import PendingKind
+from bot.domain.orders import PendingKind, ShipmentDraft
 from bot.services.item_actions import Claim, Submission
 from bot.services.shipping import ShipRequest, ShipResult
 from bot.ui.refs import ShipModalMetadata
-from bot.ui.ship_modal import ShipForm
 from devkit.slack_requests import checkboxes_state, static_select_state, text_input_state
 from handlers.views.ship import submit_ship
 from rakuten.carriers import Tracking
@@ -63,10 +62,10 @@ def test_field_errors_go_back_to_their_blocks_and_nothing_is_sent(
 
     submit_ship(ack=ack, body=body_for(view), view=view, context=context, client=client, respond=respond)
 
-    form: ShipForm = bot.shipping.prepare.call_args.args[1]
+    form: ShipmentDraft = bot.shipping.prepare.call_args.args[1]
     assert (form.carrier, form.tracking_number, form.tracking_url) == ("Autre", "ABC123456", None)
     assert form.itemids == ("9001",)
-    assert form.metadata == METADATA
+    assert form.ref == METADATA.order_ref
     ack.assert_called_once_with(response_action="errors", errors={BLOCK_TRACKING_URL: "A tracking URL is required."})
     bot.shipping.submit.assert_not_called()
     assert [name for name, *_ in calls.mock_calls] == ["shipping.prepare", "ack"]
