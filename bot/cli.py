@@ -21,7 +21,7 @@ from bot.ui.i18n import normalise_locale
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.context import AppContext
+    from bot.app import AppContext
 
 logger = logging.getLogger("bot")
 
@@ -88,8 +88,7 @@ def _demo(*, orders: int, seed: int, locale: str) -> int:
 
 
 def run(settings: Settings, *, start_empty: bool = False, new_key: bool = False) -> int:
-    from bot.app_factory import build_app
-    from bot.context import build_context
+    from bot.app import build_app, build_context
 
     try:
         context = build_context(settings, start_empty=start_empty, new_key=new_key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.context import AppContext
+from bot.app import AppContext
 from bot.ui.i18n import translator
 from bot.ui.poll_failures import failure_text
 

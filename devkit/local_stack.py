@@ -16,10 +16,9 @@ from typing import Any
 
 import httpx
 
-from bot.app_factory import build_app
+from bot.app import AppContext, build_app, build_context
 from bot.config import Settings, Tuning
 from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
-from bot.context import AppContext, build_context
 from bot.domain.orders import OrderRef
 from bot.health import health_report
 from bot.runtime import settle_heap

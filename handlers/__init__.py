@@ -15,7 +15,7 @@ from handlers import actions, commands, events, views
 from handlers.deps import BOT_KEY
 
 if TYPE_CHECKING:
-    from bot.context import AppContext
+    from bot.app import AppContext
 
 
 def register_handlers(app: App, bot: AppContext) -> None:

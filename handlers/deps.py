@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from handlers.errors import handle_listener_error
 
 if TYPE_CHECKING:
-    from bot.context import AppContext
+    from bot.app import AppContext
 
 BOT_KEY = "bot"
 

@@ -15,7 +15,7 @@ from bot.ui.messages import connected_message, not_allowed_message, notice
 from handlers.deps import after_ack, bot_of
 
 if TYPE_CHECKING:
-    from bot.context import AppContext
+    from bot.app import AppContext
 
 
 def submit_connect(

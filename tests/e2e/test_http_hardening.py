@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from bot.app_factory import build_app
+from bot.app import build_app
 from bot.constants import ACTION_LOGIN, ACTION_TOKEN, BLOCK_LOGIN, BLOCK_TOKEN, COMMAND, VIEW_CONNECT
 from bot.health import health_report
 from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH, HttpServer, ServerLimits, SlackWsgiApp

@@ -1,4 +1,7 @@
-"""The running bot's parts, built once from Settings and handed to whoever needs them (no module globals)."""
+"""The composition root: every part of the running bot, built once from Settings and wired here (no module
+globals), and the Bolt App with the listeners of ``handlers/``. It is the only module of ``bot/`` that imports
+``handlers``; everything else depends inward (``handlers`` → ``bot.ui`` → ``bot.services`` → ``bot.domain``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -33,6 +37,8 @@ from bot.store.base import PruneReport
 from bot.ui.i18n import Languages
 from bot.ui.notices import SlackNotices
 from bot.ui.screens import Screens
+from handlers import register_handlers
+from handlers.errors import handle_listener_error
 from rakuten.client import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -249,3 +255,18 @@ def _stored_token(cipher: TokenCipher, account: AccountRecord) -> str | None:
         return cipher.decrypt(account.token_ciphertext)
     except TokenDecryptError:
         return None  # encrypted with another key: the environment's token replaces it
+
+
+def build_app(context: AppContext) -> App:
+    app = App(
+        client=context.web_client,
+        signing_secret=context.settings.slack_signing_secret or "",
+        # Listeners run in the request thread and return right after their ack, handing what is slow to the
+        # bot's Slack work pool (handlers.deps.after_ack): the ack never waits for a free listener thread,
+        # nor for Bolt's polling of it, however busy the process is with a poll.
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+    )
+    app.error(handle_listener_error)
+    register_handlers(app, context)
+    return app
