@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from jsonschema import Draft7Validator
 
 from bot.constants import COMMAND
 from bot.slack.manifest import BOT_EVENTS, REQUIRED_BOT_SCOPES
+from bot.subcommands import SUBCOMMANDS, Sub, find_subcommand, usage_hint
 from devkit.local_stack import ADMIN, CHANNEL, LocalStack
 from devkit.slack_requests import app_home_opened_event
 from handlers import register_handlers
@@ -73,11 +75,31 @@ def test_socket_mode_is_on_and_no_request_url_is_set(manifest: dict[str, Any]) -
     assert manifest["features"]["bot_user"]["display_name"]
 
 
-def test_the_command_carries_a_usage_hint(manifest: dict[str, Any]) -> None:
+def test_the_command_s_usage_hint_is_the_subcommand_table(manifest: dict[str, Any]) -> None:
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == COMMAND
-    assert command["usage_hint"]
-    assert "ship" in command["usage_hint"]
+    assert command["usage_hint"] == usage_hint()
+
+
+def test_the_readme_documents_every_subcommand_and_its_french_names() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for entry in SUBCOMMANDS:
+        usage = f"{COMMAND} {entry.sub.value} {entry.arguments}".strip()
+        assert f"`{usage}" in readme, f"the README's command table lacks {usage}"
+        for alias in entry.aliases:
+            assert f"`{alias}`" in readme or f"`{COMMAND} {alias}`" in readme, f"the README does not name {alias}"
+    # …and names no subcommand the bot does not have.
+    named = set(re.findall(rf"`{COMMAND} ([a-z]+)", readme))
+    known = {name for entry in SUBCOMMANDS for name in (entry.sub.value, *entry.aliases)}
+    assert named <= known, f"the README names unknown subcommands: {sorted(named - known)}"
+
+
+def test_french_names_and_accents_find_their_subcommand() -> None:
+    assert find_subcommand("Expédier") is Sub.SHIP
+    assert find_subcommand("COMMANDES") is Sub.ORDERS
+    assert find_subcommand("statut") is Sub.STATUS
+    assert find_subcommand("") is Sub.HELP
+    assert find_subcommand("shipping") is None
 
 
 class RecordingApp:
