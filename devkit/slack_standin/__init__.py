@@ -10,11 +10,13 @@ bodies posted to response URLs.
 - ``workspace``: the in-memory workspace state and the records it keeps (`StoredMessage`, `ApiCall`);
 - ``methods``: the Web API methods served, each taking the workspace and the call's arguments;
 - ``arguments``: reading and checking those arguments (Block Kit limits included) as Slack does;
-- ``server``: the HTTP server: routing, token check, body parsing, injected 429s, response URLs.
+- ``server``: the HTTP server: routing, token check, body parsing, injected 429s, response URLs;
+- ``socket_mode``: the WebSocket behind ``apps.connections.open`` (handshake, hello, ping/pong, close).
 """
 
 from devkit.slack_standin.methods import MAX_HISTORY_LIMIT, MAX_MEMBERS_LIMIT, MAX_MESSAGE_TEXT, MAX_VIEW_STACK
 from devkit.slack_standin.server import RESPONSE_URL_LIFETIME_SECONDS, RESPONSE_URL_MAX_USES
+from devkit.slack_standin.socket_mode import SocketConnection
 from devkit.slack_standin.standin import SlackStandIn
 from devkit.slack_standin.workspace import DEFAULT_SCOPES, TRIGGER_LIFETIME_SECONDS, ApiCall, JsonDict, StoredMessage
 
@@ -30,5 +32,6 @@ __all__ = [
     "ApiCall",
     "JsonDict",
     "SlackStandIn",
+    "SocketConnection",
     "StoredMessage",
 ]

@@ -8,6 +8,7 @@ point that is not a Web API method: what a POST to a response_url does to the wo
 from __future__ import annotations
 
 import copy
+import secrets
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
@@ -31,6 +32,8 @@ from devkit.slack_standin.workspace import (
     Workspace,
 )
 
+# Methods that take the app-level token (xapp-) instead of the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 MAX_VIEW_STACK = 3
 MAX_MESSAGE_TEXT = 40_000
 MAX_HISTORY_LIMIT = 999
@@ -52,6 +55,13 @@ def auth_test(ws: Workspace, params: JsonDict) -> JsonDict:
         "bot_id": ws.bot_id,
         "is_enterprise_install": False,
     }
+
+
+def apps_connections_open(ws: Workspace, params: JsonDict) -> JsonDict:
+    """Called with the app-level token (the server checks which token each method takes)."""
+    ticket = secrets.token_hex(16)
+    ws.socket_tickets.add(ticket)
+    return {"url": f"{ws.socket_url_base}?ticket={ticket}&app_id={ws.app_id}"}
 
 
 def chat_post_message(ws: Workspace, params: JsonDict) -> JsonDict:
@@ -377,6 +387,7 @@ def views_publish(ws: Workspace, params: JsonDict) -> JsonDict:
 
 
 METHODS: Mapping[str, Method] = {
+    "apps.connections.open": apps_connections_open,
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,

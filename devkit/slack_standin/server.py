@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import secrets
+import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devkit.slack_standin.methods import METHODS, apply_response
+from devkit.slack_standin import socket_mode
+from devkit.slack_standin.methods import APP_TOKEN_METHODS, METHODS, apply_response
 from devkit.slack_standin.workspace import ApiCall, JsonDict, Refusal, Workspace
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
 
 _API_PREFIX = "/api/"
 _RESPONSE_PREFIX = "/response/"
+_SOCKET_PATH = "/link/"
 # Fields a form-encoded body carries as JSON strings; decoded so methods and recorded calls see objects.
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 
@@ -46,6 +49,9 @@ class StandInServer:
             if self._http is not None:
                 return
             self._http = _HttpServer(self._workspace)
+            host, port = self._http.server_address[:2]
+            with self._workspace.lock:
+                self._workspace.socket_url_base = f"ws://{host}:{port}{_SOCKET_PATH}"
             self._thread = threading.Thread(
                 target=self._http.serve_forever, name="slack-standin", kwargs={"poll_interval": 0.05}, daemon=True
             )
@@ -57,6 +63,7 @@ class StandInServer:
             self._http, self._thread = None, None
         if http is None:
             return
+        http.close_sockets()
         http.shutdown()
         http.server_close()
         if thread is not None:
@@ -100,6 +107,29 @@ class _HttpServer(ThreadingHTTPServer):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(("127.0.0.1", 0), _RequestHandler)
         self.workspace = workspace
+        # Open Socket Mode connections: each holds a handler thread until it ends, so stopping shuts them down.
+        self._sockets_lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self.stopping = False
+
+    def hold_socket(self, connection: socket.socket) -> bool:
+        with self._sockets_lock:
+            if self.stopping:
+                return False
+            self._sockets.add(connection)
+            return True
+
+    def release_socket(self, connection: socket.socket) -> None:
+        with self._sockets_lock:
+            self._sockets.discard(connection)
+
+    def close_sockets(self) -> None:
+        with self._sockets_lock:
+            self.stopping = True
+            held = list(self._sockets)
+        for connection in held:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client hanging up mid-request is routine in tests; keep stderr quiet.
@@ -111,6 +141,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "SlackStandIn/1.0"
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path == _SOCKET_PATH and self.headers.get("Upgrade", "").lower() == "websocket":
+            self._serve_socket_mode()
+            return
         self._dispatch()
 
     def do_POST(self) -> None:
@@ -134,6 +167,44 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         self.wfile.write(reply.body)
+
+    def _serve_socket_mode(self) -> None:
+        """The WebSocket an apps.connections.open URL leads to, until either side ends it."""
+        self.close_connection = True
+        ticket = _form(urlsplit(self.path).query).get("ticket", "")
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        workspace = self.server.workspace
+        with workspace.lock:
+            known = ticket in workspace.socket_tickets
+            workspace.socket_tickets.discard(ticket)
+        if not known or not key:
+            self.send_error(401 if key else 400)
+            return
+        if not self.server.hold_socket(self.connection):
+            self.send_error(503)
+            return
+        try:
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", socket_mode.accept_key(key))
+            self.end_headers()
+            self.wfile.flush()
+            record, open_count = _open_socket_record(workspace)
+            try:
+                socket_mode.serve_connection(
+                    self.connection,
+                    self.rfile,
+                    greeting=socket_mode.hello_message(workspace.app_id, open_count),
+                    on_text=lambda text: _received(workspace, record, text),
+                )
+            finally:
+                with workspace.lock:
+                    record.closed_at = workspace.clock()
+                    record.closed_by = "server" if self.server.stopping else "client"
+                    workspace.notify_change()
+        finally:
+            self.server.release_socket(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("Slack stand-in: " + format, *args)
@@ -163,13 +234,31 @@ def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: st
     return _json_reply(status, answer, reply_headers)
 
 
+def _open_socket_record(ws: Workspace) -> tuple[socket_mode.SocketConnection, int]:
+    """The new connection's record, and how many of the app's connections are open with it (for its hello)."""
+    with ws.lock:
+        record = socket_mode.SocketConnection(len(ws.socket_connections) + 1, ws.clock())
+        ws.socket_connections.append(record)
+        ws.notify_change()
+        return record, sum(connection.open for connection in ws.socket_connections)
+
+
+def _received(ws: Workspace, record: socket_mode.SocketConnection, text: str) -> None:
+    with ws.lock:
+        record.received.append(text)
+        ws.notify_change()
+
+
 def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> JsonDict:
     handler = METHODS.get(method)
     if handler is None:
         raise Refusal("unknown_method", req_method=method)
     if not token:
         raise Refusal("not_authed")
-    if not secrets.compare_digest(token.encode(), ws.bot_token.encode()):
+    wanted, other = (ws.app_token, ws.bot_token) if method in APP_TOKEN_METHODS else (ws.bot_token, ws.app_token)
+    if secrets.compare_digest(token.encode(), other.encode()):
+        raise Refusal("not_allowed_token_type")  # a real token, of the kind this method does not take
+    if not secrets.compare_digest(token.encode(), wanted.encode()):
         raise Refusal("invalid_auth")
     fault = ws.take_fault(method)
     if fault is not None and fault.kind == "rate_limit":

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from devkit.slack_standin.server import StandInServer
+from devkit.slack_standin.socket_mode import SocketConnection
 from devkit.slack_standin.workspace import DEFAULT_SCOPES, ApiCall, Fault, StoredMessage, Workspace
 
 _RECHECK_SECONDS = 0.05
@@ -25,6 +26,7 @@ class SlackStandIn:
         self,
         *,
         bot_token: str = "xoxb-standin",  # noqa: S107 - the stand-in's own fixture value, not a credential
+        app_token: str = "xapp-standin",  # noqa: S107 - the same, for Socket Mode (apps.connections.open)
         team_id: str = "T0STANDIN",
         bot_user_id: str = "U0BOT",
         clock: Callable[[], float] = time.time,
@@ -35,6 +37,7 @@ class SlackStandIn:
     ) -> None:
         self._workspace = Workspace(
             bot_token=bot_token,
+            app_token=app_token,
             team_id=team_id,
             bot_user_id=bot_user_id,
             clock=clock,
@@ -50,6 +53,10 @@ class SlackStandIn:
     @property
     def bot_token(self) -> str:
         return self._workspace.bot_token
+
+    @property
+    def app_token(self) -> str:
+        return self._workspace.app_token
 
     @property
     def team_id(self) -> str:
@@ -168,6 +175,12 @@ class SlackStandIn:
     def calls_to(self, method: str) -> list[ApiCall]:
         with self._workspace.lock:
             return [call for call in self._workspace.calls if call.method == method]
+
+    @property
+    def socket_connections(self) -> list[SocketConnection]:
+        """Every Socket Mode connection made to the stand-in, oldest first, open or closed."""
+        with self._workspace.lock:
+            return copy.deepcopy(self._workspace.socket_connections)
 
     def messages(self, channel: str) -> list[StoredMessage]:
         """Current state of every message in `channel` (thread replies included), oldest first."""

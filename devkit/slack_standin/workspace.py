@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from devkit.slack_standin.socket_mode import SocketConnection
+
 JsonDict = dict[str, Any]
 
 # Every scope a method served here can need; tests narrow this to check the app asks for what it uses.
@@ -154,6 +156,7 @@ class Workspace:
         self,
         *,
         bot_token: str,
+        app_token: str,
         team_id: str,
         bot_user_id: str,
         clock: Callable[[], float],
@@ -163,6 +166,7 @@ class Workspace:
         team_domain: str,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -190,6 +194,11 @@ class Workspace:
         self.external_ids: dict[str, str] = {}
         self.home_views: dict[str, str] = {}
         self.last_root_view: str | None = None
+        # Socket Mode: where apps.connections.open points (set by the server once it listens), the tickets it
+        # handed out (each good for one connection) and every connection made with one.
+        self.socket_url_base = ""
+        self.socket_tickets: set[str] = set()
+        self.socket_connections: list[SocketConnection] = []
         self._sequence = 0
         self._last_ts_micros = 0
 
