@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.crypto import TokenCipher, TokenDecryptError
 from bot.domain.accounts import AccountRecord
+from bot.logging_setup import quiet_bolt_client_warning
 from bot.rakuten_clients import RakutenClients
 from bot.services.acceptance import AcceptanceService
 from bot.services.accounts import AccountService
@@ -258,6 +259,7 @@ def _stored_token(cipher: TokenCipher, account: AccountRecord) -> str | None:
 
 
 def build_app(context: AppContext) -> App:
+    quiet_bolt_client_warning()  # the client below is built from SLACK_BOT_TOKEN on purpose
     app = App(
         client=context.web_client,
         signing_secret=context.settings.slack_signing_secret or "",
