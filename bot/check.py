@@ -1,22 +1,30 @@
-"""``rakuten-bot check``: a readable report on configuration, data dir, Slack and Rakuten; exit 1 on problems."""
+"""``rakuten-bot check``: a readable report on configuration, data dir, Slack and Rakuten; exit 1 on problems.
+
+It passes only when ``rakuten-bot run`` would start and work: the same start-up checks (``bot.preflight``), a Socket
+Mode connection opened and closed, the order channels reachable with the bot in them, and each account's token
+accepted by Rakuten. It writes nothing.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slack_sdk.errors import SlackApiError
+import httpx
+from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.crypto import KEY_FILE_NAME, SecretKeyError, TokenCipher, TokenDecryptError
 from bot.domain.accounts import AccountRecord
+from bot.preflight import PreflightError, data_dir_problem, listen_on_port
+from bot.slack.connectivity import BotIdentity, SlackSetupError, channel_problem, probe_socket_mode, verify_bot_token
+from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
 from bot.slack.manifest import REQUIRED_BOT_SCOPES
 from bot.slack.poster import build_web_client
 from bot.startup import judge_key
 from bot.store import StoreError
-from bot.store.data_dir import survey
+from bot.store.data_dir import data_dir_in_use, survey
 from bot.store.documents import account_from_doc
 from bot.store.storage import read_tables
 from rakuten.client import RakutenClient, RetryPolicy
@@ -44,63 +52,128 @@ class Report:
 
 
 def run_check(settings: Settings, *, out: Callable[[str], None] = print) -> int:
+    """Every check ``run`` makes before it starts, and those of what it does next (post to the channel, poll each
+    account), reported one line each. Writes nothing: no directory, key, lock or store is created."""
     report = Report()
     report.add(OK, "configuration", f"{settings.mode.value} mode, polling every {settings.poll_seconds:g}s")
-    _check_slack(settings, report)
-    accounts = _check_data_dir(settings, report)
+    stored = _check_data_dir(settings, report)
+    tokens = _readable_tokens(settings, stored, report) if stored is not None else {}
+    accounts = stored or []
+    client = build_web_client(settings.slack_bot_token, settings.slack_api_url, rate_limit_retries=1)
+    bot = _check_slack(client, settings, report)
+    _check_slack_requests(client, settings, report)
+    if bot is not None:
+        _check_channels(client, bot, _channels(settings, accounts), report)
     if settings.rakuten_login and settings.rakuten_token:
-        accounts[settings.rakuten_login] = settings.rakuten_token
-    if not accounts:
+        tokens[settings.rakuten_login] = settings.rakuten_token
+    if not tokens and not accounts:
         report.add(WARN, "rakuten", "no account connected yet: run /rakuten connect in Slack, or set RAKUTEN_LOGIN")
-    for login, token in accounts.items():
+    for login, token in tokens.items():
         _check_rakuten(settings, login, token, report)
     out(report.render())
     return 1 if report.failed else 0
 
 
-def _check_slack(settings: Settings, report: Report) -> None:
-    client = build_web_client(settings.slack_bot_token, settings.slack_api_url, rate_limit_retries=1)
+def _check_slack(client: WebClient, settings: Settings, report: Report) -> BotIdentity | None:
     try:
-        response = client.auth_test()
-    except SlackApiError as error:
-        report.add(FAIL, "slack", f"auth.test failed: {error.response.get('error', 'unknown error')}")
-        return
-    except OSError as error:
-        report.add(FAIL, "slack", f"cannot reach {settings.slack_api_url}: {type(error).__name__}")
-        return
-    report.add(OK, "slack", f"connected to {response.get('team')} as {response.get('user')}")
-    granted = {scope.strip() for scope in (response.headers.get("x-oauth-scopes") or "").split(",") if scope.strip()}
-    missing = sorted(REQUIRED_BOT_SCOPES - granted)
-    if granted and missing:
+        bot = verify_bot_token(client, settings.slack_api_url)
+    except SlackSetupError as error:
+        report.add(FAIL, "slack", str(error))
+        return None
+    report.add(OK, "slack", f"connected to {bot.team} as {bot.user}")
+    missing = sorted(REQUIRED_BOT_SCOPES - bot.scopes)
+    if bot.scopes and missing:
         report.add(FAIL, "slack scopes", f"missing {', '.join(missing)}: add them (app.yaml) and reinstall the app")
-    elif granted:
-        report.add(OK, "slack scopes", ", ".join(sorted(granted)))
+    elif bot.scopes:
+        report.add(OK, "slack scopes", ", ".join(sorted(bot.scopes)))
+    return bot
 
 
-def _check_data_dir(settings: Settings, report: Report) -> dict[str, str]:
-    """Check the data dir and the key, and return the stored accounts' tokens.
+def _check_slack_requests(client: WebClient, settings: Settings, report: Report) -> None:
+    """How Slack's requests reach the bot: a Socket Mode connection, or PORT with a signing secret."""
+    if settings.slack_app_token:
+        try:
+            probe_socket_mode(client, settings.slack_app_token, settings.slack_api_url)
+        except SlackSetupError as error:
+            report.add(FAIL, "socket mode", str(error))
+        else:
+            report.add(OK, "socket mode", "SLACK_APP_TOKEN opened a Socket Mode connection (closed again)")
+        return
+    # The configuration already refused HTTP mode without a signing secret; what is left is the port.
+    status, detail = _port_status(settings.port)
+    report.add(status, "http mode", detail)
+
+
+def _port_status(port: int) -> tuple[str, str]:
+    try:
+        listen_on_port(port).close()
+    except PreflightError as error:
+        if _serves_health(port):
+            return WARN, f"PORT {port} is taken by a running rakuten-bot: a second one could not start beside it"
+        return FAIL, str(error)
+    return OK, f"SLACK_SIGNING_SECRET is set; PORT {port} is free for POST {EVENTS_PATH}"
+
+
+def _serves_health(port: int) -> bool:
+    """Whether what holds PORT answers the bot's health check (so it is a running bot, not another program)."""
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=1, trust_env=False)
+        return "polling" in answer.json()
+    except (httpx.HTTPError, ValueError, TypeError):
+        return False
+
+
+def _channels(settings: Settings, accounts: list[AccountRecord]) -> dict[str, str]:
+    """Each channel cards go to, and what names it (for the report): RAKUTEN_CHANNEL, then stored accounts'."""
+    named: dict[str, str] = {}
+    if settings.rakuten_channel:
+        named[settings.rakuten_channel] = "RAKUTEN_CHANNEL"
+    for account in accounts:
+        if account.channel_id and account.channel_id not in named:
+            named[account.channel_id] = f"the order channel of {account.login}"
+    return named
+
+
+def _check_channels(client: WebClient, bot: BotIdentity, channels: dict[str, str], report: Report) -> None:
+    for channel_id, named in channels.items():
+        problem = channel_problem(client, channel_id, bot, variable=named)
+        if problem is None:
+            report.add(OK, f"channel {channel_id}", f"exists, and {bot.user} is in it")
+        else:
+            report.add(FAIL, f"channel {channel_id}", problem)
+
+
+def _check_data_dir(settings: Settings, report: Report) -> list[AccountRecord] | None:
+    """Check the data dir and return the stored accounts; None when the directory is unusable.
 
     Reads only: nothing is created or written (no directory, no key, no lock), so it is safe beside a running
     bot and on a directory whose store was lost.
     """
     data_dir: Path = settings.data_dir
+    problem = data_dir_problem(data_dir)
+    if problem is not None:
+        report.add(FAIL, "data dir", problem)
+        return None
     if not data_dir.exists():
         report.add(OK, "data dir", f"{data_dir} does not exist yet: `rakuten-bot run` creates it")
-        _check_key(settings, [], report)
-        return {}
-    if not data_dir.is_dir() or not os.access(data_dir, os.W_OK | os.X_OK):
-        report.add(FAIL, "data dir", f"{data_dir} is not a directory this user can write to")
-        return {}
+        return []
     found = survey(data_dir)
     if found.store_lost:
         report.add(FAIL, "data dir", found.lost_message())
-        return {}
+        return None
     try:
         accounts = [account_from_doc(doc) for doc in read_tables(data_dir).get("accounts", {}).values()]
     except StoreError as error:
         report.add(FAIL, "data dir", str(error))
-        return {}
+        return None
     report.add(OK, "data dir", f"{data_dir.resolve()} ({len(accounts)} account(s) stored)")
+    if data_dir_in_use(data_dir):
+        report.add(WARN, "data dir", "a running rakuten-bot uses it: a second one could not start on it")
+    return accounts
+
+
+def _readable_tokens(settings: Settings, accounts: list[AccountRecord], report: Report) -> dict[str, str]:
+    """The stored accounts' tokens that the key decrypts; a FAIL line for the key or each token it cannot."""
     cipher = _check_key(settings, accounts, report)
     tokens: dict[str, str] = {}
     for account in accounts:

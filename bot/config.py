@@ -21,6 +21,7 @@ DEFAULT_RAKUTEN_API_URL = "https://ws.fr.shopping.rakuten.com/"
 # Ten minutes keeps new orders prompt while staying far below any plausible hourly quota.
 DEFAULT_POLL_SECONDS = 600.0
 DEFAULT_PORT = 3000
+PORT_ADVICE = "choose another PORT (a free one between 1024 and 65535)"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -187,7 +188,7 @@ class _Reader:
         except ValueError:
             number = -1.0
         if not number > 0 or number != number or number == float("inf"):
-            self._problems.append(f"{name} must be a positive number of seconds, not {value!r}.")
+            self._problems.append(f"{name} must be a positive number of seconds (such as 600), not {value!r}.")
             return default
         return number
 
@@ -196,6 +197,6 @@ class _Reader:
         if value is None:
             return default
         if not value.isdigit() or not 1 <= int(value) <= 65535:
-            self._problems.append(f"{name} must be a TCP port between 1 and 65535, not {value!r}.")
+            self._problems.append(f"{name} must be a TCP port between 1 and 65535, not {value!r}: {PORT_ADVICE}.")
             return default
         return int(value)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -149,15 +150,18 @@ class HttpServer:
         *,
         host: str = "0.0.0.0",  # noqa: S104 - Slack must reach it
         port: int = 3000,
+        listener: socket.socket | None = None,
         threads: int = 16,
         limits: ServerLimits | None = None,
     ) -> None:
+        """Serve on ``listener`` when given (a socket already listening, which ``rakuten-bot run`` takes before
+        anything else so that a busy PORT is reported first), else on ``host``:``port``."""
         self.limits = (limits or ServerLimits()).within_fd_limit()
         self._rejections = wsgi_app.rejections
+        where: dict[str, Any] = {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
         self._server = create_server(
             wsgi_app,
-            host=host,
-            port=port,
+            **where,
             threads=threads,
             ident="rakuten-bot",
             connection_limit=self.limits.connection_limit,

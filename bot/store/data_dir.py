@@ -142,13 +142,39 @@ def lock_data_dir(directory: Path) -> FileLock:
     try:
         file_lock.acquire()
     except Timeout:
-        raise StoreLockedError(
-            f"Another rakuten-bot process is already using the data directory {directory} (lock file {lock_path}). "
-            "Stop it first, or give this one its own RAKUTEN_DATA_DIR."
-        ) from None
+        raise StoreLockedError(in_use_message(directory)) from None
     except OSError as exc:
         raise StoreError(f"Cannot take the lock file {lock_path}: {exc}") from exc
     return file_lock
+
+
+def in_use_message(directory: Path) -> str:
+    return (
+        f"Another rakuten-bot process is already using the data directory {directory} (lock file "
+        f"{Path(directory) / LOCK_NAME}). Stop it first, or give this one its own RAKUTEN_DATA_DIR."
+    )
+
+
+def data_dir_in_use(directory: Path) -> bool:
+    """Whether a running process holds the directory's lock, found without creating or changing anything: the
+    existing lock file is opened read-only and its lock tried and let go at once (flock, as FileLock takes it)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here: the store's own lock still refuses a second process
+        return False
+    try:
+        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return False  # no lock file (never run) or unreadable: the store's own lock has the last word
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _new_set_aside_folder(directory: Path, now: datetime) -> Path:

@@ -1,16 +1,14 @@
-"""The command line: the demo end to end, and Socket Mode's lifecycle (connect, serve until a signal, close)."""
+"""The command line in-process: the demo end to end, and configuration problems. ``rakuten-bot run`` and ``check``
+as real processes are in tests/e2e (test_run_modes, test_operator_mistakes, test_check_truth)."""
 
 from __future__ import annotations
 
 import re
-import threading
-from unittest.mock import Mock
 
 import pytest
 from pytest_mock import MockerFixture
 
 from bot import cli
-from bot.config import Settings
 from devkit.demo import run_demo
 
 
@@ -34,28 +32,6 @@ def test_the_demo_runs_the_main_job_end_to_end() -> None:
     assert "demo-token" not in output  # the simulator account's token is never printed
 
 
-def test_socket_mode_connects_serves_until_stopped_then_closes(mocker: MockerFixture) -> None:
-    handler = Mock()
-    handler_class = mocker.patch("slack_bolt.adapter.socket_mode.SocketModeHandler", return_value=handler)
-    mocker.patch.object(cli, "_on_signals")  # a test thread must not install signal handlers
-    settings = Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1")
-    stop = threading.Event()
-    app = object()
-
-    serving = threading.Thread(target=cli._serve_socket_mode, args=(app, settings, stop))
-    serving.start()
-    _wait_for(lambda: handler.connect.called)
-    assert serving.is_alive()  # serving until told to stop
-    handler.close.assert_not_called()
-
-    stop.set()
-    serving.join(timeout=5)
-
-    assert not serving.is_alive()
-    handler_class.assert_called_once_with(app, "xapp-1")
-    handler.close.assert_called_once_with()
-
-
 def test_a_configuration_problem_exits_2_and_lists_every_problem(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mocker: MockerFixture
 ) -> None:
@@ -71,11 +47,3 @@ def test_a_configuration_problem_exits_2_and_lists_every_problem(
     assert "RAKUTEN_POLL_SECONDS must be a positive number" in err
     assert "SLACK_SIGNING_SECRET is required in HTTP mode" in err
 
-
-def _wait_for(condition: object, timeout: float = 5.0) -> None:
-    ticker = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if condition():  # type: ignore[operator]
-            return
-        ticker.wait(0.01)
-    raise AssertionError("condition not met in time")

@@ -25,7 +25,8 @@ START_TIMEOUT = 20.0
 
 
 def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[str, str]:
-    """The environment of a rakuten-bot process wired to the stack's simulator and Slack stand-in.
+    """The environment of a rakuten-bot process wired to the stack's simulator and Slack stand-in, in HTTP mode on
+    a free port (``SLACK_APP_TOKEN=stack.slack.app_token``: Socket Mode to the stand-in).
 
     ``overrides`` set variables; None removes one.
     """
@@ -37,12 +38,14 @@ def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[
     env.update(
         SLACK_BOT_TOKEN=stack.slack.bot_token,
         SLACK_API_URL=stack.slack.api_url,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
         RAKUTEN_API_URL=stack.simulator.url,
         RAKUTEN_LOGIN=LOGIN,
         RAKUTEN_TOKEN=TOKEN,
         RAKUTEN_CHANNEL=CHANNEL,
         RAKUTEN_ADMINS=ADMIN,
         RAKUTEN_DATA_DIR=str(data_dir),
+        PORT=str(_free_port()),
         NO_PROXY="127.0.0.1,localhost",
         LOG_LEVEL="INFO",
         RAKUTEN_DEFAULT_LOCALE="en",  # as the stack's people and the assertions; None tests the French default

@@ -1,4 +1,4 @@
-"""A data dir that stops taking writes in the middle of a run: full, or read-only.
+"""A data dir that stops taking writes in the middle of a run (full, or read-only), and one that never took any.
 
 *Full* is real whenever this process may mount a file system (root in a container, as in CI): the data dir
 lives on a tmpfs of a few hundred KB, and ``break_writes`` fills it to the last page with a filler file that
@@ -14,10 +14,12 @@ import functools
 import os
 import subprocess
 import tempfile
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Protocol
 
+import pytest
 from pytest_mock import MockerFixture
 
 from bot.store.base import StoreError
@@ -116,8 +118,29 @@ def breakable_disk(kind: str, tmp_path: Path, mocker: MockerFixture) -> Breakabl
     return InjectedFault(tmp_path / "data", code, mocker)
 
 
-def _mount_tmpfs(mount_point: Path, size: str) -> bool:
-    command = ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mount_point)]
+@contextmanager
+def read_only_directory(path: Path) -> Iterator[Path]:
+    """A directory this process cannot write to: a read-only tmpfs where it may mount one (root, who ignores
+    ``chmod``), else mode 0500 for an ordinary user; the test is skipped where neither is possible."""
+    path.mkdir(parents=True)
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+        try:
+            yield path
+        finally:
+            path.chmod(0o700)
+    elif can_mount() and _mount_tmpfs(path, "64k", read_only=True):
+        try:
+            yield path
+        finally:
+            _unmount(path)
+    else:
+        pytest.skip("no read-only directory here: root ignores chmod, and mounting a file system is not allowed")
+
+
+def _mount_tmpfs(mount_point: Path, size: str, *, read_only: bool = False) -> bool:
+    options = f"size={size},mode=0700" + (",ro" if read_only else "")
+    command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)]
     try:
         return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):

@@ -25,7 +25,7 @@ from devkit.slack_requests import (
     slash_command_body,
 )
 from rakuten.actions import Action
-from tests.e2e.bot_process import ROOT, answers, bot_env, rakuten_bot
+from tests.e2e.bot_process import ROOT, answers, bot_env, rakuten_bot, start_bot
 from tests.i18n import EN, FR
 
 BAD_RAKUTEN_TOKEN = "not-the-token-7e1d"
@@ -249,3 +249,43 @@ def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
         assert secret not in stdout + stderr
     # The lock went with the process: the data dir is free for the next start.
     TinyDBStore(data_dir).close()
+
+
+def test_rakuten_bot_run_in_socket_mode_connects_polls_and_closes_the_connection_on_sigterm(
+    stack: LocalStack, tmp_path: Path, running_bots: list[subprocess.Popen[str]]
+) -> None:
+    purchaseid = stack.simulator.add_sale(LOGIN)
+    env = bot_env(stack, tmp_path / "socket-data", SLACK_APP_TOKEN=stack.slack.app_token, SLACK_SIGNING_SECRET=None)
+    bot = start_bot("run", env=env)
+    running_bots.append(bot)
+
+    stack.slack.wait_for(lambda: bot.poll() is not None or any(c.open for c in stack.slack.socket_connections), 20)
+    assert bot.poll() is None, "rakuten-bot run exited early"
+    stack.slack.wait_for(lambda: any(purchaseid in card.text for card in stack.cards()), timeout=10)
+
+    bot.send_signal(signal.SIGTERM)
+    stdout, stderr = bot.communicate(timeout=20)
+
+    assert bot.returncode == 0, stderr
+    assert "Socket Mode: connected" in stderr
+    assert "SIGTERM received" in stderr
+    (connection,) = stack.slack.socket_connections
+    assert connection.closed_by == "client"
+    assert stack.slack.app_token not in stdout + stderr
+
+
+def test_a_normal_start_logs_no_warning(
+    stack: LocalStack, tmp_path: Path, running_bots: list[subprocess.Popen[str]]
+) -> None:
+    # Bolt used to warn on every start that SLACK_BOT_TOKEN goes unused (the bot hands it a client built from it).
+    env = bot_env(stack, tmp_path / "quiet-data")
+    bot = start_bot("run", env=env)
+    running_bots.append(bot)
+    wait_until(lambda: bot.poll() is not None or answers(f"http://127.0.0.1:{env['PORT']}{HEALTH_PATH}"), timeout=20)
+
+    bot.send_signal(signal.SIGINT)
+    _, stderr = bot.communicate(timeout=20)
+
+    assert bot.returncode == 0, stderr
+    assert "SIGINT received" in stderr
+    assert [line for line in stderr.splitlines() if " WARNING " in line or " ERROR " in line] == []
