@@ -1,13 +1,22 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3.11
+
+# The newest supported Python found (pyproject's requires-python: 3.11 to 3.13), unless PYTHON is given. Each
+# candidate is run, not just looked up: a pyenv shim exists for every version pyenv has, selected or not.
+SUPPORTED_PYTHONS := python3.13 python3.12 python3.11 python3
+IN_RANGE := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach candidate,$(SUPPORTED_PYTHONS),\
+	$(shell $(candidate) -c '$(IN_RANGE)' >/dev/null 2>&1 && echo $(candidate))))
+endif
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench simulator messages clean
+.PHONY: demo test lint bench simulator messages install clean
 
 $(PY):
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=python3" >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "make: no Python 3.11, 3.12 or 3.13 found; install one, or set PYTHON=/path/to/python3.x" >&2; exit 1; }
+	@$(PYTHON) -c '$(IN_RANGE)' 2>/dev/null || { echo "make: $(PYTHON) does not run, or is not Python 3.11, 3.12 or 3.13 (set PYTHON to one that is)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # The bot with its test tools, and beside it the development kit (devkit/: simulator, Slack stand-in, demo),
@@ -44,6 +53,14 @@ messages: $(STAMP)
 
 simulator: $(STAMP)
 	$(PY) -m devkit.rakuten_simulator
+
+# Production: the bot and what it runs on, into $(VENV) (or `make install VENV=/opt/rakuten-bot`), without the
+# test tools or the development kit. The same as `pip install .` into a virtualenv of your own.
+install: $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet .
+	@rm -f $(STAMP)
+	@echo "installed: $(VENV)/bin/rakuten-bot (check it with: $(VENV)/bin/rakuten-bot check)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
