@@ -17,7 +17,7 @@ import pytest
 
 from devkit.local_stack import LocalStack
 from tests.e2e.bot_process import bot_env, rakuten_bot
-from tests.e2e.disks import read_only_directory
+from tests.e2e.disks import SmallDisk, can_mount, read_only_directory
 
 COMMANDS = ["run", "check"]
 
@@ -170,6 +170,23 @@ def test_a_data_dir_that_cannot_be_written_is_named(
         assert result.returncode == 1
         assert list(read_only.iterdir()) == []
     assert_nothing_polled(stack, command)
+
+
+def test_run_on_a_full_disk_says_to_free_some_space(stack: LocalStack, tmp_path: Path) -> None:
+    if not can_mount():
+        pytest.skip("a full disk needs a small file system of its own, and mounting one is not allowed here")
+    disk = SmallDisk(tmp_path / "small-disk")
+    try:
+        disk.break_writes()
+
+        result = rakuten_bot("run", env=bot_env(stack, disk.data_dir))
+    finally:
+        disk.close()
+
+    line = only_line(result, "run")
+    assert f"RAKUTEN_DATA_DIR {disk.data_dir} cannot be written (No space left on device)" in line
+    assert "free some space on its disk, or choose another RAKUTEN_DATA_DIR" in line
+    assert stack.simulator.requests == []
 
 
 # ------------------------------------------------------------------------------------------- other variables
