@@ -1,4 +1,4 @@
-"""The ``sales_ws`` actions the bot uses and the ``version`` each one is called with (rakuten-api.md §1)."""
+"""The ``sales_ws`` actions the bot uses and the ``version`` each one is called with (docs/rakuten-api.md §1)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Rakuten's carrier names (``transporter_name``) and the checks run on tracking data before it is sent.
 
 Rakuten publishes no official list; ``CARRIERS`` is the union of the lists working connectors send
-(rakuten-api.md §5), spelled exactly as they send them. Both ``CHRONOPOST`` and ``Chronopost`` are used by
+(docs/rakuten-api.md §5), spelled exactly as they send them. Both ``CHRONOPOST`` and ``Chronopost`` are used by
 connectors that work, so either is accepted on input and ``Chronopost`` is what goes out. Anything else
 goes out as ``Autre`` with a tracking URL.
 
@@ -134,7 +134,7 @@ def lookup_carrier(name: str) -> str | None:
     return _CARRIER_BY_KEY.get(key) if key else None
 
 
-# Shipping types are free text (rakuten-api.md §5); matched on folded words, most specific first.
+# Shipping types are free text (docs/rakuten-api.md §5); matched on folded words, most specific first.
 _CARRIER_BY_SHIPPING_TYPE: tuple[tuple[str, str], ...] = (
     ("mondialrelayprepaye", "Mondial Relay prépayé"),
     ("mondialrelay", "Mondial Relay"),

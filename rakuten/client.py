@@ -2,7 +2,7 @@
 
 Every call goes: HTTP GET -> ``xmlsafe.parse_xml`` -> ``parsing.raise_for_error`` -> a ``parsing`` function.
 The body is always read before the HTTP status, because Rakuten sends ``errorresponse`` documents with
-any status, 200 included (rakuten-api.md §3).
+any status, 200 included (docs/rakuten-api.md §3).
 
 The API token travels as the ``pwd`` query parameter, which is exactly where httpx looks when it logs a
 request or describes a failure. So the token is added by a small transport wrapper at the last moment:

@@ -124,7 +124,7 @@ class ItemStatus(StrEnum):
         return _STATUS_BY_RAKUTEN_VALUE.get((raw or "").strip().upper(), cls.UNKNOWN)
 
 
-# Seen values are tagged in rakuten-api.md §6; the shipped family is a tolerant guess (no source shows one).
+# Seen values are tagged in docs/rakuten-api.md §6; the shipped family is a tolerant guess (no source shows one).
 _STATUS_BY_RAKUTEN_VALUE: dict[str, ItemStatus] = {
     "REQUESTED": ItemStatus.TO_ACCEPT,
     "REMINDED": ItemStatus.TO_ACCEPT,

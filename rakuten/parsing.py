@@ -1,6 +1,6 @@
 """Rakuten answers (lxml trees from ``xmlsafe.parse_xml``) -> the models in ``rakuten.models``.
 
-Tolerant by design (rakuten-api.md §2, §7): values are stripped and empty forms become None, a lone
+Tolerant by design (docs/rakuten-api.md §2, §7): values are stripped and empty forms become None, a lone
 sale or item may come with or without its wrapper, unknown elements are ignored, and one broken sale
 does not sink a page. Each element's children are read once into a ``{local name: element}`` dict,
 which is what keeps a page of hundreds of sales fast to parse.

@@ -1,7 +1,7 @@
 """Turn the bytes Rakuten sends into a safe, namespace-free lxml tree.
 
 Rakuten declares ISO-8859-1 yet sometimes sends windows-1252 or UTF-8, slips characters that XML 1.0
-forbids into free text, and has changed its namespace URIs over the years (rakuten-api.md §2, §7).
+forbids into free text, and has changed its namespace URIs over the years (docs/rakuten-api.md §2, §7).
 This module absorbs all of that so the parser only ever sees local element names, and refuses any
 document type declaration so entity expansion (billion laughs) and external entities (XXE) cannot happen.
 """

@@ -215,7 +215,7 @@ class SaleGenerator:
         items: list[Mapping[str, Any]] | None = None,
         buyer: Mapping[str, Any] | None = None,
     ) -> SimSale:
-        """One sale; ``address`` None picks the blocks the shipping type implies (rakuten-api.md §2.3)."""
+        """One sale; ``address`` None picks the blocks the shipping type implies (docs/rakuten-api.md §2.3)."""
         mode = address if address is not None else address_mode_for(shipping_type)
         person = self.person(foreign_ok=mode == "delivery", overrides=buyer)
         specs = items if items is not None else [{} for _ in range(self._item_count())]

@@ -1,4 +1,4 @@
-"""XML exactly as Rakuten's ``sales_ws`` writes it (rakuten-api.md §2, §3, §7).
+"""XML exactly as Rakuten's ``sales_ws`` writes it (docs/rakuten-api.md §2, §3, §7).
 
 Shape: an XML declaration, a root named after the action's result with a default namespace and an
 ``xsi:schemaLocation``, a ``<request>`` echo, then ``<response>``. Free text sits in CDATA; amounts use a

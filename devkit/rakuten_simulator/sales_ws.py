@@ -1,6 +1,6 @@
 """The ``sales_ws`` service itself: query parameters in, Rakuten's answer (status + XML bytes) out.
 
-Decisions where Rakuten's behaviour is not documented (rakuten-api.md §3, §8):
+Decisions where Rakuten's behaviour is not documented (docs/rakuten-api.md §3, §8):
 
 * HTTP status of errors: ``errorresponse`` bodies come with 400 (ParameterError, refused business
   actions), 401 (InvalidUserConnection), 403 (InvalidUserRights, e.g. quota) or 500 (ServerError).
@@ -45,7 +45,7 @@ from devkit.rakuten_simulator.state import (
 )
 from rakuten.actions import Action
 
-# The newest version of each action, which Rakuten reports as ``lastversion`` (rakuten-api.md §1).
+# The newest version of each action, which Rakuten reports as ``lastversion`` (docs/rakuten-api.md §1).
 LAST_VERSIONS: dict[Action, str] = {
     Action.GET_NEW_SALES: "2017-08-07",
     Action.GET_CURRENT_SALES: "2021-10-29",

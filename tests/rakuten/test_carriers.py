@@ -17,7 +17,7 @@ from rakuten.carriers import (
     validate_tracking,
 )
 
-# The two connector lists of rakuten-api.md §5, spelled as they send them (CHRONOPOST folded into Chronopost).
+# The two connector lists of docs/rakuten-api.md §5, spelled as they send them (CHRONOPOST folded into Chronopost).
 CS_LIST = [
     "Colis Prive", "So Colissimo", "Colissimo", "DPD", "Mondial Relay", "Kiala", "TNT", "UPS", "Fedex",
     "Tatex", "GLS", "DHL", "France Express", "Courrier Suivi", "Exapaq", "Autre",
