@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -258,6 +259,9 @@ def _stored_token(cipher: TokenCipher, account: AccountRecord) -> str | None:
 
 
 def build_app(context: AppContext) -> App:
+    # Bolt reads SLACK_BOT_TOKEN from the environment when it is given no token, then warns on every start that
+    # the client's token wins. The settings hold the token already; the environment's copy has no reader left.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
     app = App(
         client=context.web_client,
         signing_secret=context.settings.slack_signing_secret or "",
