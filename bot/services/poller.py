@@ -32,6 +32,7 @@ from bot.services.notices import ChannelNotices, Postable
 from bot.services.poll_failures import classify, is_foreseen
 from bot.services.poll_health import PollHealthBoard
 from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
+from bot.slack.access import SlackAccessGate
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from rakuten.actions import Action
@@ -81,8 +82,10 @@ class Poller:
         notices: ChannelNotices,
         on_new_orders: NewOrdersHook | None = None,
         health: PollHealthBoard | None = None,
+        access: SlackAccessGate | None = None,
     ) -> None:
         self._store = store
+        self._access = access
         self._notices = notices
         self._clients = clients
         self._publisher = publisher
@@ -109,6 +112,8 @@ class Poller:
                 self._running.discard(login)
 
     def _poll(self, login: str) -> PollOutcome:
+        if self._access is not None and self._access.revocation is not None:
+            return PollOutcome(login, ok=True, skipped=True)  # orders it could not post: Rakuten lists them later
         account = self._store.get_account(login)
         if account is None:
             return PollOutcome(login, ok=True, skipped=True)  # disconnected since the job was scheduled

@@ -62,6 +62,7 @@ class PollScheduler:
         self._maintenance = maintenance
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        self._stopped = False  # polling stopped for good (Slack access revoked); maintenance goes on
         self._overrun_warned_at: dict[str, float] = {}
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
@@ -80,6 +81,11 @@ class PollScheduler:
     def running(self) -> bool:
         return self._scheduler.running
 
+    @property
+    def polling(self) -> bool:
+        """The scheduler runs and polling was not stopped."""
+        return self._scheduler.running and not self._stopped
+
     def start(self, logins: Iterable[str] = ()) -> None:
         """Start with one job per account; each first poll runs right away."""
         for login in logins:
@@ -96,7 +102,13 @@ class PollScheduler:
         self._scheduler.start()
 
     def add_account(self, login: str) -> None:
-        """Schedule (or reschedule) an account's polls, the first one now."""
+        """Schedule (or reschedule) an account's polls, the first one now (nothing once polling is stopped)."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._add_poll_job(login)
+
+    def _add_poll_job(self, login: str) -> None:
         self._scheduler.add_job(
             self._poll,
             "interval",
@@ -109,15 +121,31 @@ class PollScheduler:
         )
 
     def poll_now(self, login: str) -> None:
-        job = self._scheduler.get_job(poll_job_id(login))
-        if job is None:
-            self.add_account(login)
-        else:
-            job.modify(next_run_time=datetime.now(UTC))
+        with self._lock:
+            if self._stopped:
+                return
+            job = self._scheduler.get_job(poll_job_id(login))
+            if job is None:
+                self._add_poll_job(login)
+            else:
+                job.modify(next_run_time=datetime.now(UTC))
 
     def remove_account(self, login: str) -> None:
         with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(poll_job_id(login))
+
+    def stop_polling(self) -> None:
+        """Remove every account's polling job for the rest of the process; a poll already running finishes.
+
+        For a bot that may no longer call Slack: a poll would fetch orders it cannot post. Store maintenance
+        (local retention rules) goes on.
+        """
+        with self._lock:
+            self._stopped = True
+            for job in self._scheduler.get_jobs():
+                if _login_of(job.id) is not None:
+                    with contextlib.suppress(JobLookupError):
+                        self._scheduler.remove_job(job.id)
 
     def next_poll(self, login: str) -> datetime | None:
         job = self._scheduler.get_job(poll_job_id(login))

@@ -23,12 +23,25 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.slack.access import GatedWebClient, SlackAccessGate
+
 logger = logging.getLogger(__name__)
 
 
-def build_web_client(token: str, base_url: str, *, rate_limit_retries: int = 2, timeout: int = 15) -> WebClient:
-    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request)."""
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)
+def build_web_client(
+    token: str,
+    base_url: str,
+    *,
+    rate_limit_retries: int = 2,
+    timeout: int = 15,
+    gate: SlackAccessGate | None = None,
+) -> WebClient:
+    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request); with a
+    ``gate``, it stops calling Slack once the bot's access is revoked (``bot.slack.access``)."""
+    if gate is None:
+        client = WebClient(token=token, base_url=base_url, timeout=timeout)
+    else:
+        client = GatedWebClient(token=token, base_url=base_url, timeout=timeout, gate=gate)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),

@@ -171,6 +171,8 @@ def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> 
         raise Refusal("not_authed")
     if not secrets.compare_digest(token.encode(), ws.bot_token.encode()):
         raise Refusal("invalid_auth")
+    if ws.token_revoked:
+        raise Refusal("token_revoked")
     fault = ws.take_fault(method)
     if fault is not None and fault.kind == "rate_limit":
         raise _RateLimited(fault.retry_after)

@@ -158,6 +158,12 @@ class SlackStandIn:
         with self._workspace.lock:
             self._workspace.inject_fault(method, Fault("error", error), times=times)
 
+    def revoke_token(self) -> None:
+        """The bot token is revoked (the app uninstalled): every later call with it is refused `token_revoked`,
+        as Slack does. The app learns it from the events a test sends (`tokens_revoked`, `app_uninstalled`)."""
+        with self._workspace.lock:
+            self._workspace.token_revoked = True
+
     # ------------------------------------------------------------------ observation
 
     @property

@@ -49,6 +49,19 @@ def test_a_wrong_token_is_invalid_auth(standin: SlackStandIn) -> None:
     assert refusal(wrong.auth_test).response["error"] == "invalid_auth"
 
 
+def test_a_revoked_token_is_refused_token_revoked_and_the_call_recorded(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    assert client.auth_test()["ok"]
+
+    standin.revoke_token()
+
+    assert refusal(client.auth_test).response["error"] == "token_revoked"
+    assert refusal(lambda: client.chat_postMessage(channel=ORDERS, text="hello")).response["error"] == "token_revoked"
+    assert [call.method for call in standin.calls] == ["auth.test", "auth.test", "chat.postMessage"]
+    assert standin.messages(ORDERS) == []
+
+
 def test_a_missing_token_is_not_authed(standin: SlackStandIn) -> None:
     answer = httpx.post(standin.api_url + "auth.test").json()
 

@@ -267,6 +267,26 @@ def test_shutdown_of_a_scheduler_never_started_is_harmless(polls: RecordingPolls
     assert not scheduler.running
 
 
+# ------------------------------------------------------------------------------------------ stopping for good
+
+
+def test_stop_polling_removes_every_poll_and_keeps_maintenance(
+    paused: list[BackgroundScheduler], polls: RecordingPolls, schedulers: list[PollScheduler]
+) -> None:
+    scheduler = new_scheduler(schedulers, polls, maintenance=lambda: None)
+    scheduler.start(["boutique", "autre"])
+    assert scheduler.polling
+
+    scheduler.stop_polling()
+    scheduler.add_account("nouvelle")  # /rakuten connect after the stop
+    scheduler.poll_now("boutique")
+
+    assert [job.id for job in paused[0].get_jobs()] == [MAINTENANCE_JOB_ID]
+    assert scheduler.next_poll("boutique") is None
+    assert scheduler.running
+    assert not scheduler.polling
+
+
 # ------------------------------------------------------------------------------------------ overrun
 
 
