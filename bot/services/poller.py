@@ -104,12 +104,14 @@ class Poller:
                 return PollOutcome(login, ok=True, skipped=True)
             self._running.add(login)
         try:
-            return self._poll(login)
+            outcome = self._poll(login)
         except Exception as error:  # whatever stops a poll is counted and told, not just logged
             return self._failed(login, error)
         finally:
             with self._guard:
                 self._running.discard(login)
+        _log_outcome(outcome)
+        return outcome
 
     def _poll(self, login: str) -> PollOutcome:
         if self._access is not None and self._access.revocation is not None:
@@ -335,6 +337,21 @@ class Poller:
             logger.warning("could not tell channel %s: %s", channel, error)
             return False
         return True
+
+
+def _log_outcome(outcome: PollOutcome) -> None:
+    """One INFO line per poll that found or did something; an idle poll (most of them) only at DEBUG."""
+    if outcome.new_orders or outcome.changed_orders or outcome.cards_posted or outcome.cards_updated:
+        logger.info(
+            "poll of %s: orders new %d, changed %d; cards posted %d, updated %d",
+            outcome.login,
+            outcome.new_orders,
+            outcome.changed_orders,
+            outcome.cards_posted,
+            outcome.cards_updated,
+        )
+    else:
+        logger.debug("poll of %s: %s", outcome.login, "skipped" if outcome.skipped else "nothing new")
 
 
 @dataclass(slots=True)
