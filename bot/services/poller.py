@@ -17,6 +17,7 @@ it again on the next poll, and its card is posted only after the intent to post 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -305,14 +306,14 @@ class Poller:
         for action, retry_at in fetched.quota.items():
             health.quota_blocked_until[action] = retry_at
             if not health.quota_notified.get(action):
-                sent = self._tell(channel, self._notices.quota(account, login, action, retry_at))
+                sent = self._tell(channel, functools.partial(self._notices.quota, account, login, action, retry_at))
                 health.quota_notified[action] = sent
         if error is None and not fetched.succeeded:
             pass  # every action is waiting for its quota: neither a success nor a failure
         elif error is None:
             if health.outage_alerted:
                 down_since = health.last_success_at or health.last_error_at or now
-                recovered = self._notices.recovered(account, login, down_since, now)
+                recovered = functools.partial(self._notices.recovered, account, login, down_since, now)
                 health.outage_alerted = not self._tell(channel, recovered)
             health.last_success_at = now
             health.consecutive_failures = 0
@@ -322,19 +323,27 @@ class Poller:
             health.last_error_at = now
             if health.consecutive_failures >= self._tuning.failure_alert_threshold and not health.outage_alerted:
                 since = health.last_success_at or now
-                health.outage_alerted = self._tell(
-                    channel, self._notices.outage(account, login, error, since, health.consecutive_failures)
+                outage = functools.partial(
+                    self._notices.outage, account, login, error, since, health.consecutive_failures
                 )
+                health.outage_alerted = self._tell(channel, outage)
         self.health.put(login, health)
 
-    def _tell(self, channel: str | None, message: Postable) -> bool:
-        """Post a notice to the order channel; False if it could not be (it is tried again next poll)."""
+    def _tell(self, channel: str | None, message: Callable[[], Postable]) -> bool:
+        """Post a notice to the order channel; False if it could not be (it is tried again next poll).
+
+        Never raises: it runs while a failed poll is being counted, and the count must be kept whatever
+        goes wrong in telling it.
+        """
         if channel is None:
             return False
         try:
-            self._poster.post(channel, **message.as_kwargs())
+            self._poster.post(channel, **message().as_kwargs())
         except SlackWriteError as error:
             logger.warning("could not tell channel %s: %s", channel, error)
+            return False
+        except Exception:
+            logger.exception("could not tell channel %s", channel)
             return False
         return True
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
@@ -111,6 +112,9 @@ class SlackPoster:
                     raise SlackWriteError(method, "ratelimited")  # shutting down: no last try after a cut wait
                 try:
                     response = call()
+                except (OSError, HTTPException) as error:  # no answer at all (after the client's own retries)
+                    self._next_allowed[channel] = self._clock() + self._interval
+                    raise SlackWriteError(method, no_answer(error)) from error
                 except SlackApiError as error:
                     self._next_allowed[channel] = self._clock() + self._interval
                     retry_after = _retry_after(error)
@@ -132,6 +136,14 @@ class SlackPoster:
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._closing.wait(seconds)
+
+
+def no_answer(error: OSError | HTTPException) -> str:
+    """Why Slack could not be reached, in a few words (urllib wraps the socket's error in ``reason``)."""
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"no answer from Slack ({reason.strerror})"
+    return f"no answer from Slack ({str(reason) or type(reason).__name__})"
 
 
 def _retry_after(error: SlackApiError) -> float | None:

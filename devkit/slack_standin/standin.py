@@ -164,6 +164,12 @@ class SlackStandIn:
         with self._workspace.lock:
             self._workspace.token_revoked = True
 
+    def go_offline(self, offline: bool = True) -> None:
+        """While offline, Web API calls get no answer (the connection closes), as in a network cut or an outage;
+        each is still recorded, with status 0. ``go_offline(False)`` brings Slack back."""
+        with self._workspace.lock:
+            self._workspace.offline = offline
+
     # ------------------------------------------------------------------ observation
 
     @property

@@ -62,6 +62,18 @@ def test_a_revoked_token_is_refused_token_revoked_and_the_call_recorded(
     assert standin.messages(ORDERS) == []
 
 
+def test_offline_the_stand_in_drops_every_call_unanswered_and_records_it(standin: SlackStandIn) -> None:
+    standin.go_offline()
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(standin.api_url + "chat.postMessage", data={"channel": ORDERS, "text": "hello"}, timeout=2)
+
+    assert [(call.method, call.status) for call in standin.calls] == [("chat.postMessage", 0)]
+    assert standin.messages(ORDERS) == []
+    standin.go_offline(False)
+    assert httpx.post(standin.api_url + "auth.test", timeout=2).json()["error"] == "not_authed"
+
+
 def test_a_missing_token_is_not_authed(standin: SlackStandIn) -> None:
     answer = httpx.post(standin.api_url + "auth.test").json()
 
