@@ -13,12 +13,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from http.client import HTTPException
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.scheduler import PollScheduler
 from bot.slack.access import Revocation, SlackAccessGate
+from bot.slack.poster import no_answer
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,8 @@ class SlackAccess:
         better to stop than to call on with a dead token."""
         try:
             answer = client.auth_test()
-        except SlackApiError as error:
-            logger.warning("could not ask Slack who the bot is (auth.test): %s", error.response.get("error"))
+        except (SlackApiError, OSError, HTTPException) as error:
+            logger.warning("could not ask Slack who the bot is (auth.test): %s", _reason(error))
             return self._identity
         self._identity = SlackIdentity(answer.get("team_id"), answer.get("user_id"))
         return self._identity
@@ -93,3 +95,7 @@ class SlackAccess:
             revocation.cause,
             revocation.team_id or self._identity.team_id or "unknown",
         )
+
+
+def _reason(error: SlackApiError | OSError | HTTPException) -> str:
+    return str(error.response.get("error")) if isinstance(error, SlackApiError) else no_answer(error)

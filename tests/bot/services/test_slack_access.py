@@ -89,3 +89,15 @@ def test_without_knowing_who_it_is_the_bot_takes_any_bot_token_revocation_as_its
 
     assert access.tokens_revoked("T0ANY", ["U0WHOEVER"])
     assert scheduler.next_poll("boutique") is None
+
+
+def test_slack_not_answering_who_the_bot_is_leaves_it_unknown_and_the_bot_running(
+    scheduler: PollScheduler, slack: SlackStandIn
+) -> None:
+    access = SlackAccess(SlackAccessGate(), scheduler, lambda: AT)
+    slack.go_offline()
+
+    identity = access.learn_identity(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=5))
+
+    assert (identity.team_id, identity.bot_user_id) == (None, None)
+    assert access.tokens_revoked("T0ANY", ["U0WHOEVER"])  # unknown: any bot token revocation is taken as ours
