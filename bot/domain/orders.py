@@ -98,6 +98,7 @@ class OrderItem:
     shipment: Shipment | None = None
     pending: PendingAction | None = None
     failure: str | None = None  # last definite refusal from Rakuten for this item, shown on the card
+    failed_attempts: int | None = None  # set when ``failure`` is the last of that many tries Rakuten never answered
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ from slack_sdk import WebClient
 
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, Shipment
+from bot.domain.sentences import Sentence, said, verbatim
 from bot.rakuten_clients import RakutenClients
 from bot.services.already_done import says_already_done
 from bot.services.background import BackgroundRunner
@@ -79,7 +80,7 @@ class Submission:
     """An accept / refuse / ship request as it stands when Slack gets its ack: its items claimed (durably), or
     nothing claimed and why; ``answer`` is for the person who asked, once the work is under way."""
 
-    answer: str | None
+    answer: Sentence | None
     claim: Claim | None = None
 
 
@@ -273,8 +274,15 @@ class ItemActions:
                     self._retry_later(delay, login, purchaseid, itemid, resumed)
                     self.refresh_card(login, purchaseid)
                     return
-                reason = f"Rakuten could not be reached after {pending.attempts} attempts ({reason})"
-            self._finish(login, purchaseid, itemid, error=reason)
+                report_reason: Sentence | str = said(
+                    "Rakuten could not be reached after {attempts} attempts ({reason})",
+                    attempts=pending.attempts,
+                    reason=verbatim(reason),
+                )
+            else:
+                report_reason = reason
+            gave_up_after = pending.attempts if isinstance(report_reason, Sentence) else None
+            self._finish(login, purchaseid, itemid, error=reason, gave_up_after=gave_up_after)
             self._tell(
                 pending.requested_by,
                 account.channel_id,
@@ -283,7 +291,7 @@ class ItemActions:
                     pending.kind,
                     purchaseid,
                     ActionOutcome.REFUSED_BY_RAKUTEN,
-                    reason=reason,
+                    reason=report_reason,
                 ),
             )
         else:
@@ -375,10 +383,11 @@ class ItemActions:
         *,
         result: ActionResult | None = None,
         error: str | None = None,
+        gave_up_after: int | None = None,
         confirmed_by: str | None = None,
     ) -> None:
         """The item's action is over: done (``result``, or ``confirmed_by`` Rakuten's "already done" to a try whose
-        answer was lost), or failed (``error``)."""
+        answer was lost), or failed (``error``, the last of ``gave_up_after`` unanswered tries when given)."""
         now = self._clock()
         done: dict[str, object] = {}
 
@@ -394,9 +403,9 @@ class ItemActions:
                     pending.shipment.shipped_by = pending.requested_by
                     pending.shipment.shipped_at = now
                     item.shipment = pending.shipment
-                item.failure = None
+                item.failure, item.failed_attempts = None, None
             else:
-                item.failure = error
+                item.failure, item.failed_attempts = error, gave_up_after
             item.pending = None
             order.updated_at = now
             order.closed_at = None if order.is_open else (order.closed_at or now)
@@ -414,7 +423,7 @@ class ItemActions:
                     purchaseid=purchaseid,
                     itemids=(itemid,),
                     outcome="ok" if error is None else "failed",
-                    detail=error or _success_detail(result, confirmed_by),
+                    detail=_failure_detail(error, gave_up_after) if error else _success_detail(result, confirmed_by),
                 )
             )
         self.refresh_card(login, purchaseid)
@@ -422,6 +431,12 @@ class ItemActions:
     def _tell(self, user: str, channel: str, message: Postable) -> None:
         """Privately tell the person who asked: ephemeral in the order channel, else a direct message."""
         tell_privately(self._web_client, user, channel, message)
+
+
+def _failure_detail(error: str, gave_up_after: int | None) -> str:
+    if gave_up_after:
+        return f"Rakuten could not be reached after {gave_up_after} attempts ({error})"
+    return error
 
 
 def _success_detail(result: ActionResult | None, confirmed_by: str | None) -> str | None:

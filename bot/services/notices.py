@@ -10,6 +10,7 @@ from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
+from bot.domain.sentences import Sentence
 from bot.slack.notify import Postable
 
 __all__ = ["ActionOutcome", "ActionReports", "ChannelNotices", "OrderCards", "Postable", "RenderedCard"]
@@ -64,7 +65,7 @@ class ActionReports(Protocol):
         outcome: ActionOutcome,
         *,
         item_count: int = 1,
-        reason: str | None = None,
+        reason: Sentence | str | None = None,
         retry_at: datetime | None = None,
         shipment: Shipment | None = None,
     ) -> Postable: ...

@@ -404,7 +404,14 @@ def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
         lines.append(_shipment_text(t, item.shipment))
     if item.pending is not None:
         lines.append(_pending_text(t, item.pending))
-    if item.failure:
+    if item.failure and item.failed_attempts:
+        reason = t.gettext(
+            "Rakuten could not be reached after {attempts} attempts ({reason})",
+            attempts=item.failed_attempts,
+            reason=fmt.clip(item.failure, 300),
+        )
+        lines.append(t.gettext("⚠️ Rakuten refused: {reason}", reason=reason))
+    elif item.failure:
         lines.append(t.gettext("⚠️ Rakuten refused: {reason}", reason=fmt.clip(item.failure, 300)))
     return "\n".join(line for line in lines if line)
 
