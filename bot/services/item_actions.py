@@ -25,11 +25,20 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from slack_sdk import WebClient
 
 from bot.domain.audit import AuditEntry
-from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, Shipment
+from bot.domain.orders import (
+    ACTION_RETRY_DELAYS,
+    ItemState,
+    OrderItem,
+    OrderRecord,
+    PendingAction,
+    PendingKind,
+    Shipment,
+)
 from bot.domain.sentences import Sentence, said, verbatim
 from bot.rakuten_clients import RakutenClients
 from bot.services.already_done import says_already_done
@@ -45,13 +54,14 @@ from rakuten.errors import QuotaExceededError, RakutenError
 from rakuten.models import ActionResult
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
 class RetrySchedule:
     """Seconds to wait before each retry of a transient failure; about an hour in all by default."""
 
-    delays: tuple[float, ...] = (5, 15, 30, 60, 120, 300, 600, 900, 1800)
+    delays: tuple[float, ...] = ACTION_RETRY_DELAYS
 
     def delay_after(self, attempts: int) -> float | None:
         return self.delays[attempts - 1] if attempts - 1 < len(self.delays) else None
@@ -153,7 +163,7 @@ class ItemActions:
             for item in current.items:
                 if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
                     item.pending = PendingAction(kind, actor, now, shipment=replace(shipment) if shipment else None)
-                    item.failure = None
+                    item.failure, item.failed_attempts = None, None
                     claimed.append(item.itemid)
             return current if claimed else None
 
@@ -345,35 +355,22 @@ class ItemActions:
     def _record_try(self, login: str, purchaseid: str, itemid: str) -> tuple[PendingAction, bool] | None:
         """Count the try about to go out, durably, before it goes: (the pending action, whether a try was already
         sent before this one). None when nothing is pending on the item any more."""
-        recorded: list[tuple[PendingAction, bool]] = []
 
-        def change(order: OrderRecord) -> OrderRecord | None:
-            item = order.item(itemid)
-            if item is None or item.pending is None:
-                return None
-            sent_before = item.pending.attempts > 0
-            item.pending.attempts += 1
-            recorded.append((replace(item.pending), sent_before))
-            return order
+        def count(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> tuple[PendingAction, bool]:
+            pending.attempts += 1
+            return replace(pending), pending.attempts > 1
 
-        self._store.update_order(login, purchaseid, change)
-        return recorded[0] if recorded else None
+        return self._change_pending(login, purchaseid, itemid, count)
 
     def _note_failure(self, login: str, purchaseid: str, itemid: str, reason: str) -> bool:
         """Keep why the try failed; True when it is the first failure (so the requester is told once)."""
-        first = False
 
-        def change(order: OrderRecord) -> OrderRecord | None:
-            nonlocal first
-            item = order.item(itemid)
-            if item is None or item.pending is None:
-                return None
-            first = item.pending.last_error is None
-            item.pending.last_error = reason
-            return order
+        def keep(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> bool:
+            first = pending.last_error is None
+            pending.last_error = reason
+            return first
 
-        self._store.update_order(login, purchaseid, change)
-        return first
+        return bool(self._change_pending(login, purchaseid, itemid, keep))
 
     def _finish(
         self,
@@ -389,14 +386,8 @@ class ItemActions:
         """The item's action is over: done (``result``, or ``confirmed_by`` Rakuten's "already done" to a try whose
         answer was lost), or failed (``error``, the last of ``gave_up_after`` unanswered tries when given)."""
         now = self._clock()
-        done: dict[str, object] = {}
 
-        def change(order: OrderRecord) -> OrderRecord | None:
-            item = order.item(itemid)
-            if item is None or item.pending is None:
-                return None
-            pending = item.pending
-            done["kind"], done["by"] = pending.kind, pending.requested_by
+        def end(order: OrderRecord, item: OrderItem, pending: PendingAction) -> PendingAction:
             if error is None:
                 item.state = _DONE_STATE[pending.kind]
                 if pending.kind is PendingKind.SHIP and pending.shipment is not None:
@@ -409,16 +400,17 @@ class ItemActions:
             item.pending = None
             order.updated_at = now
             order.closed_at = None if order.is_open else (order.closed_at or now)
-            return order
+            return pending
 
         with self._store.batch():
-            if self._store.update_order(login, purchaseid, change) is None or not done:
+            ended = self._change_pending(login, purchaseid, itemid, end)
+            if ended is None:
                 return
             self._store.add_audit(
                 AuditEntry(
                     at=now,
-                    actor=str(done["by"]),
-                    action=str(done["kind"]),
+                    actor=ended.requested_by,
+                    action=str(ended.kind),
                     account=login,
                     purchaseid=purchaseid,
                     itemids=(itemid,),
@@ -427,6 +419,27 @@ class ItemActions:
                 )
             )
         self.refresh_card(login, purchaseid)
+
+    def _change_pending(
+        self,
+        login: str,
+        purchaseid: str,
+        itemid: str,
+        edit: Callable[[OrderRecord, OrderItem, PendingAction], _T],
+    ) -> _T | None:
+        """Apply ``edit`` to the item's pending action in one store update, and return what it returns; None (and
+        nothing written) when the order, the item or its pending action is gone."""
+        results: list[_T] = []
+
+        def change(order: OrderRecord) -> OrderRecord | None:
+            item = order.item(itemid)
+            if item is None or item.pending is None:
+                return None
+            results.append(edit(order, item, item.pending))
+            return order
+
+        self._store.update_order(login, purchaseid, change)
+        return results[0] if results else None
 
     def _tell(self, user: str, channel: str, message: Postable) -> None:
         """Privately tell the person who asked: ephemeral in the order channel, else a direct message."""
