@@ -34,7 +34,7 @@ from bot.ui.account_views import (
 )
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
-from tests.bot.ui.factories import account, texts
+from tests.factories import account, texts
 from tests.i18n import EN, FR
 
 SECRET = "tok-3f9a1c5e7d"
