@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.domain.orders import ACTION_RETRY_DELAYS
+from bot.errors import BotError
 from bot.ui.i18n import SUPPORTED_LOCALES, normalise_locale
 from rakuten.client import DEFAULT_BASE_URL
 
@@ -33,7 +34,7 @@ class RunMode(StrEnum):
     HTTP = "http"
 
 
-class ConfigError(Exception):
+class ConfigError(BotError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems

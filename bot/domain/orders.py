@@ -103,6 +103,7 @@ class OrderItem:
     pending: PendingAction | None = None
     failure: str | None = None  # last definite refusal from Rakuten for this item, shown on the card
     failed_attempts: int | None = None  # set when ``failure`` is the last of that many tries Rakuten never answered
+    failed_in_bot: bool = False  # ``failure`` is the bot's own error (a bug, a store that cannot be written)
 
 
 @dataclass(slots=True)

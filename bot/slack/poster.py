@@ -23,6 +23,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.errors import BotError
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,7 +45,7 @@ class PostedMessage:
     ts: str
 
 
-class SlackWriteError(Exception):
+class SlackWriteError(BotError):
     """A chat write that failed for good (not a rate limit); ``error`` is Slack's error code."""
 
     def __init__(self, method: str, error: str) -> None:
