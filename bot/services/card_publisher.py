@@ -26,6 +26,7 @@ from slack_sdk.web import SlackResponse
 from bot.constants import BURST_EVENT_TYPE, ORDER_EVENT_TYPE
 from bot.domain.accounts import AccountRecord
 from bot.domain.orders import CardRef, OrderRecord
+from bot.errors import BotError
 from bot.services.notices import OrderCards, RenderedCard
 from bot.slack.poster import SlackPoster, SlackWriteError, no_answer
 from bot.store.base import Store
@@ -37,7 +38,7 @@ HISTORY_MARGIN = timedelta(minutes=5)
 _HISTORY_PAGE = 200
 
 
-class CardRecoveryError(Exception):
+class CardRecoveryError(BotError):
     """The channel's history could not be read, so it is unknown whether a card was already posted."""
 
 

@@ -142,9 +142,7 @@ class Poller:
             failure=failure,
         )
 
-    def _reconcile(
-        self, login: str, fetched: _Fetched, now: datetime
-    ) -> tuple[Reconciliation, dict[str, OrderRecord]]:
+    def _reconcile(self, login: str, fetched: _Fetched, now: datetime) -> tuple[Reconciliation, dict[str, OrderRecord]]:
         """Store what Rakuten's listings change; return the changes and the account's open orders (copies).
 
         Reconciliation works on copies, outside the store lock (a click must not wait for a poll over a

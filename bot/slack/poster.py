@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.errors import BotError
 from bot.slack.access import GatedWebClient, SlackAccessGate
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class PostedMessage:
     ts: str
 
 
-class SlackWriteError(Exception):
+class SlackWriteError(BotError):
     """A chat write that failed for good (not a rate limit); ``error`` is Slack's error code."""
 
     def __init__(self, method: str, error: str) -> None:
