@@ -48,7 +48,7 @@ bench: $(STAMP)
 # entries in bot/ui/locales/*/LC_MESSAGES/messages.po (a test fails while one is missing).
 LOCALES := bot/ui/locales
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k said -k counted:1,2 -k InvalidTrackingError:2 -k _rule:1 --no-location --sort-output --omit-header -o $(LOCALES)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 simulator: $(STAMP)

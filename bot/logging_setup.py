@@ -14,8 +14,6 @@ import re
 import sys
 from urllib.parse import unquote_plus
 
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-
 from bot.constants import ACTION_TOKEN
 
 _QUOTE = r"""\\*["']"""
@@ -81,7 +79,6 @@ class RedactingFilter(logging.Filter):
 
 
 BOLT_VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
-BOLT_APP_LOGGER = "slack_bolt.App"
 
 
 class _BodylessVerificationFilter(logging.Filter):
@@ -114,22 +111,6 @@ def log_level_problem(value: str, *, name: str = "LOG_LEVEL") -> str:
     return f"{name} must be one of {', '.join(LOG_LEVELS)}, not {value!r}."
 
 
-class _ClientOverTokenFilter(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is handed a client, then warns on every start
-    that the token goes unused. The bot hands it the client built from that very token on purpose: drop that one
-    line, keep every other warning of Bolt's."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
-
-
-def quiet_bolt_client_warning() -> None:
-    """Idempotent; on Bolt's App logger itself, so it holds whatever the handlers and levels."""
-    app_logger = logging.getLogger(BOLT_APP_LOGGER)
-    if not any(isinstance(existing, _ClientOverTokenFilter) for existing in app_logger.filters):
-        app_logger.addFilter(_ClientOverTokenFilter())
-
-
 def configure_logging(level: str = "INFO") -> None:
     """``level`` is one of LOG_LEVELS (any case); callers check it first with ``parse_log_level``."""
     handler = logging.StreamHandler(sys.stderr)
@@ -142,4 +123,3 @@ def configure_logging(level: str = "INFO") -> None:
     for noisy in ("slack_sdk", "slack_bolt", "httpx", "httpcore", "apscheduler", "waitress"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     quiet_bolt_request_verification()
-    quiet_bolt_client_warning()

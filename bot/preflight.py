@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import PORT_ADVICE, RunMode, Settings
+from bot.errors import BotError
 from bot.slack.connectivity import SlackSetupError, verify_app_token, verify_bot_token
 from bot.slack.poster import build_web_client
 from bot.store.data_dir import data_dir_in_use, in_use_message
@@ -23,7 +24,7 @@ _DATA_DIR_ADVICE = "choose another RAKUTEN_DATA_DIR, or give the bot's user writ
 _PROBE_PREFIX = ".write-check-"
 
 
-class PreflightError(Exception):
+class PreflightError(BotError):
     """``run`` cannot start; the message is one line with what to do."""
 
 
@@ -139,7 +140,7 @@ class Ready:
             self.listener.close()
 
 
-class StartRefused(Exception):
+class StartRefused(BotError):
     """Every reason ``run`` cannot start, one line each."""
 
     def __init__(self, problems: list[str]) -> None:

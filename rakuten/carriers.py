@@ -77,12 +77,16 @@ TrackingField = Literal["carrier", "tracking_number", "tracking_url"]
 
 
 class InvalidTrackingError(ValueError):
-    """Tracking data Rakuten would refuse or that cannot be right; ``message`` is meant for the seller."""
+    """Tracking data Rakuten would refuse or that cannot be right. ``message`` is meant for the seller, in English;
+    ``template`` and ``params`` let an app say it in the seller's language (its catalogues extract the template)."""
 
-    def __init__(self, field: TrackingField, message: str) -> None:
+    def __init__(self, field: TrackingField, template: str, **params: object) -> None:
+        message = template.format(**params) if params else template
         super().__init__(message)
         self.field: TrackingField = field
         self.message = message
+        self.template = template
+        self.params = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +224,9 @@ def _validate_carrier(carrier: str) -> str:
     if canonical is None:
         raise InvalidTrackingError(
             "carrier",
-            f"{_quote(carrier)} is not a carrier Rakuten knows. Choose “{AUTRE}” (other) and give the "
-            "tracking URL instead.",
+            "{carrier} is not a carrier Rakuten knows. Choose “{other}” (other) and give the tracking URL instead.",
+            carrier=_quote(carrier),
+            other=AUTRE,
         )
     return canonical
 
@@ -237,13 +242,18 @@ def _validate_number(carrier: str, tracking_number: str) -> str:
     if not TRACKING_NUMBER_MIN_LENGTH <= len(number) <= TRACKING_NUMBER_MAX_LENGTH:
         raise InvalidTrackingError(
             "tracking_number",
-            f"A tracking number has {TRACKING_NUMBER_MIN_LENGTH} to {TRACKING_NUMBER_MAX_LENGTH} characters; "
-            f"this one has {len(number)}.",
+            "A tracking number has {low} to {high} characters; this one has {length}.",
+            low=TRACKING_NUMBER_MIN_LENGTH,
+            high=TRACKING_NUMBER_MAX_LENGTH,
+            length=len(number),
         )
     rule = _NUMBER_RULES.get(carrier)
     if rule is not None and not any(pattern.fullmatch(number) for pattern in rule.patterns):
         raise InvalidTrackingError(
-            "tracking_number", f"This does not look like a {carrier} tracking number: expected {rule.expected}."
+            "tracking_number",
+            "This does not look like a {carrier} tracking number: expected {expected}.",
+            carrier=carrier,
+            expected=rule.expected,
         )
     return number
 
@@ -253,12 +263,17 @@ def _validate_url(carrier: str, tracking_url: str | None) -> str | None:
     if not url:
         if carrier == AUTRE:
             raise InvalidTrackingError(
-                "tracking_url", f"A tracking URL is required when the carrier is “{AUTRE}”, so the buyer can follow it."
+                "tracking_url",
+                "A tracking URL is required when the carrier is “{other}”, so the buyer can follow it.",
+                other=AUTRE,
             )
         return None
     if len(url) > TRACKING_URL_MAX_LENGTH:
         raise InvalidTrackingError(
-            "tracking_url", f"The tracking URL is too long ({len(url)} characters; at most {TRACKING_URL_MAX_LENGTH})."
+            "tracking_url",
+            "The tracking URL is too long ({length} characters; at most {limit}).",
+            length=len(url),
+            limit=TRACKING_URL_MAX_LENGTH,
         )
     if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
         raise InvalidTrackingError("tracking_url", "The tracking URL must not contain spaces.")

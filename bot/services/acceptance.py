@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.domain.accounts import AccountRecord
 from bot.domain.orders import OrderRecord, OrderRef, OrderState, PendingKind
+from bot.domain.sentences import Sentence, counted, said
 from bot.services.item_actions import ItemActions, Submission
 from bot.services.orders import OrderDesk
 from bot.store.base import Store
@@ -37,7 +38,7 @@ class AcceptanceService:
         """Claim the sale's items for refusal (before the ack); ``start`` sends them."""
         return self._decide(user_id, ref, PendingKind.REFUSE)
 
-    def start(self, submission: Submission) -> str | None:
+    def start(self, submission: Submission) -> Sentence | None:
         """After the ack: update the card and send the claimed items; returns what to tell the user."""
         self._actions.start(submission.claim)
         return submission.answer
@@ -53,14 +54,30 @@ class AcceptanceService:
     def _decide(self, user_id: str, ref: OrderRef | None, kind: PendingKind) -> Submission:
         access = self._desk.access(user_id, ref)
         if not access.allowed:
-            return Submission(access.refusal or "You cannot act on this order.")
+            return Submission(access.refusal or said("You cannot act on this order."))
         order = access.order
         assert order is not None
         claim = self._actions.claim(order, kind, user_id)
-        verb = "Accepting" if kind is PendingKind.ACCEPT else "Refusing"
         if not claim:
-            answer = f"Order {order.purchaseid} has no item waiting for a decision any more. Nothing sent twice."
-            return Submission(answer)
-        count = len(claim.itemids)
-        answer = f"{verb} order {order.purchaseid} ({count} item{'s' if count > 1 else ''}) on Rakuten…"
+            return Submission(
+                said(
+                    "Order {purchaseid} has no item waiting for a decision any more. Nothing sent twice.",
+                    purchaseid=order.purchaseid,
+                )
+            )
+        count, purchaseid = len(claim.itemids), order.purchaseid
+        if kind is PendingKind.ACCEPT:
+            answer = counted(
+                "Accepting order {purchaseid} ({count} item) on Rakuten…",
+                "Accepting order {purchaseid} ({count} items) on Rakuten…",
+                count,
+                purchaseid=purchaseid,
+            )
+        else:
+            answer = counted(
+                "Refusing order {purchaseid} ({count} item) on Rakuten…",
+                "Refusing order {purchaseid} ({count} items) on Rakuten…",
+                count,
+                purchaseid=purchaseid,
+            )
         return Submission(answer, claim)

@@ -16,6 +16,7 @@ from datetime import datetime
 from bot.crypto import TokenCipher
 from bot.domain.accounts import AccountRecord, Credentials, SettingsChange
 from bot.domain.audit import AuditEntry
+from bot.domain.sentences import Sentence, said
 from bot.rakuten_clients import RakutenClients
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
@@ -35,9 +36,9 @@ _LOGIN = re.compile(r"^[^\s]{1,100}$")
 class ConnectResult:
     """``field_errors`` keyed by "login"/"token" when the modal must show them; else the account stored."""
 
-    field_errors: dict[str, str] = field(default_factory=dict)
+    field_errors: dict[str, Sentence] = field(default_factory=dict)
     account: AccountRecord | None = None
-    refusal: str | None = None
+    refusal: Sentence | None = None
 
 
 class AccountService:
@@ -66,15 +67,17 @@ class AccountService:
         """Checked before the modal opens and again on submit; while the bootstrap rule applies, anyone may."""
         if self._permissions.is_admin(user_id) or self._permissions.bootstrap_open():
             return Decision(True)
-        return self._permissions.admin_decision(user_id, "connect an account")
+        return self._permissions.admin_decision(user_id, said("connect an account"))
 
     def connect(self, user_id: str, form: Credentials, *, channel_id: str | None) -> ConnectResult:
         login, token = form.login.strip(), form.token.strip()
-        errors: dict[str, str] = {}
+        errors: dict[str, Sentence] = {}
         if not _LOGIN.match(login):
-            errors["login"] = "Enter your Rakuten seller login (your seller name, not your e-mail), without spaces."
+            errors["login"] = said(
+                "Enter your Rakuten seller login (your seller name, not your e-mail), without spaces."
+            )
         if len(token) < 8 or any(ch.isspace() for ch in token):
-            errors["token"] = "Paste the whole API token from My Account > Tokens on Rakuten (no spaces)."
+            errors["token"] = said("Paste the whole API token from My Account > Tokens on Rakuten (no spaces).")
         if errors:
             return ConnectResult(field_errors=errors)
         decision = self.may_connect(user_id)  # checked again: the modal may have been opened before an admin was set
@@ -82,7 +85,7 @@ class AccountService:
             return ConnectResult(refusal=decision.reason)
         channel = self._fixed_channel or channel_id
         if not channel:
-            return ConnectResult(refusal="Run /rakuten connect in the channel where the order cards should go.")
+            return ConnectResult(refusal=said("Run /rakuten connect in the channel where the order cards should go."))
 
         check_client = self._clients.build(
             login, token, timeout=CREDENTIAL_CHECK_TIMEOUT, retry=RetryPolicy(attempts=1)
@@ -91,11 +94,16 @@ class AccountService:
             seller_id = check_client.check_credentials()
         except AuthenticationError:
             return ConnectResult(
-                field_errors={"token": "Rakuten refused this login and token. Check the login, or make a new token."}
+                field_errors={
+                    "token": said("Rakuten refused this login and token. Check the login, or make a new token.")
+                }
             )
         except RakutenError as error:
-            reason = "did not answer in time" if error.retryable else "answered with an error"
-            return ConnectResult(field_errors={"token": f"Rakuten {reason}; nothing was saved. Try again in a minute."})
+            if error.retryable:
+                problem = said("Rakuten did not answer in time; nothing was saved. Try again in a minute.")
+            else:
+                problem = said("Rakuten answered with an error; nothing was saved. Try again in a minute.")
+            return ConnectResult(field_errors={"token": problem})
         finally:
             check_client.close()
 
@@ -121,10 +129,10 @@ class AccountService:
         logger.info("account %s connected by %s; order channel %s", login, user_id, channel)
         return ConnectResult(account=account)
 
-    def update_settings(self, user_id: str, login: str, form: SettingsChange) -> str:
-        decision = self._permissions.admin_decision(user_id, "change the settings")
+    def update_settings(self, user_id: str, login: str, form: SettingsChange) -> Sentence:
+        decision = self._permissions.admin_decision(user_id, said("change the settings"))
         if not decision:
-            return decision.reason
+            return decision.reason or said("You cannot change the settings.")
 
         def change(account: AccountRecord) -> AccountRecord:
             account.settings = form.apply_to(account.settings)
@@ -135,26 +143,26 @@ class AccountService:
         with self._store.batch():
             updated = self._store.update_account(login, change)
             if updated is None:
-                return f"The Rakuten account {login} is not connected any more."
+                return said("The Rakuten account {login} is not connected any more.", login=login)
             self._store.add_audit(AuditEntry(at=self._clock(), actor=user_id, action="settings_changed", account=login))
         self._permissions.forget()
         self._actions.refresh_cards_later(login)  # cards follow the new settings (address shown, mention)
-        return f"Settings of {login} saved."
+        return said("Settings of {login} saved.", login=login)
 
-    def disconnect(self, user_id: str, login: str) -> str:
-        decision = self._permissions.admin_decision(user_id, "disconnect an account")
+    def disconnect(self, user_id: str, login: str) -> Sentence:
+        decision = self._permissions.admin_decision(user_id, said("disconnect an account"))
         if not decision:
-            return decision.reason
+            return decision.reason or said("You cannot disconnect an account.")
         with self._store.batch():
             if not self._store.delete_account(login):
-                return f"The Rakuten account {login} was not connected."
+                return said("The Rakuten account {login} was not connected.", login=login)
             self._store.add_audit(
                 AuditEntry(at=self._clock(), actor=user_id, action="account_disconnected", account=login)
             )
         self._scheduler.remove_account(login)
         self._clients.forget(login)
         logger.info("account %s disconnected by %s", login, user_id)
-        return f"Disconnected {login}: its token is deleted and polling has stopped."
+        return said("Disconnected {login}: its token is deleted and polling has stopped.", login=login)
 
     def accounts(self) -> list[AccountRecord]:
         return self._store.list_accounts()

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
+from bot.domain.sentences import Sentence
 from bot.slack.notify import Postable
 
 __all__ = ["ActionOutcome", "ActionReports", "ChannelNotices", "OrderCards", "Postable", "RenderedCard"]
@@ -51,6 +52,7 @@ class ActionOutcome(StrEnum):
     WAITING_FOR_QUOTA = "waiting_for_quota"
     ALREADY_DONE = "already_done"
     WENT_THROUGH = "went_through"  # an earlier try whose answer was lost had worked: Rakuten says it is done
+    BOT_FAILED = "bot_failed"  # the bot's own error stopped the request; the button is offered again
 
 
 class ActionReports(Protocol):
@@ -64,7 +66,7 @@ class ActionReports(Protocol):
         outcome: ActionOutcome,
         *,
         item_count: int = 1,
-        reason: str | None = None,
+        reason: Sentence | str | None = None,
         retry_at: datetime | None = None,
         shipment: Shipment | None = None,
     ) -> Postable: ...

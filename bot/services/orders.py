@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.domain.accounts import AccountRecord
 from bot.domain.orders import OrderRecord, OrderRef, OrderState
+from bot.domain.sentences import Sentence, said
 from bot.services.permissions import Permissions
 from bot.store.base import Store
 
@@ -19,7 +20,7 @@ class OrderAccess:
 
     account: AccountRecord | None = None
     order: OrderRecord | None = None
-    refusal: str | None = None
+    refusal: Sentence | None = None
 
     @property
     def allowed(self) -> bool:
@@ -33,13 +34,19 @@ class OrderDesk:
 
     def access(self, user_id: str, ref: OrderRef | None) -> OrderAccess:
         if ref is None:
-            return OrderAccess(refusal="That button no longer points to an order I know.")
+            return OrderAccess(refusal=said("That button no longer points to an order I know."))
         account = self._store.get_account(ref.account)
         order = self._store.get_order(ref.account, ref.purchaseid)
         if account is None:
-            return OrderAccess(refusal=f"The Rakuten account {ref.account} is not connected any more.")
+            return OrderAccess(
+                refusal=said("The Rakuten account {login} is not connected any more.", login=ref.account)
+            )
         if order is None:
-            return OrderAccess(refusal=f"Order {ref.purchaseid} is not in my records any more (closed and pruned).")
+            return OrderAccess(
+                refusal=said(
+                    "Order {purchaseid} is not in my records any more (closed and pruned).", purchaseid=ref.purchaseid
+                )
+            )
         decision = self._permissions.order_decision(user_id, account)
         if not decision:
             return OrderAccess(account=account, refusal=decision.reason)
@@ -48,9 +55,17 @@ class OrderDesk:
     def access_by_purchaseid(self, user_id: str, purchaseid: str) -> OrderAccess:
         matches = self._store.find_orders(purchaseid.strip())
         if not matches:
-            return OrderAccess(refusal=f"I know no order {purchaseid}. `/rakuten orders` lists the open ones.")
+            return OrderAccess(
+                refusal=said(
+                    "I know no order {purchaseid}. `/rakuten orders` lists the open ones.", purchaseid=purchaseid
+                )
+            )
         if len(matches) > 1:
-            return OrderAccess(refusal=f"Several accounts have an order {purchaseid}; use the buttons on its card.")
+            return OrderAccess(
+                refusal=said(
+                    "Several accounts have an order {purchaseid}; use the buttons on its card.", purchaseid=purchaseid
+                )
+            )
         order = matches[0]
         return self.access(user_id, OrderRef(order.account, order.purchaseid))
 

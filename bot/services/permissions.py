@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.accounts import AccountRecord
+from bot.domain.sentences import Sentence, said
 from bot.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ MEMBERSHIP_TTL_SECONDS = 60.0
 @dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
-    reason: str = ""
+    reason: Sentence | None = None  # why not, for the person who asked
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -69,17 +70,23 @@ class Permissions:
         """True while the bootstrap rule still applies: no RAKUTEN_ADMINS, no admin yet, and no account at all."""
         return not self.has_admin() and not self._store.list_accounts()
 
-    def admin_decision(self, user_id: str, what: str) -> Decision:
+    def admin_decision(self, user_id: str, what: Sentence) -> Decision:
+        """May ``user_id`` do ``what`` (an admin's task, e.g. ``said("change the settings")``)?"""
         if self.is_admin(user_id):
             return Decision(True)
         if self._admins:
-            return Decision(False, f"Only the bot's admins can {what} (RAKUTEN_ADMINS).")
+            return Decision(False, said("Only the bot's admins can {what} (RAKUTEN_ADMINS).", what=what))
         if self.has_admin():
-            return Decision(False, f"Only the bot's admin (the person who first connected an account) can {what}.")
+            return Decision(
+                False, said("Only the bot's admin (the person who first connected an account) can {what}.", what=what)
+            )
         return Decision(
             False,
-            f"Only the bot's admins can {what}, and none is set: the operator sets RAKUTEN_ADMINS to the admins' "
-            "Slack user IDs and restarts the bot.",
+            said(
+                "Only the bot's admins can {what}, and none is set: the operator sets RAKUTEN_ADMINS to the admins' "
+                "Slack user IDs and restarts the bot.",
+                what=what,
+            ),
         )
 
     def claim_bootstrap_admin(self, user_id: str) -> Decision:
@@ -90,7 +97,7 @@ class Permissions:
                 self._store.set_meta(BOOTSTRAP_ADMIN_KEY, user_id)
                 logger.info("no RAKUTEN_ADMINS set: %s becomes the bot's admin (first connect)", user_id)
                 return Decision(True)
-        return self.admin_decision(user_id, "connect an account")
+        return self.admin_decision(user_id, said("connect an account"))
 
     def order_decision(self, user_id: str, account: AccountRecord) -> Decision:
         """May ``user_id`` ship, accept, refuse or see addresses for this account's orders?"""
@@ -105,11 +112,21 @@ class Permissions:
         except SlackApiError as error:
             code = error.response.get("error", "unknown_error") if error.response is not None else "unknown_error"
             logger.warning("cannot check who may act on %s's orders: %s", account.login, code)
-            return Decision(False, f"I could not check who may act on these orders (Slack said {code}).")
-        where = f"<#{account.channel_id}>"
+            return Decision(
+                False, said("I could not check who may act on these orders (Slack said {code}).", code=code)
+            )
+        channel = f"<#{account.channel_id}>"
         if account.settings.shipper_group:
-            where += f" or the <!subteam^{account.settings.shipper_group}> group"
-        return Decision(False, f"Only members of {where} can act on these orders.")
+            group = f"<!subteam^{account.settings.shipper_group}>"
+            return Decision(
+                False,
+                said(
+                    "Only members of {channel} or the {group} group can act on these orders.",
+                    channel=channel,
+                    group=group,
+                ),
+            )
+        return Decision(False, said("Only members of {channel} can act on these orders.", channel=channel))
 
     def forget(self) -> None:
         with self._lock:

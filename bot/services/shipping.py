@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.orders import ItemState, OrderRecord, OrderRef, PendingKind, Shipment, ShipmentDraft, shippable_items
+from bot.domain.sentences import Sentence, counted, said
 from bot.services.item_actions import ItemActions, Submission
 from bot.services.orders import OrderAccess, OrderDesk
 from bot.store.base import Store
 from rakuten.carriers import InvalidTrackingError, Tracking, carrier_for_shipping_type, validate_tracking
 
-SHIP_USAGE = (
+SHIP_USAGE = said(
     "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`, e.g. `/rakuten ship 123456789 Colissimo 6A12345678901`"
 )
 
@@ -30,7 +31,7 @@ class ShipPlan:
 
     access: OrderAccess
     preselected_carrier: str | None = None
-    refusal: str | None = None
+    refusal: Sentence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,8 @@ class ShipResult:
     """``field_errors`` (field name -> message) when the form must be corrected; ``request`` when it can be
     sent (``execute``); else ``message`` explains why nothing will be sent."""
 
-    field_errors: dict[str, str] = field(default_factory=dict)
-    message: str | None = None
+    field_errors: dict[str, Sentence] = field(default_factory=dict)
+    message: Sentence | None = None
     request: ShipRequest | None = None
 
 
@@ -72,12 +73,12 @@ class ShippingService:
     def prepare(self, user_id: str, form: ShipmentDraft) -> ShipResult:
         """Validate a submitted modal (fast: runs before the view submission is acked)."""
         if form.ref is None:
-            return ShipResult(message="This form lost track of its order; open Mark shipped again from the card.")
+            return ShipResult(message=said("This form lost track of its order; open Mark shipped again from the card."))
         access = self._desk.access(user_id, form.ref)
         if not access.allowed:
             return ShipResult(message=access.refusal)
         if not form.carrier:
-            return ShipResult(field_errors={"carrier": "Choose the carrier."})
+            return ShipResult(field_errors={"carrier": said("Choose the carrier.")})
         return self._validate(user_id, access, form.carrier, form.tracking_number, form.tracking_url, form.itemids)
 
     def ship_command(self, user_id: str, arguments: str) -> Submission:
@@ -96,7 +97,8 @@ class ShippingService:
             return Submission(access.refusal or SHIP_USAGE)
         result = self._validate(user_id, access, carrier, tracking, url, None)
         if result.field_errors:
-            return Submission("\n".join(f"• {error}" for error in result.field_errors.values()) + f"\n{SHIP_USAGE}")
+            (problem, *_) = result.field_errors.values()  # one field at a time: validation stops at the first
+            return Submission(said("• {problem}\n{usage}", problem=problem, usage=SHIP_USAGE))
         if result.request is None:
             return Submission(result.message or SHIP_USAGE)
         return self.submit(result.request)
@@ -118,14 +120,14 @@ class ShippingService:
         try:
             tracking = validate_tracking(carrier, tracking_number, tracking_url)
         except InvalidTrackingError as error:
-            return ShipResult(field_errors={error.field: error.message})
+            return ShipResult(field_errors={error.field: _tracking_problem(error)})
         shippable = {item.itemid for item in shippable_items(order)}
         wanted = set(itemids) if itemids is not None else shippable
         if not wanted:
-            return ShipResult(field_errors={"items": "Choose at least one item to ship."})
+            return ShipResult(field_errors={"items": said("Choose at least one item to ship.")})
         unknown = wanted - {item.itemid for item in order.items}
         if unknown:
-            return ShipResult(field_errors={"items": "Some chosen items are not part of this order any more."})
+            return ShipResult(field_errors={"items": said("Some chosen items are not part of this order any more.")})
         return ShipResult(request=ShipRequest(user_id, order, tracking, frozenset(wanted)))
 
     def submit(self, request: ShipRequest) -> Submission:
@@ -141,26 +143,46 @@ class ShippingService:
         )
         if not claim:
             return Submission(
-                f"Order {order.purchaseid}: those items are already shipped or being sent. Nothing was sent twice."
+                said(
+                    "Order {purchaseid}: those items are already shipped or being sent. Nothing was sent twice.",
+                    purchaseid=order.purchaseid,
+                )
             )
-        count = f"{len(claim.itemids)} item{'s' if len(claim.itemids) > 1 else ''}"
-        answer = f"Sending {tracking.carrier} {tracking.number} to Rakuten for order {order.purchaseid} ({count})."
+        answer = counted(
+            "Sending {carrier} {tracking} to Rakuten for order {purchaseid} ({count} item).",
+            "Sending {carrier} {tracking} to Rakuten for order {purchaseid} ({count} items).",
+            len(claim.itemids),
+            carrier=tracking.carrier,
+            tracking=tracking.number,
+            purchaseid=order.purchaseid,
+        )
         return Submission(answer, claim)
 
-    def start(self, submission: Submission) -> str | None:
+    def start(self, submission: Submission) -> Sentence | None:
         """After the ack: update the card and send the claimed items; returns what to tell the user."""
         self._actions.start(submission.claim)
         return submission.answer
 
 
-def _why_not_shippable(order: OrderRecord) -> str | None:
+def _why_not_shippable(order: OrderRecord) -> Sentence | None:
+    purchaseid = order.purchaseid
     if order.ship_to is None:
-        return f"Order {order.purchaseid} has no shipping address: check it on Rakuten before shipping."
+        return said(
+            "Order {purchaseid} has no shipping address: check it on Rakuten before shipping.", purchaseid=purchaseid
+        )
     if not shippable_items(order):
         if any(item.state is ItemState.TO_ACCEPT for item in order.items):
-            return f"Order {order.purchaseid} must be accepted before it can be shipped."
+            return said("Order {purchaseid} must be accepted before it can be shipped.", purchaseid=purchaseid)
         if any(item.pending is not None for item in order.items):
-            return f"Order {order.purchaseid}: the tracking is already being sent to Rakuten."
-        return f"Order {order.purchaseid} has nothing left to ship."
+            return said("Order {purchaseid}: the tracking is already being sent to Rakuten.", purchaseid=purchaseid)
+        return said("Order {purchaseid} has nothing left to ship.", purchaseid=purchaseid)
     return None
 
+
+def _tracking_problem(error: InvalidTrackingError) -> Sentence:
+    """The client's message for the seller, to be said in their language (its catalogue entry comes from
+    rakuten/carriers.py); the values it quotes are shown as they are, or translated when they are ours."""
+    return Sentence(
+        error.template,
+        {name: Sentence(value) if isinstance(value, str) else value for name, value in error.params.items()},
+    )

@@ -16,6 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin.client import SocketModeClient
 
+from bot.errors import BotError
+
 # The one wait of the Socket Mode probe: Slack greets a new connection with "hello" at once.
 HELLO_TIMEOUT = 10.0
 
@@ -40,7 +42,7 @@ _sdk_logger = logging.getLogger(__name__ + ".socket_mode")
 _sdk_logger.addFilter(_OnlyWhenDebugging())
 
 
-class SlackSetupError(Exception):
+class SlackSetupError(BotError):
     """Slack refused a token or is out of reach; the message is one line with what to do."""
 
 

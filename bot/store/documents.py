@@ -93,6 +93,8 @@ def item_from_doc(doc: dict[str, Any]) -> OrderItem:
         shipment=_shipment(doc.get("shipment")),
         pending=_pending(doc.get("pending")),
         failure=doc.get("failure"),
+        failed_attempts=doc.get("failed_attempts"),
+        failed_in_bot=doc.get("failed_in_bot", False),
     )
 
 

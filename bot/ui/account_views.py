@@ -52,6 +52,7 @@ from bot.constants import (
     VIEW_SETTINGS,
 )
 from bot.domain.accounts import AccountRecord, Credentials, SettingsChange, SettingsProblem
+from bot.domain.sentences import Sentence
 from bot.ui import formatting as fmt
 from bot.ui.i18n import SUPPORTED_LOCALES, Translator, normalise_locale
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
@@ -147,10 +148,12 @@ def read_connect_submission(view: Mapping[str, object]) -> ConnectForm:
     )
 
 
-def connect_errors(*, login: str | None = None, token: str | None = None) -> dict[str, str]:
-    """The ``errors`` map for the connect modal; only the fields given get a message."""
+def connect_errors(
+    t: Translator, *, login: Sentence | str | None = None, token: Sentence | str | None = None
+) -> dict[str, str]:
+    """The ``errors`` map for the connect modal, in the submitting user's language; only the fields given get one."""
     errors = {BLOCK_LOGIN: login, BLOCK_TOKEN: token}
-    return {block_id: message for block_id, message in errors.items() if message}
+    return {block_id: t.say(problem) for block_id, problem in errors.items() if problem}
 
 
 # --- settings -------------------------------------------------------------------------------------------------

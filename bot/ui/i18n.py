@@ -29,6 +29,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
 from bot.domain.deadlines import as_paris
+from bot.domain.sentences import Sentence
 from rakuten.models import Money
 
 SUPPORTED_LOCALES = ("fr", "en")
@@ -82,6 +83,19 @@ class Translator:
         """``message`` in this language, its ``{placeholders}`` filled from ``params``."""
         text = self._catalogue.gettext(message)
         return text.format(**params) if params else text
+
+    def say(self, sentence: Sentence | str, /) -> str:
+        """A service's ``Sentence`` in this language (its values too, when they are sentences); a plain string
+        is our own English message id, or data that has no translation and is shown as it is."""
+        if isinstance(sentence, str):
+            return self._catalogue.gettext(sentence)
+        values = {
+            name: self.say(value) if isinstance(value, Sentence) else value for name, value in sentence.params.items()
+        }
+        if sentence.plural is not None:
+            count = values.pop("count")
+            return self.ngettext(sentence.msgid, sentence.plural, count, **values)
+        return self.gettext(sentence.msgid, **values) if values else self._catalogue.gettext(sentence.msgid)
 
     def ngettext(self, singular: str, plural: str, count: int, /, **params: Any) -> str:
         """The form for ``count`` by the catalogue's plural rule (French says "0 commande", English "0 orders");
@@ -179,5 +193,3 @@ class Languages:
     def user(self, user_id: str | None) -> Translator:
         locale = self._user_locale(user_id) if (self._user_locale and user_id) else None
         return translator(locale, self.default)
-
-

@@ -17,6 +17,7 @@ from bot.constants import COMMAND
 from bot.domain.accounts import AccountStatus
 from bot.domain.deadlines import aware
 from bot.domain.orders import OrderRecord, OrderState, PendingKind, Shipment
+from bot.domain.sentences import Sentence
 from bot.services.notices import ActionOutcome
 from bot.subcommands import SUBCOMMANDS, Sub
 from bot.ui import formatting as fmt
@@ -346,10 +347,10 @@ def address_message(t: Translator, order: OrderRecord) -> Message:
     )
 
 
-def not_allowed_message(t: Translator, what: str, why: str) -> Message:
+def not_allowed_message(t: Translator, what: Sentence | str, why: Sentence | str) -> Message:
     """A permission refusal, e.g. ("mark this order shipped", "only members of <#C1> can"). Both are our own
-    wording, already in the user's language (they may hold mentions), never user input."""
-    return _simple(t.gettext("🚫 You can't {what}: {why}", what=what, why=why))
+    wording (they may hold mentions), never user input: said here in the user's language."""
+    return _simple(t.gettext("🚫 You can't {what}: {why}", what=t.say(what), why=t.say(why)))
 
 
 _ACTION_OF: dict[PendingKind, str] = {
@@ -444,7 +445,7 @@ def action_result_message(
     outcome: ActionOutcome | str,
     *,
     item_count: int = 1,
-    reason: str | None = None,
+    reason: Sentence | str | None = None,
     retry_at: datetime | None = None,
     shipment: Shipment | None = None,
 ) -> Message:
@@ -464,11 +465,21 @@ def action_result_message(
             ),
         )
     if result is ActionOutcome.REFUSED_BY_RAKUTEN:
-        why = fmt.clip(reason, 500) or t.gettext("no reason given")
+        # Rakuten's own words (a plain string) are shown as they are; our sentences are said in the reader's language.
+        why = fmt.clip(t.say(reason) if isinstance(reason, Sentence) else reason, 500) or t.gettext("no reason given")
         note = None
         if kind is PendingKind.SHIP:
             note = t.gettext("Check the carrier and tracking number, then use Mark shipped again.")
         return _simple(_rejected_text(t, kind, order_id, why), note=note)
+    if result is ActionOutcome.BOT_FAILED:
+        return _simple(
+            t.gettext(
+                "❌ Order {purchaseid}: the bot stopped on an error of its own ({error}) before Rakuten confirmed "
+                "anything. The card offers the button again; the operator finds the details in the bot's log.",
+                purchaseid=order_id,
+                error=fmt.clip(t.say(reason) if isinstance(reason, Sentence) else reason, 300) or "?",
+            )
+        )
     progress = t.gettext("The card shows the progress; no need to click again.")
     if result is ActionOutcome.WAITING_FOR_QUOTA:
         return _simple(_quota_wait_text(t, kind, order_id, retry_at), note=progress)
@@ -545,5 +556,37 @@ def account_choice_message(t: Translator, sub: str, logins: Sequence[str]) -> Me
 
 
 def notice(text: str, *, note: str | None = None) -> Message:
-    """A plain answer to one person, already in their language (service outcomes, instructions)."""
+    """A plain answer to one person, already in their language (instructions)."""
     return _simple(text, note=note)
+
+
+def cannot_post_message(t: Translator, login: str, channel_id: str, error: str) -> Message:
+    """Told to the admin who connected an account whose channel the bot cannot post in."""
+    return _simple(
+        t.gettext(
+            "Rakuten account {login} is connected and polling has started, but I cannot post in <#{channel}> "
+            "({error}). Invite me there with `/invite @Rakuten Orders`.",
+            login=fmt.clip(login, 100),
+            channel=channel_id,
+            error=error,
+        )
+    )
+
+
+def listener_error_message(t: Translator) -> Message:
+    """Told to the person whose click or command the bot failed to handle (the log has the details)."""
+    return _simple(
+        t.gettext(
+            ":warning: Something went wrong on the bot's side while handling that. Nothing was sent to Rakuten "
+            "twice; please try again in a minute. If it keeps happening, an admin can look at the bot's logs."
+        )
+    )
+
+
+def form_lost_message(t: Translator) -> Message:
+    return _simple(t.gettext("This form lost track of its account; open /rakuten settings again."))
+
+
+def answer_message(t: Translator, answer: Sentence) -> Message:
+    """A service's answer to the person who asked (a saved setting, a request under way), in their language."""
+    return _simple(t.say(answer))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.domain.accounts import AccountRecord, PollFailure
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
+from bot.domain.sentences import Sentence
 from bot.services.notices import ActionOutcome
 from bot.ui.i18n import Languages, Translator
 from bot.ui.messages import (
@@ -55,7 +56,7 @@ class SlackNotices:
         outcome: ActionOutcome,
         *,
         item_count: int = 1,
-        reason: str | None = None,
+        reason: Sentence | str | None = None,
         retry_at: datetime | None = None,
         shipment: Shipment | None = None,
     ) -> Message:

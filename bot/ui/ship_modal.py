@@ -36,6 +36,7 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.domain.orders import ItemState, OrderItem, OrderRecord, ShipmentDraft, shippable_items
+from bot.domain.sentences import Sentence
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
 from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
@@ -237,7 +238,9 @@ def read_ship_submission(view: Mapping[str, object]) -> ShipForm:
     )
 
 
-def ship_errors(field_errors: Mapping[str, str], *, view: Mapping[str, object] | None = None) -> dict[str, str]:
+def ship_errors(
+    t: Translator, field_errors: Mapping[str, Sentence | str], *, view: Mapping[str, object] | None = None
+) -> dict[str, str]:
     """The ``errors`` map for ``ack(response_action="errors")``, keyed by input block ids.
 
     Keys may be field names ("carrier", "tracking_number", "tracking_url", "items") or block ids. Slack rejects
@@ -247,7 +250,8 @@ def ship_errors(field_errors: Mapping[str, str], *, view: Mapping[str, object] |
     present = (input_block_ids(view) if view is not None else frozenset()) or frozenset(SHIP_FIELD_BLOCKS.values())
     fallback = BLOCK_TRACKING_NUMBER
     errors: dict[str, str] = {}
-    for key, message in field_errors.items():
+    for key, problem in field_errors.items():
+        message = t.say(problem)
         block_id = SHIP_FIELD_BLOCKS.get(key, key)
         if block_id not in present:
             block_id = fallback

@@ -155,6 +155,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         headers = {key.lower(): value for key, value in self.headers.items()}
         workspace = self.server.workspace
+        if parts.path.startswith(_API_PREFIX) and _offline(workspace, parts.path[len(_API_PREFIX) :]):
+            self.close_connection = True  # not a byte of answer: the client sees the connection drop
+            return
         if parts.path.startswith(_API_PREFIX):
             reply = _serve_api(workspace, parts.path[len(_API_PREFIX) :], headers, parts.query, body)
         elif parts.path.startswith(_RESPONSE_PREFIX) and self.command == "POST":
@@ -249,6 +252,16 @@ def _received(ws: Workspace, record: socket_mode.SocketConnection, text: str) ->
         ws.notify_change()
 
 
+def _offline(ws: Workspace, method: str) -> bool:
+    """While the workspace is offline, a Web API call is recorded (status 0: no answer) and dropped."""
+    with ws.lock:
+        if not ws.offline:
+            return False
+        ws.calls.append(ApiCall(method=method, params={}, at=ws.clock(), status=0))
+        ws.notify_change()
+        return True
+
+
 def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> JsonDict:
     handler = METHODS.get(method)
     if handler is None:
@@ -260,6 +273,8 @@ def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> 
         raise Refusal("not_allowed_token_type")  # a real token, of the kind this method does not take
     if not secrets.compare_digest(token.encode(), wanted.encode()):
         raise Refusal("invalid_auth")
+    if ws.token_revoked and method not in APP_TOKEN_METHODS:
+        raise Refusal("token_revoked")
     fault = ws.take_fault(method)
     if fault is not None and fault.kind == "rate_limit":
         raise _RateLimited(fault.retry_after)

@@ -167,6 +167,8 @@ class Workspace:
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        self.token_revoked = False  # uninstalled or revoked: Slack answers token_revoked to the bot token
+        self.offline = False  # Web API calls get no answer: the connection closes (a network cut, an outage)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id

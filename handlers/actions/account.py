@@ -5,6 +5,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.ui.messages import answer_message
 from handlers.deps import after_ack, bot_of
 
 
@@ -15,6 +16,7 @@ def confirm_disconnect(
     bot, user, login = bot_of(context), body["user"]["id"], str(action.get("value") or "")
 
     def disconnect() -> None:
-        respond(text=bot.accounts.disconnect(user, login), response_type="ephemeral", replace_original=True)
+        answer = answer_message(bot.languages.user(user), bot.accounts.disconnect(user, login))
+        respond(response_type="ephemeral", replace_original=True, **answer.as_kwargs())
 
     after_ack(context, body, respond, client, disconnect)

@@ -7,8 +7,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.domain.sentences import said
 from bot.services.item_actions import Submission
-from bot.ui.messages import address_message, not_allowed_message
+from bot.ui.messages import address_message, answer_message, not_allowed_message
 from bot.ui.refs import ShipModalMetadata, decode_order_ref
 from bot.ui.ship_modal import build_ship_modal
 from handlers.deps import after_ack, bot_of
@@ -25,7 +26,7 @@ def mark_shipped(
         plan = bot.shipping.plan(user, ref)
         t = bot.languages.user(user)
         if plan.refusal is not None or plan.access.order is None:
-            refusal = not_allowed_message(t, t.gettext("mark this order shipped"), plan.refusal or "unknown order")
+            refusal = not_allowed_message(t, said("mark this order shipped"), plan.refusal or said("unknown order"))
             _private(respond, refusal.as_kwargs())
             return
         order = plan.access.order
@@ -65,7 +66,7 @@ def _decide(
     def start() -> None:
         answer = bot.acceptance.start(submission)
         if answer:
-            _private(respond, {"text": answer})
+            _private(respond, answer_message(bot.languages.user(body["user"]["id"]), answer).as_kwargs())
 
     after_ack(context, body, respond, client, start)
 
@@ -80,7 +81,7 @@ def show_address(
         access = bot.desk.access(user, ref)
         t = bot.languages.user(user)
         if not access.allowed or access.order is None:
-            refusal = not_allowed_message(t, t.gettext("see this address"), access.refusal or "unknown order")
+            refusal = not_allowed_message(t, said("see this address"), access.refusal or said("unknown order"))
             _private(respond, refusal.as_kwargs())
             return
         _private(respond, address_message(t, access.order).as_kwargs())

@@ -7,11 +7,13 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.domain.sentences import said
 from bot.subcommands import Sub, find_subcommand
 from bot.ui.account_views import build_connect_modal, build_disconnect_confirmation, build_settings_modal
 from bot.ui.messages import (
     Message,
     account_choice_message,
+    answer_message,
     help_message,
     not_allowed_message,
     unknown_subcommand_message,
@@ -34,7 +36,7 @@ def rakuten_command(
         if not decision:
             ack(
                 response_type="ephemeral",
-                **not_allowed_message(t, t.gettext("connect a Rakuten account"), decision.reason).as_kwargs(),
+                **not_allowed_message(t, said("connect a Rakuten account"), decision.reason or "").as_kwargs(),
             )
             return
         ack()  # the modal's trigger_id lives 3 seconds: it opens right after the ack
@@ -52,7 +54,7 @@ def rakuten_command(
         def ship() -> None:
             answer = bot.shipping.start(submission)
             if answer:
-                respond(text=answer, response_type="ephemeral")
+                _reply(respond, answer_message(t, answer))
 
         after_ack(context, command, respond, client, ship)
         return
@@ -85,10 +87,10 @@ def _admin_command(
 ) -> None:
     bot = bot_of(context)
     t = bot.languages.user(user)
-    what = t.gettext("change the settings") if sub is Sub.SETTINGS else t.gettext("disconnect an account")
+    what = said("change the settings") if sub is Sub.SETTINGS else said("disconnect an account")
     decision = bot.permissions.admin_decision(user, what)
     if not decision:
-        ack(response_type="ephemeral", **not_allowed_message(t, what, decision.reason).as_kwargs())
+        ack(response_type="ephemeral", **not_allowed_message(t, what, decision.reason or "").as_kwargs())
         return
     accounts = bot.accounts.accounts()
     chosen = [account for account in accounts if account.login == rest] if rest else accounts
@@ -106,7 +108,7 @@ def _admin_command(
 
     def confirm() -> None:
         respond(
-            text=f"Disconnect {account.login}?",
+            text=t.gettext("Disconnect {login}?", login=account.login),
             blocks=[block.to_dict() for block in build_disconnect_confirmation(t, account.login)],
             response_type="ephemeral",
         )

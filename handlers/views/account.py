@@ -7,11 +7,18 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.domain.sentences import said
 from bot.services.accounts import ConnectResult
 from bot.slack.notify import tell_privately
 from bot.slack.poster import SlackWriteError
 from bot.ui.account_views import connect_errors, read_connect_submission, read_settings_submission, settings_errors
-from bot.ui.messages import connected_message, not_allowed_message, notice
+from bot.ui.messages import (
+    answer_message,
+    cannot_post_message,
+    connected_message,
+    form_lost_message,
+    not_allowed_message,
+)
 from handlers.deps import after_ack, bot_of
 
 if TYPE_CHECKING:
@@ -28,7 +35,7 @@ def submit_connect(
     # Checked against Rakuten before the ack, so that a bad pair shows on the token field.
     result = bot.accounts.connect(user, form.credentials, channel_id=channel)
     if result.field_errors:
-        ack(response_action="errors", errors=connect_errors(**result.field_errors))
+        ack(response_action="errors", errors=connect_errors(bot.languages.user(user), **result.field_errors))
         return
     ack()
     after_ack(context, body, respond, client, lambda: _announce_connection(bot, client, user, channel, result))
@@ -39,9 +46,8 @@ def _announce_connection(
 ) -> None:
     if result.account is None:
         t = bot.languages.user(user)
-        tell_privately(
-            client, user, channel, not_allowed_message(t, t.gettext("connect a Rakuten account"), result.refusal or "")
-        )
+        refusal = not_allowed_message(t, said("connect a Rakuten account"), result.refusal or said("unknown account"))
+        tell_privately(client, user, channel, refusal)
         return
     account = result.account
     t = bot.languages.channel(account.settings.language)
@@ -52,10 +58,7 @@ def _announce_connection(
             client,
             user,
             None,
-            notice(
-                f"Rakuten account {account.login} is connected and polling has started, but I cannot post in "
-                f"<#{account.channel_id}> ({error.error}). Invite me there with `/invite @Rakuten Orders`."
-            ),
+            cannot_post_message(bot.languages.user(user), account.login, account.channel_id, error.error),
         )
 
 
@@ -65,18 +68,17 @@ def submit_settings(
     user = body["user"]["id"]
     form = read_settings_submission(view)
     bot = bot_of(context)
+    t = bot.languages.user(user)
     if form.problems():
-        ack(response_action="errors", errors=settings_errors(bot.languages.user(user), form))
+        ack(response_action="errors", errors=settings_errors(t, form))
         return
     ack()
 
     def save() -> None:
         if form.account_login is None:
-            tell_privately(
-                client, user, None, notice("This form lost track of its account; open /rakuten settings again.")
-            )
+            tell_privately(client, user, None, form_lost_message(t))
             return
         answer = bot.accounts.update_settings(user, form.account_login, form)
-        tell_privately(client, user, form.channel_id, notice(answer))
+        tell_privately(client, user, form.channel_id, answer_message(t, answer))
 
     after_ack(context, body, respond, client, save)

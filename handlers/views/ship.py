@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.services.item_actions import Submission
 from bot.slack.notify import tell_privately
-from bot.ui.messages import notice
+from bot.ui.messages import answer_message
 from bot.ui.ship_modal import read_ship_submission, ship_errors
 from handlers.deps import after_ack, bot_of
 
@@ -22,7 +22,7 @@ def submit_ship(
     form = read_ship_submission(view)
     result = bot.shipping.prepare(user, form.draft)
     if result.field_errors:
-        ack(response_action="errors", errors=ship_errors(result.field_errors, view=view))
+        ack(response_action="errors", errors=ship_errors(bot.languages.user(user), result.field_errors, view=view))
         return
     # The modal closes with the ack, and the user takes the shipment as sent: its claim is stored first.
     submission = bot.shipping.submit(result.request) if result.request is not None else Submission(result.message)
@@ -32,6 +32,6 @@ def submit_ship(
     def send() -> None:
         answer = bot.shipping.start(submission)
         if answer:
-            tell_privately(client, user, channel, notice(answer))
+            tell_privately(client, user, channel, answer_message(bot.languages.user(user), answer))
 
     after_ack(context, body, respond, client, send)

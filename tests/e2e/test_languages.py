@@ -16,7 +16,7 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.ui.messages import help_summary
-from devkit.local_stack import ADMIN, CHANNEL, LOGIN, SELLER, LocalStack
+from devkit.local_stack import ADMIN, CHANNEL, LOGIN, OUTSIDER, SELLER, LocalStack
 from devkit.rakuten_simulator import Fault
 from devkit.slack_requests import conversations_select_state, static_select_state
 from tests.e2e.conftest import StackFactory
@@ -122,3 +122,24 @@ def test_french_slash_subcommands_are_understood(make_stack: StackFactory) -> No
     assert any(text.startswith("État Rakuten") for text in texts)
     assert any(text.startswith("Rien à faire") for text in texts)
     assert not any("Commande inconnue" in text for text in texts)
+
+
+
+def test_the_services_answers_and_refusals_are_said_in_each_person_s_language(make_stack: StackFactory) -> None:
+    stack = make_stack(locale="fr")
+    purchaseid = new_order(stack)
+    stack.slack.set_locale(SELLER, "en-US")
+
+    stack.command(f"expedier {purchaseid} Colissimo 6A12345678901", user=ADMIN)
+    stack.command(f"ship {purchaseid} Colissimo 6A12345678901", user=OUTSIDER)
+    stack.command("ship 999 Colissimo 6A12345678901", user=SELLER)
+
+    stack.slack.wait_for(lambda: len(stack.slack.responses) >= 3)
+    # ADMIN and OUTSIDER read French (the workspace default), SELLER English.
+    assert sorted(str(response.get("text")) for response in stack.slack.responses) == sorted(
+        [
+            f"Envoi de Colissimo 6A12345678901 à Rakuten pour la commande {purchaseid} (1 article).",
+            f"Seuls les membres de <#{CHANNEL}> peuvent agir sur ces commandes.",
+            "I know no order 999. `/rakuten orders` lists the open ones.",
+        ]
+    )

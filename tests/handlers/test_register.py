@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.constants import ACTION_ACCEPT, COMMAND
 from bot.domain.orders import OrderRef
+from bot.domain.sentences import said
 from bot.services.item_actions import Submission
 from bot.services.permissions import Decision
 from bot.ui.refs import encode_order_ref
@@ -70,7 +71,7 @@ def command_body(text: str, response_url: str) -> str:
 def test_a_slash_command_reaches_the_rakuten_listener_with_the_bot(
     app: App, slack: SlackStandIn, bot: SimpleNamespace
 ) -> None:
-    bot.shipping.ship_command.return_value = Submission("Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`")
+    bot.shipping.ship_command.return_value = Submission(said("Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`"))
     bot.shipping.start.side_effect = lambda submission: submission.answer
 
     response = dispatch(app, command_body("ship 1", slack.new_response_url(CHANNEL, user_id=USER)))
@@ -91,7 +92,7 @@ def test_a_refusal_in_the_ack_is_the_http_answer(app: App, slack: SlackStandIn, 
 
 
 def test_a_button_click_reaches_the_accept_listener(app: App, slack: SlackStandIn, bot: SimpleNamespace) -> None:
-    bot.acceptance.accept.return_value = Submission("Accepting order 480000001 (1 item) on Rakuten…")
+    bot.acceptance.accept.return_value = Submission(said("Accepting order 480000001 (1 item) on Rakuten…"))
     bot.acceptance.start.side_effect = lambda submission: submission.answer
     payload = {
         "type": "block_actions",

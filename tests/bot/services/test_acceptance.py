@@ -22,8 +22,9 @@ def service(store: TinyDBStore, permissions: Mock, actions: Mock, clock: Clock) 
 
 
 def decide(service: AcceptanceService, decision: str, user: str, ref: OrderRef | None) -> str | None:
-    """A click: claimed before the ack, started after it; the answer to the clicker."""
-    return service.start(getattr(service, decision)(user, ref))
+    """A click: claimed before the ack, started after it; the answer to the clicker (in English)."""
+    answer = service.start(getattr(service, decision)(user, ref))
+    return None if answer is None else str(answer)
 
 
 def new_sale(store: TinyDBStore, purchaseid: str = PURCHASE, *, nego: bool = False) -> None:
@@ -52,7 +53,7 @@ def test_a_decision_claims_each_item_awaiting_it_and_sends_them(
     actions.send.assert_not_called()
     answer = service.start(submission)
 
-    assert answer == f"{verb} order {PURCHASE} (2 items) on Rakuten…"
+    assert str(answer) == f"{verb} order {PURCHASE} (2 items) on Rakuten…"
     order = store.get_order(LOGIN, PURCHASE)
     assert order is not None
     pending = {item.itemid: item.pending for item in order.items}

@@ -9,6 +9,7 @@ from pytest_mock import MockerFixture
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.sentences import said
 from bot.services.permissions import BOOTSTRAP_ADMIN_KEY, MEMBERSHIP_TTL_SECONDS, Permissions
 from bot.store import TinyDBStore
 from tests.bot.services.conftest import ADMIN, CHANNEL, SELLER, make_account
@@ -67,10 +68,10 @@ def test_admins_from_the_environment(permissions: Permissions, store: TinyDBStor
     assert permissions.is_admin(ADMIN)
     assert not permissions.is_admin(SELLER)
     assert permissions.has_admin()
-    assert permissions.admin_decision(ADMIN, "disconnect an account")
-    refused = permissions.admin_decision(SELLER, "disconnect an account")
+    assert permissions.admin_decision(ADMIN, said("disconnect an account"))
+    refused = permissions.admin_decision(SELLER, said("disconnect an account"))
     assert not refused
-    assert refused.reason == "Only the bot's admins can disconnect an account (RAKUTEN_ADMINS)."
+    assert str(refused.reason) == "Only the bot's admins can disconnect an account (RAKUTEN_ADMINS)."
 
 
 def test_with_admins_configured_nobody_claims_the_bootstrap(permissions: Permissions, store: TinyDBStore) -> None:
@@ -94,7 +95,9 @@ def test_bootstrap_the_first_connector_becomes_the_only_admin(
     assert permissions.claim_bootstrap_admin(SELLER)  # asking again changes nothing
     second = permissions.claim_bootstrap_admin(ADMIN)
     assert not second
-    assert second.reason == "Only the bot's admin (the person who first connected an account) can connect an account."
+    assert str(second.reason) == (
+        "Only the bot's admin (the person who first connected an account) can connect an account."
+    )
     assert store.get_meta(BOOTSTRAP_ADMIN_KEY) == SELLER
 
 
@@ -113,7 +116,7 @@ def test_members_of_the_order_channel_may_act_others_are_told_why(permissions: P
     refused = permissions.order_decision(OUTSIDER, account)
 
     assert not refused
-    assert refused.reason == f"Only members of <#{CHANNEL}> can act on these orders."
+    assert str(refused.reason) == f"Only members of <#{CHANNEL}> can act on these orders."
     slack.conversations_members.assert_called_once_with(channel=CHANNEL, cursor=None, limit=500)
     slack.usergroups_users_list.assert_not_called()
 
@@ -139,7 +142,9 @@ def test_members_of_the_shipper_group_may_act(permissions: Permissions, slack: M
     refused = permissions.order_decision(OUTSIDER, account)
 
     slack.usergroups_users_list.assert_called_once_with(usergroup=GROUP)
-    assert refused.reason == f"Only members of <#{CHANNEL}> or the <!subteam^{GROUP}> group can act on these orders."
+    assert str(refused.reason) == (
+        f"Only members of <#{CHANNEL}> or the <!subteam^{GROUP}> group can act on these orders."
+    )
 
 
 @pytest.mark.parametrize("method", ["conversations_members", "usergroups_users_list"])
@@ -153,7 +158,7 @@ def test_a_slack_error_is_a_refusal_with_the_reason_and_is_not_cached(
     refused = permissions.order_decision(PACKER, account)
 
     assert not refused
-    assert refused.reason == "I could not check who may act on these orders (Slack said missing_scope)."
+    assert str(refused.reason) == "I could not check who may act on these orders (Slack said missing_scope)."
     assert permissions.order_decision(PACKER, account)  # asked again, and Slack answers this time
 
 

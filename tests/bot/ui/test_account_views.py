@@ -22,6 +22,7 @@ from bot.constants import (
     VIEW_SETTINGS,
 )
 from bot.domain.accounts import AccountSettings
+from bot.domain.sentences import said
 from bot.ui.account_views import (
     build_connect_modal,
     build_disconnect_confirmation,
@@ -33,8 +34,8 @@ from bot.ui.account_views import (
 )
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
-from tests.bot.ui.factories import account, texts
-from tests.i18n import EN
+from tests.factories import account, texts
+from tests.i18n import EN, FR
 
 SECRET = "tok-3f9a1c5e7d"
 
@@ -85,12 +86,17 @@ def test_connect_submission_with_missing_fields_reads_empty() -> None:
     assert (form.login, form.token, form.metadata) == ("", "", None)
 
 
-def test_connect_errors_are_keyed_by_block_id() -> None:
-    assert connect_errors(token="Rakuten rejected this login and token") == {
-        BLOCK_TOKEN: "Rakuten rejected this login and token"
+def test_connect_errors_are_keyed_by_block_id_in_the_user_s_language() -> None:
+    refused = said("Rakuten refused this login and token. Check the login, or make a new token.")
+    assert connect_errors(EN, token=refused) == {BLOCK_TOKEN: str(refused)}
+    assert connect_errors(FR, token=refused) == {
+        BLOCK_TOKEN: "Rakuten a refusé cet identifiant et ce jeton. Vérifiez l'identifiant, ou créez un nouveau jeton."
     }
-    assert connect_errors(login="Required", token="Required") == {BLOCK_LOGIN: "Required", BLOCK_TOKEN: "Required"}
-    assert connect_errors() == {}
+    assert connect_errors(EN, login="Required", token="Required") == {
+        BLOCK_LOGIN: "Required",
+        BLOCK_TOKEN: "Required",
+    }
+    assert connect_errors(EN) == {}
 
 
 # --- settings -------------------------------------------------------------------------------------------------

@@ -26,7 +26,17 @@ def source_messages() -> dict[str, tuple[str, ...]]:
         method_map, options_map = parse_mapping_cfg(config)
     found: dict[str, tuple[str, ...]] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT, method_map, options_map, keywords={"gettext": None, "ngettext": (1, 2)}
+        ROOT,
+        method_map,
+        options_map,
+        keywords={
+            "gettext": None,
+            "ngettext": (1, 2),
+            "said": None,
+            "counted": (1, 2),
+            "InvalidTrackingError": (2,),
+            "_rule": (1,),
+        },
     ):
         ids = (message,) if isinstance(message, str) else tuple(message)
         found[ids[0]] = ids

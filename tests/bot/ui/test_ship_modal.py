@@ -14,11 +14,12 @@ from bot.constants import (
     VIEW_SHIP,
 )
 from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, PrepaidLabel
+from bot.domain.sentences import said
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal, read_ship_submission, ship_errors
 from devkit.block_kit_limits import view_problems
-from tests.bot.ui.factories import NOW, item, order, relay_address, shipment, texts
-from tests.i18n import EN
+from tests.factories import NOW, item, order, relay_address, shipment, texts
+from tests.i18n import EN, FR
 
 CARRIERS = ("Colissimo", "Chronopost", "Mondial Relay", "DPD", "Autre")
 METADATA = ShipModalMetadata("boutique-lyon", "123456789", "C0ORDERS", "1700000000.000100")
@@ -164,15 +165,16 @@ def test_malformed_submissions_read_as_empty_forms() -> None:
     assert read_ship_submission({}).itemids is None
 
 
-def test_ship_errors_are_keyed_by_input_block_ids() -> None:
-    errors = ship_errors({"carrier": "Pick a carrier", "tracking_url": "Required for Autre"})
+def test_ship_errors_are_keyed_by_input_block_ids_in_the_user_s_language() -> None:
+    errors = ship_errors(EN, {"carrier": "Pick a carrier", "tracking_url": "Required for Autre"})
     assert errors == {BLOCK_CARRIER: "Pick a carrier", BLOCK_TRACKING_URL: "Required for Autre"}
-    assert ship_errors({BLOCK_TRACKING_NUMBER: "Too short"}) == {BLOCK_TRACKING_NUMBER: "Too short"}
+    assert ship_errors(EN, {BLOCK_TRACKING_NUMBER: "Too short"}) == {BLOCK_TRACKING_NUMBER: "Too short"}
+    assert ship_errors(FR, {"carrier": said("Choose the carrier.")}) == {BLOCK_CARRIER: "Choisissez le transporteur."}
 
 
 def test_ship_error_for_a_block_the_modal_lacks_is_moved_not_lost() -> None:
     view = modal(order())  # one item: no item checkboxes
-    errors = ship_errors({"items": "Pick at least one item", "tracking_number": "Too short"}, view=view)
+    errors = ship_errors(EN, {"items": "Pick at least one item", "tracking_number": "Too short"}, view=view)
     assert errors == {BLOCK_TRACKING_NUMBER: "Pick at least one item Too short"}
 
 

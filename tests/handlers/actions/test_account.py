@@ -7,8 +7,11 @@ import pytest
 from slack_bolt import BoltContext
 
 from bot.constants import ACTION_DISCONNECT_CONFIRM
+from bot.domain.sentences import said
+from bot.ui.messages import answer_message
 from handlers.actions.account import confirm_disconnect
 from tests.handlers.conftest import ADMIN, LOGIN, first_call_name
+from tests.i18n import EN
 
 
 @pytest.mark.parametrize(("value", "login"), [(LOGIN, LOGIN), (None, "")])
@@ -22,7 +25,7 @@ def test_confirm_disconnect_acks_then_replaces_the_prompt_with_the_outcome(
     value: str | None,
     login: str,
 ) -> None:
-    bot.accounts.disconnect.return_value = f"Disconnected {LOGIN}: its token is deleted and polling has stopped."
+    bot.accounts.disconnect.return_value = said(f"Disconnected {LOGIN}: its token is deleted and polling has stopped.")
     action = {"action_id": ACTION_DISCONNECT_CONFIRM, "value": value}
     body = {"type": "block_actions", "user": {"id": ADMIN}, "actions": [action]}
 
@@ -30,8 +33,5 @@ def test_confirm_disconnect_acks_then_replaces_the_prompt_with_the_outcome(
 
     assert first_call_name(calls) == "ack"
     bot.accounts.disconnect.assert_called_once_with(ADMIN, login)
-    respond.assert_called_once_with(
-        text=f"Disconnected {LOGIN}: its token is deleted and polling has stopped.",
-        response_type="ephemeral",
-        replace_original=True,
-    )
+    answer = answer_message(EN, said(f"Disconnected {LOGIN}: its token is deleted and polling has stopped."))
+    respond.assert_called_once_with(response_type="ephemeral", replace_original=True, **answer.as_kwargs())

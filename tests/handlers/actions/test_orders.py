@@ -9,12 +9,15 @@ from slack_bolt import BoltContext
 
 from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, BLOCK_CARRIER, BLOCK_ITEMS, VIEW_SHIP
 from bot.domain.orders import OrderRef, PendingKind
+from bot.domain.sentences import said
 from bot.services.item_actions import Claim, Submission
 from bot.services.orders import OrderAccess
 from bot.services.shipping import ShipPlan
+from bot.ui.messages import answer_message
 from bot.ui.refs import ShipModalMetadata, encode_order_ref
 from handlers.actions.orders import accept_order, mark_shipped, refuse_order, show_address
 from tests.handlers.conftest import CHANNEL, LOGIN, TRIGGER, USER, account, first_call_name, order
+from tests.i18n import EN
 
 MESSAGE_TS = "1700000000.000100"
 REF = OrderRef(LOGIN, "480000001")
@@ -131,9 +134,8 @@ def test_accept_and_refuse_claim_then_ack_then_send_and_tell_the_clicker_only(
     assert [name for name, *_ in calls.mock_calls][:3] == [f"acceptance.{service}", "ack", "acceptance.start"]
     getattr(bot.acceptance, service).assert_called_once_with(USER, REF)
     bot.acceptance.start.assert_called_once_with(submission)
-    respond.assert_called_once_with(
-        response_type="ephemeral", replace_original=False, text="Accepting order 480000001 (2 items) on Rakuten…"
-    )
+    answer = answer_message(EN, said("Accepting order 480000001 (2 items) on Rakuten…"))
+    respond.assert_called_once_with(response_type="ephemeral", replace_original=False, **answer.as_kwargs())
 
 
 # --- Show address ---------------------------------------------------------------------------------------

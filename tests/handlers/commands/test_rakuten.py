@@ -10,12 +10,14 @@ from slack_sdk.models.views import View
 
 from bot.constants import ACTION_DISCONNECT_CONFIRM, VIEW_CONNECT, VIEW_SETTINGS
 from bot.domain.orders import PendingKind
+from bot.domain.sentences import said
 from bot.services.item_actions import Claim, Submission
 from bot.services.permissions import Decision
-from bot.ui.messages import Message, notice
+from bot.ui.messages import Message, answer_message, notice
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from handlers.commands.rakuten import rakuten_command
 from tests.handlers.conftest import ADMIN, CHANNEL, LOGIN, TRIGGER, USER, account, first_call_name
+from tests.i18n import EN
 
 
 def command(text: str, *, user: str = USER) -> dict[str, Any]:
@@ -114,9 +116,8 @@ def test_ship_claims_with_everything_after_the_subcommand_before_the_ack_then_se
     assert [name for name, *_ in calls.mock_calls][:3] == ["shipping.ship_command", "ack", "shipping.start"]
     bot.shipping.ship_command.assert_called_once_with(USER, '480000001 "Mondial Relay" 12345678')
     bot.shipping.start.assert_called_once_with(submission)
-    respond.assert_called_once_with(
-        text="Sending Mondial Relay 12345678 to Rakuten for order 480000001 (1 item).", response_type="ephemeral"
-    )
+    sent = "Sending Mondial Relay 12345678 to Rakuten for order 480000001 (1 item)."
+    respond.assert_called_once_with(response_type="ephemeral", **answer_message(EN, said(sent)).as_kwargs())
 
 
 @pytest.mark.parametrize("text", ["", "help", "  Help "])
@@ -152,7 +153,7 @@ def test_admin_subcommands_refuse_non_admins_in_the_ack(
     run(sub, ack, context, client, respond)
 
     what = "change the settings" if sub == "settings" else "disconnect an account"
-    bot.permissions.admin_decision.assert_called_once_with(USER, what)
+    bot.permissions.admin_decision.assert_called_once_with(USER, said(what))
     assert f"can't {what}" in ack.call_args.kwargs["text"]
     client.views_open.assert_not_called()
     respond.assert_not_called()
