@@ -273,19 +273,3 @@ def test_rakuten_bot_run_in_socket_mode_connects_polls_and_closes_the_connection
     assert connection.closed_by == "client"
     assert stack.slack.app_token not in stdout + stderr
 
-
-def test_a_normal_start_logs_no_warning(
-    stack: LocalStack, tmp_path: Path, running_bots: list[subprocess.Popen[str]]
-) -> None:
-    # Bolt used to warn on every start that SLACK_BOT_TOKEN goes unused (the bot hands it a client built from it).
-    env = bot_env(stack, tmp_path / "quiet-data")
-    bot = start_bot("run", env=env)
-    running_bots.append(bot)
-    wait_until(lambda: bot.poll() is not None or answers(f"http://127.0.0.1:{env['PORT']}{HEALTH_PATH}"), timeout=20)
-
-    bot.send_signal(signal.SIGINT)
-    _, stderr = bot.communicate(timeout=20)
-
-    assert bot.returncode == 0, stderr
-    assert "SIGINT received" in stderr
-    assert [line for line in stderr.splitlines() if " WARNING " in line or " ERROR " in line] == []
