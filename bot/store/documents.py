@@ -44,6 +44,20 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def without_personal_data(doc: dict[str, Any]) -> dict[str, Any]:
+    """The order with the buyer's name, address, phone and login blanked; the country stays for statistics."""
+    purged = dict(doc)
+    ship_to = doc.get("ship_to")
+    if ship_to:
+        purged["ship_to"] = dict.fromkeys(ship_to) | {
+            "kind": ship_to.get("kind"),
+            "country_code": ship_to.get("country_code"),
+        }
+    purged["buyer_login"] = None
+    purged["personal_data_purged"] = True
+    return purged
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
