@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from bot.domain.orders import ACTION_RETRY_DELAYS
 from bot.errors import BotError
+from bot.store.database_url import database_url_problem
 from bot.ui.i18n import SUPPORTED_LOCALES, normalise_locale
 from rakuten.client import DEFAULT_BASE_URL
 
@@ -73,6 +74,7 @@ class Settings:
     default_locale: str = "fr"
     port: int = DEFAULT_PORT
     tuning: Tuning = Tuning()
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL store; None: TinyDB in data_dir
 
     @property
     def mode(self) -> RunMode:
@@ -138,6 +140,10 @@ class Settings:
                 f"RAKUTEN_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, not {default_locale!r}."
             )
 
+        database_url = get.text("DATABASE_URL")
+        if database_url and (problem := database_url_problem(database_url)):
+            problems.append(problem)
+
         settings = cls(
             slack_bot_token=bot_token or "",
             slack_app_token=app_token,
@@ -153,6 +159,7 @@ class Settings:
             admins=admins,
             default_locale=normalise_locale(default_locale) or "fr",
             port=get.port("PORT", DEFAULT_PORT),
+            database_url=database_url,
         )
         if problems:
             raise ConfigError(problems)

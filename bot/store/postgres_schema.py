@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.pool import NullPool
 
 from bot.store.base import StoreError
+from bot.store.database_url import database_url_problem, describe_database, libpq_conninfo
 
 MIGRATIONS = "bot.store:migrations"
 # A server that does not answer (firewalled, down) fails the start in this time instead of hanging it.
@@ -29,26 +30,15 @@ CONNECT_TIMEOUT_SECONDS = 10
 _MIGRATION_LOCK = 0x72616B7574656E  # "rakuten"
 
 
-def describe_database(conninfo: str) -> str:
-    """Where the store is, for messages: host, port and database, never the user's password."""
-    try:
-        params = conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return "PostgreSQL (DATABASE_URL)"
-    host = params.get("host") or params.get("hostaddr") or "local socket"
-    port = f":{params['port']}" if params.get("port") else ""
-    database = params.get("dbname") or params.get("user") or ""
-    return f"PostgreSQL at {host}{port}/{database}"
-
-
 def with_connect_timeout(conninfo: str) -> str:
-    """``conninfo`` with a connection timeout, unless it sets its own (libpq waits forever by default)."""
-    try:
-        if "connect_timeout" in conninfo_to_dict(conninfo):
-            return conninfo
-        return make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    except psycopg.ProgrammingError as error:
-        raise StoreError(f"DATABASE_URL is not a PostgreSQL connection string: {error}") from error
+    """``conninfo`` as libpq takes it, with a connection timeout unless it sets its own (libpq would wait forever).
+    StoreError when it is no connection string at all."""
+    conninfo = libpq_conninfo(conninfo)
+    if problem := database_url_problem(conninfo):
+        raise StoreError(problem)
+    if "connect_timeout" in conninfo_to_dict(conninfo):
+        return conninfo
+    return make_conninfo(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
 
 def alembic_config() -> Config:

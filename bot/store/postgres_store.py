@@ -37,8 +37,9 @@ from bot.domain.accounts import AccountRecord
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import OrderRecord, order_key
 from bot.store.base import PruneReport, StoreError
+from bot.store.database_url import describe_database
 from bot.store.documents import account_from_doc, audit_from_doc, order_from_doc, to_doc, without_personal_data
-from bot.store.postgres_schema import CONNECT_TIMEOUT_SECONDS, describe_database, upgrade_schema, with_connect_timeout
+from bot.store.postgres_schema import CONNECT_TIMEOUT_SECONDS, upgrade_schema, with_connect_timeout
 
 log = logging.getLogger(__name__)
 
