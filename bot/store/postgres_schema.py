@@ -9,19 +9,25 @@ revision this one does not know) is refused: running old code on it could lose w
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.pool import NullPool
 
 from bot.store.base import StoreError
 from bot.store.database_url import database_url_problem, describe_database, libpq_conninfo
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+log = logging.getLogger(__name__)
+# Alembic narrates its internals at INFO, from the moment it is imported (plugins, context, DDL mode): it is
+# quietened first, and imported in the functions below; the store logs the one line that matters.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 MIGRATIONS = "bot.store:migrations"
 # A server that does not answer (firewalled, down) fails the start in this time instead of hanging it.
@@ -42,12 +48,16 @@ def with_connect_timeout(conninfo: str) -> str:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "bot/store/migrations/versions holds no revision"
     return head
@@ -58,6 +68,10 @@ def upgrade_schema(conninfo: str) -> None:
 
     StoreError when the database is out of reach or was migrated by a newer bot.
     """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     try:
         # Connect once by hand first: an unreachable server then reads as such, not as a failed migration.
         psycopg.connect(conninfo).close()
@@ -82,6 +96,12 @@ def upgrade_schema(conninfo: str) -> None:
             if current != set(script.get_heads()):
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+                log.info(
+                    "schema in %s migrated from %s to revision %s",
+                    describe_database(conninfo),
+                    ", ".join(sorted(current)) or "nothing",
+                    script.get_current_head(),
+                )
     except sqlalchemy.exc.SQLAlchemyError as error:
         raise StoreError(f"Cannot prepare the schema in {describe_database(conninfo)}: {_first_line(error)}") from error
     finally:
@@ -90,6 +110,8 @@ def upgrade_schema(conninfo: str) -> None:
 
 def new_revision(message: str) -> Path:
     """Write an empty revision after the newest one (``versions/NNNN_message.py``), for a developer to fill in."""
+    from alembic import command
+
     versions = Path(__file__).with_name("migrations") / "versions"
     number = f"{len(list(versions.glob('[0-9]*.py'))) + 1:04d}"
     script = command.revision(alembic_config(), message, rev_id=number)
