@@ -4,16 +4,19 @@ counts verified; refusals that leave both sides as they were."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.crypto import TokenCipher
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import CardRef, ItemState, OrderRecord
 from bot.store import TinyDBStore
+from bot.store.migrate import migrate_store
 from bot.store.postgres_store import PostgresStore
 from tests import factories
 
@@ -61,7 +64,8 @@ def fill_source(data_dir: Path, *, orders: int, audit: int) -> TokenCipher:
 
 
 def migrate(data_dir: Path, pg_url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    status = main(["--log-level", "WARNING", "migrate-store", "--from", str(data_dir), "--to", pg_url])
+    """The command's own function, in this process (``main`` would set up process-wide logging)."""
+    status = migrate_store(data_dir, pg_url)
     return status, capsys.readouterr().out
 
 
@@ -161,3 +165,22 @@ def test_a_store_a_running_bot_holds_is_refused(
     with PostgresStore(pg_url) as target:
         assert target.list_accounts() == []
 
+
+
+def test_the_command_line_runs_it(tmp_path: Path, pg_url: str) -> None:
+    data_dir = tmp_path / "data"
+    fill_source(data_dir, orders=20, audit=3)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate-store", "--from", str(data_dir), "--to", pg_url],
+        capture_output=True,
+        text=True,
+        env={key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
+        timeout=50,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[3].split() == ["orders", "20", "20"]
+    assert "Every count matches." in done.stdout
+    assert "migrated from nothing to revision 0001" in done.stderr  # the one log line of the schema's creation
