@@ -2,20 +2,33 @@
 
 Slack refuses a message or view that breaks these limits (`invalid_blocks`, `invalid_arguments`), each problem
 named with a JSON pointer such as `must be less than 3001 characters [json-pointer:/blocks/0/text/text]`.
-The Slack stand-in uses them so that a builder mistake fails locally the way it would fail against Slack.
+The Slack stand-in uses them so that a builder mistake fails locally the way it would fail against Slack. The
+numbers are the product's own table, ``bot.ui.limits``: the builders and this check cannot drift apart.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-JsonDict = dict[str, Any]
+from bot.ui.limits import (
+    ACTIONS_ELEMENTS_MAX,
+    BUTTON_TEXT_MAX,
+    BUTTON_URL_MAX,
+    BUTTON_VALUE_MAX,
+    CONTEXT_ELEMENTS_MAX,
+    FIELD_TEXT_MAX,
+    FIELDS_MAX,
+    HEADER_TEXT_MAX,
+    ID_MAX,
+    INPUT_LABEL_MAX,
+    MARKDOWN_TEXT_MAX,
+    PRIVATE_METADATA_MAX,
+    SECTION_TEXT_MAX,
+    VIEW_MAX_BLOCKS,
+    VIEW_TITLE_MAX,
+)
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_VIEW_BUTTON_TEXT = 24
-MAX_PRIVATE_METADATA = 3000
-MAX_ID_LENGTH = 255
+JsonDict = dict[str, Any]
 
 
 def _too_long(text: object, maximum: int, pointer: str) -> list[str]:
@@ -36,11 +49,11 @@ def _text_object_problems(obj: object, maximum: int, pointer: str, *, plain_only
 def _element_problems(element: object, pointer: str) -> list[str]:
     if not isinstance(element, dict) or not isinstance(element.get("type"), str):
         return [f"missing required field: type [json-pointer:{pointer}]"]
-    problems = _too_long(element.get("action_id"), MAX_ID_LENGTH, f"{pointer}/action_id")
+    problems = _too_long(element.get("action_id"), ID_MAX, f"{pointer}/action_id")
     if element["type"] == "button":
-        problems += _text_object_problems(element.get("text"), 75, f"{pointer}/text", plain_only=True)
-        problems += _too_long(element.get("value"), 2000, f"{pointer}/value")
-        problems += _too_long(element.get("url"), 3000, f"{pointer}/url")
+        problems += _text_object_problems(element.get("text"), BUTTON_TEXT_MAX, f"{pointer}/text", plain_only=True)
+        problems += _too_long(element.get("value"), BUTTON_VALUE_MAX, f"{pointer}/value")
+        problems += _too_long(element.get("url"), BUTTON_URL_MAX, f"{pointer}/url")
     return problems
 
 
@@ -49,14 +62,14 @@ def _section_problems(block: JsonDict, pointer: str) -> list[str]:
         return [f"must provide either text or fields [json-pointer:{pointer}]"]
     problems: list[str] = []
     if "text" in block:
-        problems += _text_object_problems(block["text"], 3000, f"{pointer}/text")
+        problems += _text_object_problems(block["text"], SECTION_TEXT_MAX, f"{pointer}/text")
     fields = block.get("fields")
     if fields is not None:
-        if not isinstance(fields, list) or len(fields) > 10:
-            problems.append(f"must provide no more than 10 items [json-pointer:{pointer}/fields]")
+        if not isinstance(fields, list) or len(fields) > FIELDS_MAX:
+            problems.append(f"must provide no more than {FIELDS_MAX} items [json-pointer:{pointer}/fields]")
         else:
             for i, item in enumerate(fields):
-                problems += _text_object_problems(item, 2000, f"{pointer}/fields/{i}")
+                problems += _text_object_problems(item, FIELD_TEXT_MAX, f"{pointer}/fields/{i}")
     if "accessory" in block:
         problems += _element_problems(block["accessory"], f"{pointer}/accessory")
     return problems
@@ -79,15 +92,15 @@ def _block_specific_problems(block: JsonDict, pointer: str) -> list[str]:
     if kind == "section":
         return _section_problems(block, pointer)
     if kind == "header":
-        return _text_object_problems(block.get("text"), 150, f"{pointer}/text", plain_only=True)
+        return _text_object_problems(block.get("text"), HEADER_TEXT_MAX, f"{pointer}/text", plain_only=True)
     if kind == "actions":
-        return _elements_problems(block, pointer, 25, interactive=True)
+        return _elements_problems(block, pointer, ACTIONS_ELEMENTS_MAX, interactive=True)
     if kind == "context":
-        return _elements_problems(block, pointer, 10, interactive=False)
+        return _elements_problems(block, pointer, CONTEXT_ELEMENTS_MAX, interactive=False)
     if kind == "markdown":
-        return _too_long(block.get("text"), 12000, f"{pointer}/text")
+        return _too_long(block.get("text"), MARKDOWN_TEXT_MAX, f"{pointer}/text")
     if kind == "input":
-        problems = _text_object_problems(block.get("label"), 2000, f"{pointer}/label", plain_only=True)
+        problems = _text_object_problems(block.get("label"), INPUT_LABEL_MAX, f"{pointer}/label", plain_only=True)
         if "element" not in block:
             problems.append(f"missing required field: element [json-pointer:{pointer}]")
         else:
@@ -108,7 +121,7 @@ def block_problems(blocks: list[Any], *, max_blocks: int, pointer: str) -> list[
             continue
         block_id = block.get("block_id")
         if isinstance(block_id, str):
-            problems += _too_long(block_id, MAX_ID_LENGTH, f"{here}/block_id")
+            problems += _too_long(block_id, ID_MAX, f"{here}/block_id")
             if block_id in seen_ids:
                 problems.append(f"duplicate block_id {block_id!r} [json-pointer:{here}/block_id]")
             seen_ids.add(block_id)
@@ -125,16 +138,16 @@ def view_problems(view: JsonDict, kind: str) -> list[str]:
         problems.append("must be an array [json-pointer:/view/blocks]")
         blocks = []
     else:
-        problems += block_problems(blocks, max_blocks=MAX_VIEW_BLOCKS, pointer="/view/blocks")
+        problems += block_problems(blocks, max_blocks=VIEW_MAX_BLOCKS, pointer="/view/blocks")
     if kind == "modal":
-        problems += _text_object_problems(view.get("title"), MAX_VIEW_BUTTON_TEXT, "/view/title", plain_only=True)
+        problems += _text_object_problems(view.get("title"), VIEW_TITLE_MAX, "/view/title", plain_only=True)
         for key in ("submit", "close"):
             if view.get(key) is not None:
-                problems += _text_object_problems(view[key], MAX_VIEW_BUTTON_TEXT, f"/view/{key}", plain_only=True)
+                problems += _text_object_problems(view[key], VIEW_TITLE_MAX, f"/view/{key}", plain_only=True)
         has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
         if has_input and view.get("submit") is None:
             problems.append("submit is required when a view has input blocks [json-pointer:/view/submit]")
-    problems += _too_long(view.get("private_metadata"), MAX_PRIVATE_METADATA, "/view/private_metadata")
-    problems += _too_long(view.get("callback_id"), MAX_ID_LENGTH, "/view/callback_id")
-    problems += _too_long(view.get("external_id"), MAX_ID_LENGTH, "/view/external_id")
+    problems += _too_long(view.get("private_metadata"), PRIVATE_METADATA_MAX, "/view/private_metadata")
+    problems += _too_long(view.get("callback_id"), ID_MAX, "/view/callback_id")
+    problems += _too_long(view.get("external_id"), ID_MAX, "/view/external_id")
     return problems

@@ -52,6 +52,7 @@ from bot.ui.i18n import Translator
 from bot.ui.limits import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
+    ITEM_TITLE_MAX,
     MESSAGE_MAX_BLOCKS,
     NOTIFICATION_TEXT_MAX,
     SECTION_TEXT_MAX,
@@ -73,7 +74,6 @@ BLOCK_ITEMS_MORE = "order_items_more"
 BLOCK_ACTIONS = "order_actions"
 BLOCK_CONTEXT = "order_context"
 
-_HEADLINE_MAX = 150
 _NAME_MAX = 80
 
 
@@ -384,7 +384,7 @@ def _pack(texts: list[str], budget: int) -> tuple[list[str], int]:
 
 
 def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
-    lines = [f"*{fmt.clip(item.headline, _HEADLINE_MAX) or t.gettext('Untitled item')}*"]
+    lines = [f"*{fmt.clip(item.headline, ITEM_TITLE_MAX) or t.gettext('Untitled item')}*"]
     identifiers = [
         f"SKU {_code(item.sku)}" if item.sku else None,
         f"EAN {', '.join(_code(ean) for ean in item.eans[:5])}" if item.eans else None,

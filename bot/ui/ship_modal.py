@@ -39,7 +39,7 @@ from bot.domain.orders import ItemState, OrderItem, OrderRecord, ShipmentDraft, 
 from bot.domain.sentences import Sentence
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
-from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
+from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTION_VALUE_MAX, OPTIONS_MAX
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.view_state import (
     input_block_ids,
@@ -52,7 +52,6 @@ from bot.ui.view_state import (
 from rakuten.models import AddressKind
 
 BLOCK_SHIP_CONTEXT = "ship_context"
-_OPTION_VALUE_MAX = 150
 
 SHIP_FIELD_BLOCKS: dict[str, str] = {
     "carrier": BLOCK_CARRIER,
@@ -147,7 +146,7 @@ def _tracking_number_input(t: Translator, order: OrderRecord) -> InputBlock:
 
 
 def _carrier_input(t: Translator, carriers: Sequence[str], preselected: str | None) -> InputBlock:
-    names = [name for name in dict.fromkeys(carriers) if name and len(name) <= _OPTION_VALUE_MAX][:OPTIONS_MAX]
+    names = [name for name in dict.fromkeys(carriers) if name and len(name) <= OPTION_VALUE_MAX][:OPTIONS_MAX]
     options = [Option(value=name, text=PlainTextObject(text=fmt.plain(name, OPTION_TEXT_MAX))) for name in names]
     initial = _matching_option(options, names, preselected)
     return InputBlock(
@@ -173,7 +172,7 @@ def _matching_option(options: list[Option], names: list[str], wanted: str | None
 
 
 def _items_input(t: Translator, order: OrderRecord) -> InputBlock | None:
-    items = [item for item in shippable_items(order) if len(item.itemid) <= _OPTION_VALUE_MAX]
+    items = [item for item in shippable_items(order) if len(item.itemid) <= OPTION_VALUE_MAX]
     if len(items) < 2:
         return None
     # Slack allows 10 checkboxes; a bigger parcel gets a multi-select (100 options), same submitted shape.

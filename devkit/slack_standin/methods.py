@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from bot.ui.limits import MESSAGE_TEXT_MAX as MAX_MESSAGE_TEXT
 from devkit.slack_standin.arguments import (
     decode_cursor,
     encode_cursor,
@@ -32,7 +33,6 @@ from devkit.slack_standin.workspace import (
 )
 
 MAX_VIEW_STACK = 3
-MAX_MESSAGE_TEXT = 40_000
 MAX_HISTORY_LIMIT = 999
 MAX_MEMBERS_LIMIT = 1000
 

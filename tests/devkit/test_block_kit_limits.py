@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from devkit.block_kit_limits import MAX_MESSAGE_BLOCKS, block_problems, view_problems
+from bot.ui.limits import MESSAGE_MAX_BLOCKS
+from devkit.block_kit_limits import block_problems, view_problems
 
 
 def plain(text: str) -> dict[str, str]:
@@ -27,7 +28,7 @@ def test_a_well_formed_order_card_has_no_problems() -> None:
         {"type": "divider"},
     ]
 
-    assert block_problems(card, max_blocks=MAX_MESSAGE_BLOCKS, pointer="/blocks") == []
+    assert block_problems(card, max_blocks=MESSAGE_MAX_BLOCKS, pointer="/blocks") == []
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_a_well_formed_order_card_has_no_problems() -> None:
     ],
 )
 def test_each_limit_is_reported_with_its_pointer(block: dict[str, Any], expected: str) -> None:
-    problems = block_problems([block], max_blocks=MAX_MESSAGE_BLOCKS, pointer="/blocks")
+    problems = block_problems([block], max_blocks=MESSAGE_MAX_BLOCKS, pointer="/blocks")
 
     assert any(expected in problem for problem in problems), problems
 
@@ -70,13 +71,13 @@ def test_each_limit_is_reported_with_its_pointer(block: dict[str, Any], expected
 def test_block_ids_must_be_unique_within_a_message() -> None:
     blocks = [{"type": "divider", "block_id": "same"}, {"type": "divider", "block_id": "same"}]
 
-    assert block_problems(blocks, max_blocks=MAX_MESSAGE_BLOCKS, pointer="/blocks") == [
+    assert block_problems(blocks, max_blocks=MESSAGE_MAX_BLOCKS, pointer="/blocks") == [
         "duplicate block_id 'same' [json-pointer:/blocks/1/block_id]"
     ]
 
 
 def test_too_many_blocks() -> None:
-    problems = block_problems([{"type": "divider"}] * 51, max_blocks=MAX_MESSAGE_BLOCKS, pointer="/blocks")
+    problems = block_problems([{"type": "divider"}] * 51, max_blocks=MESSAGE_MAX_BLOCKS, pointer="/blocks")
 
     assert problems == ["no more than 50 items allowed [json-pointer:/blocks]"]
 
