@@ -276,12 +276,12 @@ def _settings_options(t: Translator) -> list[Option]:
         Option(
             value=OPTION_SHOW_FULL_ADDRESS,
             text=PlainTextObject(text=t.gettext("Show street address and phone on order cards")),
-            description=t.gettext("Everyone in the channel sees them. Otherwise “Show address” answers privately."),
+            description=t.gettext("Everyone in the channel sees them; otherwise “Show address” is private."),
         ),
         Option(
             value=OPTION_AUTO_ACCEPT,
             text=PlainTextObject(text=t.gettext("Accept new orders automatically")),
-            description=t.gettext("Each new order is accepted on Rakuten as it arrives, which charges the buyer."),
+            description=t.gettext("Accepts each new order on Rakuten as it arrives, which charges the buyer."),
         ),
     ]
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.constants import (
     ACTION_CHANNEL,
     ACTION_DISCONNECT_CONFIRM,
@@ -32,6 +34,8 @@ from bot.ui.account_views import (
     read_settings_submission,
     settings_errors,
 )
+from bot.ui.i18n import Translator
+from bot.ui.limits import OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
 from tests.bot.ui.factories import account, texts
@@ -118,6 +122,15 @@ def test_settings_modal_is_prefilled_from_the_account() -> None:
     assert options["type"] == "checkboxes"
     assert [o["value"] for o in options["options"]] == [OPTION_SHOW_FULL_ADDRESS, OPTION_AUTO_ACCEPT]
     assert [o["value"] for o in options["initial_options"]] == [OPTION_SHOW_FULL_ADDRESS]
+
+
+@pytest.mark.parametrize("t", [EN, FR], ids=["en", "fr"])
+def test_settings_options_fit_slacks_option_limits_in_each_language(t: Translator) -> None:
+    # slack_sdk does not check an option's description, and Slack refuses the whole modal past 75 characters.
+    view = build_settings_modal(t, account(), SettingsModalMetadata("boutique-lyon"), default_language="fr").to_dict()
+    for option in input_block(view, BLOCK_OPTIONS)["element"]["options"]:
+        assert len(option["text"]["text"]) <= OPTION_TEXT_MAX
+        assert len(option["description"]["text"]) <= OPTION_DESCRIPTION_MAX, option["description"]["text"]
 
 
 def test_settings_modal_for_default_settings_has_no_initial_values() -> None:
