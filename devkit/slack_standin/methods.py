@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from bot.ui.limits import MESSAGE_TEXT_MAX as MAX_MESSAGE_TEXT
+from devkit.block_kit_limits import message_warnings
 from devkit.slack_standin.arguments import (
     decode_cursor,
     encode_cursor,
@@ -60,10 +61,9 @@ def chat_post_message(ws: Workspace, params: JsonDict) -> JsonDict:
     text, blocks, attachments = message_content(params)
     if not text and not blocks and not attachments:
         raise Refusal("no_text")
-    warnings: list[str] = []
-    if len(text) > MAX_MESSAGE_TEXT:
+    warnings = message_warnings({"text": text})
+    if "message_truncated" in warnings:
         text = text[:MAX_MESSAGE_TEXT]
-        warnings.append("message_truncated")
     metadata = metadata_param(params)
     thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
     message = StoredMessage(
