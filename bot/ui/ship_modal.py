@@ -197,10 +197,10 @@ def _items_input(t: Translator, order: OrderRecord) -> InputBlock | None:
 
 
 def _item_label(t: Translator, item: OrderItem) -> str:
-    label = item.headline or t.gettext("Untitled item")
-    if item.sku:
-        label = f"{label} · {item.sku}"
-    return fmt.plain(label, OPTION_TEXT_MAX)
+    # A title of spaces alone is no title: Slack refuses an option whose text is empty, and with it the modal.
+    title = fmt.plain(item.headline, OPTION_TEXT_MAX) or t.gettext("Untitled item")
+    sku = fmt.plain(item.sku, OPTION_TEXT_MAX)
+    return fmt.plain(f"{title} · {sku}" if sku else title, OPTION_TEXT_MAX)
 
 
 def _items_hint(t: Translator, order: OrderRecord, offered: list[OrderItem]) -> str:
