@@ -35,7 +35,7 @@ from bot.ui.account_views import (
     settings_errors,
 )
 from bot.ui.i18n import Translator
-from bot.ui.limits import OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX
+from bot.ui.limits import CONFIRM_TEXT_MAX, OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
 from tests.bot.ui.factories import account, texts
@@ -201,3 +201,13 @@ def test_disconnect_confirmation_has_a_confirmed_danger_button() -> None:
     assert button["style"] == "danger"
     assert button["confirm"]["style"] == "danger"
     assert "token is deleted" in button["confirm"]["text"]["text"]
+
+
+@pytest.mark.parametrize("t", [EN, FR], ids=["en", "fr"])
+def test_disconnect_confirmation_of_a_login_full_of_markup_stays_within_the_dialog_limit(t: Translator) -> None:
+    # Escaped, 100 characters of & < > grow to 400: the dialog text is cut, not refused by Slack (300 at most).
+    blocks = [b.to_dict() for b in build_disconnect_confirmation(t, "&<>" * 40)]
+    confirm_text = blocks[-1]["elements"][0]["confirm"]["text"]["text"]
+    assert block_problems(blocks, max_blocks=50, pointer="/blocks") == []
+    assert len(confirm_text) <= CONFIRM_TEXT_MAX
+    assert confirm_text.endswith("…")
