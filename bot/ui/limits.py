@@ -1,12 +1,18 @@
 """Slack's Block Kit limits: the one table the builders design around and the development kit's validator
 (``devkit.block_kit_limits``, which the Slack stand-in runs on every message and view) checks payloads against.
 
-Lengths are in characters. Sources: Slack's Block Kit reference (https://docs.slack.dev/reference/block-kit/,
-its pages on blocks, block elements and composition objects), the modal reference
-(https://docs.slack.dev/reference/views/modal-views), Slack's changelog on truncating long messages
-(https://api.slack.com/changelog/2018-04-truncating-really-long-messages), and the same numbers in slack_sdk's
-models (``slack_sdk/models/blocks/*.py``, ``slack_sdk/models/views/__init__.py``), which check them in
-``to_dict()``. A number that is our own choice, not Slack's, is in the last section and says so.
+Lengths are in characters, counted as Python's ``len`` counts them (code points); Slack's reference does not say
+whether an emoji made of several code points, or of two UTF-16 units, counts as one.
+
+Sources: Slack's Block Kit reference (https://docs.slack.dev/reference/block-kit/, its pages on blocks, block
+elements and composition objects), the modal reference (https://docs.slack.dev/reference/views/modal-views),
+Slack's changelog on truncating long messages (https://api.slack.com/changelog/2018-04-truncating-really-long-messages),
+and the same numbers in slack_sdk's models (``slack_sdk/models/blocks/*.py``, ``slack_sdk/models/views/__init__.py``),
+which check them in ``to_dict()``. A number that is our own choice, not Slack's, is in the last section and says so.
+
+Not in the table, because Slack does not document it: chat.postMessage also refuses a message whose blocks carry
+too much text in all (``msg_blocks_too_long``); users report it somewhere around 12,000-13,000 characters
+(slackapi/bolt-js issues 2509 and 2867). The validator does not check it.
 """
 
 from __future__ import annotations
