@@ -13,10 +13,13 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.domain.orders import ACTION_RETRY_DELAYS
+from bot.errors import BotError
 from bot.ui.i18n import SUPPORTED_LOCALES, normalise_locale
+from rakuten.client import DEFAULT_BASE_URL
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-DEFAULT_RAKUTEN_API_URL = "https://ws.fr.shopping.rakuten.com/"
+DEFAULT_RAKUTEN_API_URL = DEFAULT_BASE_URL
 # Rakuten's hourly quotas are per account and per action but unpublished; connectors poll every 15 min.
 # Ten minutes keeps new orders prompt while staying far below any plausible hourly quota.
 DEFAULT_POLL_SECONDS = 600.0
@@ -31,7 +34,7 @@ class RunMode(StrEnum):
     HTTP = "http"
 
 
-class ConfigError(Exception):
+class ConfigError(BotError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
@@ -49,8 +52,7 @@ class Tuning:
     personal_data_retention_days: int = 30
     audit_retention_days: int = 365
     rakuten_timeout: float = 30.0
-    # Retries of an accept/refuse/tracking call through an outage: about an hour in all.
-    action_retry_delays: tuple[float, ...] = (5, 15, 30, 60, 120, 300, 600, 900, 1800)
+    action_retry_delays: tuple[float, ...] = ACTION_RETRY_DELAYS
 
 
 @dataclass(frozen=True, slots=True)

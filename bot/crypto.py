@@ -16,6 +16,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from bot.durable import sync_directory
+from bot.errors import BotError
+
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "secret.key"
@@ -26,11 +29,11 @@ _KEY_HELP = (
 )
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(BotError):
     """The encryption key is unusable (malformed, unreadable, or cannot be created)."""
 
 
-class TokenDecryptError(Exception):
+class TokenDecryptError(BotError):
     """A stored token cannot be decrypted: the key changed, or the stored value is damaged."""
 
 
@@ -131,7 +134,7 @@ def _create_key_file(key_path: Path) -> bytes:
             if existing is None:
                 raise SecretKeyError(f"The key file {key_path} vanished while it was being created") from None
             return existing
-        _sync_directory(directory)
+        sync_directory(directory)
     except OSError as exc:
         raise SecretKeyError(f"Cannot write the encryption key file {key_path}: {exc.strerror}") from None
     finally:
@@ -147,16 +150,3 @@ def _validated_key(key: bytes, *, source: str) -> bytes:
     except (ValueError, TypeError, binascii.Error):
         raise SecretKeyError(f"{source} is not a valid encryption key. {_KEY_HELP}") from None
     return key
-
-
-def _sync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        log.debug("fsync of directory %s is not supported here", directory)
-    finally:
-        os.close(fd)

@@ -58,6 +58,10 @@ class PendingKind(StrEnum):
     SHIP = "ship"
 
 
+# Seconds between the tries of an accept / refuse / tracking call through a Rakuten outage: about an hour in all.
+ACTION_RETRY_DELAYS: tuple[float, ...] = (5, 15, 30, 60, 120, 300, 600, 900, 1800)
+
+
 @dataclass(slots=True)
 class PendingAction:
     """A Rakuten call requested from Slack that has not succeeded yet (in flight, or retrying after an outage).
@@ -99,6 +103,7 @@ class OrderItem:
     pending: PendingAction | None = None
     failure: str | None = None  # last definite refusal from Rakuten for this item, shown on the card
     failed_attempts: int | None = None  # set when ``failure`` is the last of that many tries Rakuten never answered
+    failed_in_bot: bool = False  # ``failure`` is the bot's own error (a bug, a store that cannot be written)
 
 
 @dataclass(slots=True)

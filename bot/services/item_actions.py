@@ -25,12 +25,22 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
 from bot.domain.audit import AuditEntry
-from bot.domain.orders import ItemState, OrderRecord, PendingAction, PendingKind, Shipment
+from bot.domain.orders import (
+    ACTION_RETRY_DELAYS,
+    ItemState,
+    OrderItem,
+    OrderRecord,
+    PendingAction,
+    PendingKind,
+    Shipment,
+)
 from bot.domain.sentences import Sentence, said, verbatim
+from bot.errors import BotError, describe
 from bot.rakuten_clients import RakutenClients
 from bot.services.already_done import says_already_done
 from bot.services.background import BackgroundRunner
@@ -45,13 +55,14 @@ from rakuten.errors import QuotaExceededError, RakutenError
 from rakuten.models import ActionResult
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
 class RetrySchedule:
     """Seconds to wait before each retry of a transient failure; about an hour in all by default."""
 
-    delays: tuple[float, ...] = (5, 15, 30, 60, 120, 300, 600, 900, 1800)
+    delays: tuple[float, ...] = ACTION_RETRY_DELAYS
 
     def delay_after(self, attempts: int) -> float | None:
         return self.delays[attempts - 1] if attempts - 1 < len(self.delays) else None
@@ -113,18 +124,10 @@ class ItemActions:
         self._clock = clock
         self._schedule = schedule or RetrySchedule()
 
-    def request(
-        self,
-        order: OrderRecord,
-        kind: PendingKind,
-        actor: str,
-        *,
-        itemids: Collection[str] | None = None,
-        shipment: Shipment | None = None,
-        detail: str | None = None,
-    ) -> list[str]:
-        """Claim the items this action applies to and send them at once (``claim`` then ``start``)."""
-        claim = self.claim(order, kind, actor, itemids=itemids, shipment=shipment, detail=detail)
+    def request(self, order: OrderRecord, kind: PendingKind, actor: str, **choice: Any) -> list[str]:
+        """Claim the items this action applies to and send them at once: ``claim`` (same ``choice`` keywords),
+        then ``start``."""
+        claim = self.claim(order, kind, actor, **choice)
         self.start(claim)
         return list(claim.itemids)
 
@@ -153,7 +156,7 @@ class ItemActions:
             for item in current.items:
                 if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
                     item.pending = PendingAction(kind, actor, now, shipment=replace(shipment) if shipment else None)
-                    item.failure = None
+                    item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
                     claimed.append(item.itemid)
             return current if claimed else None
 
@@ -216,8 +219,38 @@ class ItemActions:
             logger.warning("could not update the card of order %s: %s", purchaseid, error)
 
     def _attempt(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
-        """One try of one item's action; ``resumed``: a previous run left it pending (its requester is told how
-        it ends, having perhaps seen nothing since the modal closed)."""
+        """One try of one item's action, as a background job: whatever goes wrong ends the action visibly (the
+        card says it failed and why, the requester is told, the button comes back), never "sending…" forever."""
+        try:
+            self._try_once(login, purchaseid, itemid, resumed=resumed)
+        except Exception as error:  # the job's boundary: a bug, or the bot's own failure (BotError)
+            self._fail_in_bot(login, purchaseid, itemid, error)
+
+    def _fail_in_bot(self, login: str, purchaseid: str, itemid: str, error: Exception) -> None:
+        if isinstance(error, BotError):
+            logger.error("order %s item %s: the action stopped: %s", purchaseid, itemid, describe(error))
+        else:
+            logger.exception("order %s item %s: the action stopped on a bug", purchaseid, itemid, exc_info=error)
+        try:
+            pending = self._pending_of(login, purchaseid, itemid)
+            account = self._store.get_account(login)
+            if pending is None:
+                return
+            self._finish(login, purchaseid, itemid, error=describe(error), in_bot=True)
+        except Exception:  # the store itself is failing: the pending action stays and resumes at the next start
+            logger.exception("order %s item %s: could not record that the action stopped", purchaseid, itemid)
+            return
+        self._tell(
+            pending.requested_by,
+            account.channel_id if account else "",
+            self._reports.action_result(
+                pending.requested_by, pending.kind, purchaseid, ActionOutcome.BOT_FAILED, reason=describe(error)
+            ),
+        )
+
+    def _try_once(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
+        """One try; ``resumed``: a previous run left it pending (its requester is told how it ends, having perhaps
+        seen nothing since the modal closed)."""
         account = self._store.get_account(login)
         if account is None:
             if self._pending_of(login, purchaseid, itemid) is not None:
@@ -345,35 +378,22 @@ class ItemActions:
     def _record_try(self, login: str, purchaseid: str, itemid: str) -> tuple[PendingAction, bool] | None:
         """Count the try about to go out, durably, before it goes: (the pending action, whether a try was already
         sent before this one). None when nothing is pending on the item any more."""
-        recorded: list[tuple[PendingAction, bool]] = []
 
-        def change(order: OrderRecord) -> OrderRecord | None:
-            item = order.item(itemid)
-            if item is None or item.pending is None:
-                return None
-            sent_before = item.pending.attempts > 0
-            item.pending.attempts += 1
-            recorded.append((replace(item.pending), sent_before))
-            return order
+        def count(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> tuple[PendingAction, bool]:
+            pending.attempts += 1
+            return replace(pending), pending.attempts > 1
 
-        self._store.update_order(login, purchaseid, change)
-        return recorded[0] if recorded else None
+        return self._change_pending(login, purchaseid, itemid, count)
 
     def _note_failure(self, login: str, purchaseid: str, itemid: str, reason: str) -> bool:
         """Keep why the try failed; True when it is the first failure (so the requester is told once)."""
-        first = False
 
-        def change(order: OrderRecord) -> OrderRecord | None:
-            nonlocal first
-            item = order.item(itemid)
-            if item is None or item.pending is None:
-                return None
-            first = item.pending.last_error is None
-            item.pending.last_error = reason
-            return order
+        def keep(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> bool:
+            first = pending.last_error is None
+            pending.last_error = reason
+            return first
 
-        self._store.update_order(login, purchaseid, change)
-        return first
+        return bool(self._change_pending(login, purchaseid, itemid, keep))
 
     def _finish(
         self,
@@ -384,41 +404,37 @@ class ItemActions:
         result: ActionResult | None = None,
         error: str | None = None,
         gave_up_after: int | None = None,
+        in_bot: bool = False,
         confirmed_by: str | None = None,
     ) -> None:
         """The item's action is over: done (``result``, or ``confirmed_by`` Rakuten's "already done" to a try whose
         answer was lost), or failed (``error``, the last of ``gave_up_after`` unanswered tries when given)."""
         now = self._clock()
-        done: dict[str, object] = {}
 
-        def change(order: OrderRecord) -> OrderRecord | None:
-            item = order.item(itemid)
-            if item is None or item.pending is None:
-                return None
-            pending = item.pending
-            done["kind"], done["by"] = pending.kind, pending.requested_by
+        def end(order: OrderRecord, item: OrderItem, pending: PendingAction) -> PendingAction:
             if error is None:
                 item.state = _DONE_STATE[pending.kind]
                 if pending.kind is PendingKind.SHIP and pending.shipment is not None:
                     pending.shipment.shipped_by = pending.requested_by
                     pending.shipment.shipped_at = now
                     item.shipment = pending.shipment
-                item.failure, item.failed_attempts = None, None
+                item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
             else:
-                item.failure, item.failed_attempts = error, gave_up_after
+                item.failure, item.failed_attempts, item.failed_in_bot = error, gave_up_after, in_bot
             item.pending = None
             order.updated_at = now
             order.closed_at = None if order.is_open else (order.closed_at or now)
-            return order
+            return pending
 
         with self._store.batch():
-            if self._store.update_order(login, purchaseid, change) is None or not done:
+            ended = self._change_pending(login, purchaseid, itemid, end)
+            if ended is None:
                 return
             self._store.add_audit(
                 AuditEntry(
                     at=now,
-                    actor=str(done["by"]),
-                    action=str(done["kind"]),
+                    actor=ended.requested_by,
+                    action=str(ended.kind),
                     account=login,
                     purchaseid=purchaseid,
                     itemids=(itemid,),
@@ -427,6 +443,27 @@ class ItemActions:
                 )
             )
         self.refresh_card(login, purchaseid)
+
+    def _change_pending(
+        self,
+        login: str,
+        purchaseid: str,
+        itemid: str,
+        edit: Callable[[OrderRecord, OrderItem, PendingAction], _T],
+    ) -> _T | None:
+        """Apply ``edit`` to the item's pending action in one store update, and return what it returns; None (and
+        nothing written) when the order, the item or its pending action is gone."""
+        results: list[_T] = []
+
+        def change(order: OrderRecord) -> OrderRecord | None:
+            item = order.item(itemid)
+            if item is None or item.pending is None:
+                return None
+            results.append(edit(order, item, item.pending))
+            return order
+
+        self._store.update_order(login, purchaseid, change)
+        return results[0] if results else None
 
     def _tell(self, user: str, channel: str, message: Postable) -> None:
         """Privately tell the person who asked: ephemeral in the order channel, else a direct message."""

@@ -52,6 +52,7 @@ class ActionOutcome(StrEnum):
     WAITING_FOR_QUOTA = "waiting_for_quota"
     ALREADY_DONE = "already_done"
     WENT_THROUGH = "went_through"  # an earlier try whose answer was lost had worked: Rakuten says it is done
+    BOT_FAILED = "bot_failed"  # the bot's own error stopped the request; the button is offered again
 
 
 class ActionReports(Protocol):

@@ -15,9 +15,10 @@ from typing import Protocol
 from bot.domain.accounts import AccountRecord
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import OrderRecord
+from bot.errors import BotError
 
 
-class StoreError(Exception):
+class StoreError(BotError):
     pass
 
 

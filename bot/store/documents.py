@@ -94,6 +94,7 @@ def item_from_doc(doc: dict[str, Any]) -> OrderItem:
         pending=_pending(doc.get("pending")),
         failure=doc.get("failure"),
         failed_attempts=doc.get("failed_attempts"),
+        failed_in_bot=doc.get("failed_in_bot", False),
     )
 
 

@@ -35,6 +35,7 @@ from typing import Any
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from bot.durable import sync_directory
 from bot.store.base import StoreDataError, StoreError
 
 log = logging.getLogger(__name__)
@@ -493,7 +494,7 @@ def write_snapshot_file(path: Path, payload: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp_path, path)
         tmp_path = None
-        _sync_directory(directory)
+        sync_directory(directory)
     except OSError as exc:
         raise StoreError(f"Could not write the store snapshot {path}: {exc}") from exc
     finally:
@@ -591,17 +592,3 @@ def _sync_data(fd: int) -> None:
     # fdatasync also persists the file size, which is all an append changes besides the data.
     sync = getattr(os, "fdatasync", os.fsync)
     sync(fd)
-
-
-def _sync_directory(directory: Path) -> None:
-    """Persist a rename: without it a crash can bring back the old directory entry."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # platforms without directory handles (Windows) persist renames themselves
-    try:
-        os.fsync(fd)
-    except OSError:
-        log.debug("fsync of directory %s is not supported here", directory)
-    finally:
-        os.close(fd)

@@ -491,6 +491,15 @@ def action_result_message(
         if kind is PendingKind.SHIP:
             note = t.gettext("Check the carrier and tracking number, then use Mark shipped again.")
         return _simple(_rejected_text(t, kind, order_id, why), note=note)
+    if result is ActionOutcome.BOT_FAILED:
+        return _simple(
+            t.gettext(
+                "❌ Order {purchaseid}: the bot stopped on an error of its own ({error}) before Rakuten confirmed "
+                "anything. The card offers the button again; the operator finds the details in the bot's log.",
+                purchaseid=order_id,
+                error=fmt.clip(t.say(reason) if isinstance(reason, Sentence) else reason, 300) or "?",
+            )
+        )
     progress = t.gettext("The card shows the progress; no need to click again.")
     if result is ActionOutcome.WAITING_FOR_QUOTA:
         return _simple(_quota_wait_text(t, kind, order_id, retry_at), note=progress)
@@ -580,6 +589,16 @@ def cannot_post_message(t: Translator, login: str, channel_id: str, error: str) 
             login=fmt.clip(login, 100),
             channel=channel_id,
             error=error,
+        )
+    )
+
+
+def listener_error_message(t: Translator) -> Message:
+    """Told to the person whose click or command the bot failed to handle (the log has the details)."""
+    return _simple(
+        t.gettext(
+            ":warning: Something went wrong on the bot's side while handling that. Nothing was sent to Rakuten "
+            "twice; please try again in a minute. If it keeps happening, an admin can look at the bot's logs."
         )
     )
 

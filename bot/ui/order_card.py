@@ -404,7 +404,15 @@ def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
         lines.append(_shipment_text(t, item.shipment))
     if item.pending is not None:
         lines.append(_pending_text(t, item.pending))
-    if item.failure and item.failed_attempts:
+    if item.failure and item.failed_in_bot:
+        lines.append(
+            t.gettext(
+                "⚠️ Not sent: the bot stopped on an error of its own ({error}). Use the button again; the operator "
+                "finds the details in the bot's log.",
+                error=fmt.clip(item.failure, 300),
+            )
+        )
+    elif item.failure and item.failed_attempts:
         reason = t.gettext(
             "Rakuten could not be reached after {attempts} attempts ({reason})",
             attempts=item.failed_attempts,

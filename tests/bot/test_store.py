@@ -19,10 +19,11 @@ import pytest
 from bot.crypto import TokenCipher
 from bot.domain.accounts import AccountRecord, AccountSettings
 from bot.domain.audit import AuditEntry
-from bot.domain.orders import CardRef, ItemState, OrderItem, OrderRecord, PendingAction, PendingKind, Shipment
+from bot.domain.orders import CardRef, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.store import PruneReport, Store, StoreError, StoreLockedError, TinyDBStore, open_store
 from bot.store.storage import JOURNAL_NAME
 from rakuten.models import Address, AddressKind, Money
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 PARIS = timezone(timedelta(hours=2))
@@ -67,63 +68,43 @@ def make_order(
     purchase_date: datetime | None = datetime(2025, 6, 1, 9, 30, tzinfo=PARIS),
     closed_at: datetime | None = None,
 ) -> OrderRecord:
+    """An order with every field set, so that a round trip that drops one shows."""
     shipped = state is ItemState.SHIPPED
-    return OrderRecord(
+    return factories.order(
+        factories.item(
+            f"{purchaseid}-1",
+            state,
+            headline="Le Petit Prince (édition illustrée)",
+            rakuten_status="ACCEPTED",
+            sku="PP-001",
+            eans=("9782070612758",),
+            price=Money(Decimal("12.90")),
+            shipment=factories.shipment(shipped_by="U123", shipped_at=NOW) if shipped else None,
+        ),
+        factories.item(f"{purchaseid}-2", state, headline="Marque-page", price=Money(Decimal("2.50")), is_nego=True),
         account=account,
         purchaseid=purchaseid,
         purchase_date=purchase_date,
         shipping_type="Colissimo Express",
         is_express=True,
-        items=[
-            OrderItem(
-                itemid=f"{purchaseid}-1",
-                headline="Le Petit Prince (édition illustrée)",
-                state=state,
-                rakuten_status="ACCEPTED",
-                sku="PP-001",
-                eans=("9782070612758",),
-                price=Money(Decimal("12.90")),
-                shipment=Shipment("Colissimo", "6A123", shipped_by="U123", shipped_at=NOW) if shipped else None,
-            ),
-            OrderItem(
-                itemid=f"{purchaseid}-2",
-                headline="Marque-page",
-                state=state,
-                price=Money(Decimal("2.50")),
-                is_nego=True,
-            ),
-        ],
-        ship_to=Address(
-            kind=AddressKind.DELIVERY,
-            civility="Mme",
-            firstname="Zoé",
-            lastname="Martin",
-            address1="12 rue des Lilas",
-            zipcode="75011",
-            city="Paris",
-            country="France",
-            country_code="FR",
-            phone1="0600000000",
-        ),
+        ship_to=factories.address(civility="Mme", firstname="Zoé", address2=None, zipcode="75011", city="Paris"),
         buyer_login="zoe75",
         total=Money(Decimal("15.40")),
         card=CardRef(channel="C0ORDERS", ts="1719750000.000100"),
         first_seen_at=NOW,
+        updated_at=None,
         closed_at=closed_at,
     )
 
 
 def make_account(login: str = "boutique-zoe", token_ciphertext: str | None = None) -> AccountRecord:
-    return AccountRecord(
-        login=login,
+    return factories.account(
+        login,
         token_ciphertext=token_ciphertext or FAKE_CIPHERTEXT,
-        channel_id="C0ORDERS",
         connected_by="UADMIN",
         connected_at=NOW,
         seller_id="12345",
-        settings=AccountSettings(
-            show_full_address=True, express_mention="S0SHIP", auto_accept=True, language="en"
-        ),
+        settings=AccountSettings(show_full_address=True, express_mention="S0SHIP", auto_accept=True, language="en"),
     )
 
 

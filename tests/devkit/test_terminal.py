@@ -6,7 +6,7 @@ from bot.ui.order_card import build_order_card
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal
 from devkit.terminal import mrkdwn_to_text, render_blocks, render_view
-from tests.bot.ui.factories import NOW, item, order, shipment
+from tests.factories import NOW, item, order, shipment
 from tests.i18n import EN
 
 

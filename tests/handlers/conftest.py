@@ -6,7 +6,6 @@ the ack first, the slow work after it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +17,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.domain.accounts import AccountRecord
-from bot.domain.orders import ItemState, OrderItem, OrderRecord
+from bot.domain.orders import OrderRecord
 from bot.services.acceptance import AcceptanceService
 from bot.services.accounts import AccountService
 from bot.services.orders import OrderDesk
@@ -28,7 +27,8 @@ from bot.services.status import StatusService
 from bot.slack.poster import SlackPoster
 from bot.ui.screens import Screens
 from handlers.deps import BOT_KEY
-from rakuten.models import Address, AddressKind, Money
+from rakuten.models import Money
+from tests import factories
 from tests.i18n import ENGLISH
 
 USER = "U0SELLER"
@@ -99,32 +99,14 @@ def first_call_name(calls: Mock) -> str:
 
 
 def account(login: str = LOGIN, **changes: Any) -> AccountRecord:
-    record = AccountRecord(login=login, token_ciphertext="gAAAA-ciphertext", channel_id=CHANNEL)
-    for name, value in changes.items():
-        setattr(record, name, value)
-    return record
+    return factories.account(login, channel_id=CHANNEL, **changes)
 
 
 def order(*itemids: str, shipping_type: str = "Suivi") -> OrderRecord:
-    items = [
-        OrderItem(itemid=itemid, headline=f"Article {itemid}", state=ItemState.TO_SHIP, price=Money(Decimal("9.90")))
-        for itemid in itemids or ("9001",)
-    ]
-    return OrderRecord(
+    price = Money(Decimal("9.90"))
+    return factories.order(
+        *(factories.item(itemid, headline=f"Article {itemid}", price=price) for itemid in itemids or ("9001",)),
         account=LOGIN,
         purchaseid="480000001",
-        purchase_date=datetime(2026, 11, 28, 13, 5, tzinfo=UTC),
         shipping_type=shipping_type,
-        is_express=False,
-        items=items,
-        ship_to=Address(
-            kind=AddressKind.DELIVERY,
-            firstname="Camille",
-            lastname="Martin",
-            address1="8 rue des Lilas",
-            zipcode="69003",
-            city="Lyon",
-            country="France",
-            phone1="0612345678",
-        ),
     )

@@ -13,13 +13,14 @@ from unittest.mock import Mock
 import pytest
 from pytest_mock import MockerFixture
 
-from bot.domain.accounts import AccountRecord
+from bot.domain.accounts import AccountRecord, AccountSettings
 from bot.domain.orders import ItemState, OrderItem, OrderRecord
 from bot.services.item_actions import ItemActions
 from bot.services.permissions import Decision, Permissions
 from bot.store import TinyDBStore
 from bot.ui.notices import SlackNotices
-from rakuten.models import Address, AddressKind, Money
+from rakuten.models import Money
+from tests import factories
 from tests.i18n import ENGLISH
 
 LOGIN = "boutique-test"
@@ -105,14 +106,11 @@ def actions(store: TinyDBStore, runner: InlineRunner, clock: Clock, mocker: Mock
 
 
 def make_account(login: str = LOGIN, **settings: Any) -> AccountRecord:
-    account = AccountRecord(login=login, token_ciphertext="gAAAA-not-a-real-ciphertext", channel_id=CHANNEL)
-    for name, value in settings.items():
-        setattr(account.settings, name, value)
-    return account
+    return factories.account(login, channel_id=CHANNEL, settings=AccountSettings(**settings))
 
 
 def make_item(itemid: str, state: ItemState = ItemState.TO_SHIP, **fields: Any) -> OrderItem:
-    return OrderItem(itemid=itemid, headline=f"Article {itemid}", state=state, price=Money(Decimal("9.90")), **fields)
+    return factories.item(itemid, state, **{"headline": f"Article {itemid}", "price": Money(Decimal("9.90")), **fields})
 
 
 def make_order(
@@ -122,22 +120,14 @@ def make_order(
     with_address: bool = True,
     login: str = LOGIN,
 ) -> OrderRecord:
-    address = Address(
-        kind=AddressKind.DELIVERY,
-        firstname="Camille",
-        lastname="Martin",
-        address1="8 rue des Lilas",
-        zipcode="69003",
-        city="Lyon",
-        country="France",
-    )
-    return OrderRecord(
+    return factories.order(
+        *items or (make_item("9001"),),
         account=login,
         purchaseid=purchaseid,
         purchase_date=START - timedelta(hours=3),
         shipping_type=shipping_type,
-        is_express=False,
-        items=list(items) or [make_item("9001")],
-        ship_to=address if with_address else None,
+        ship_to=factories.address() if with_address else None,
+        total=None,
         first_seen_at=START,
+        updated_at=None,
     )

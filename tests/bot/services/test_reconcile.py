@@ -9,23 +9,14 @@ import pytest
 
 from bot.domain.orders import ItemState, OrderItem, OrderRecord, PendingAction, PendingKind
 from bot.services.reconcile import apply_sale, merge_listings, merged_item_state, order_from_sale, reconcile
-from rakuten.models import Address, AddressKind, Item, Money, Sale
+from rakuten.models import Address, Item, Money, Sale
+from tests import factories
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(hours=3)
 ACCOUNT = "boutique"
 
-HOME = Address(
-    kind=AddressKind.DELIVERY,
-    firstname="Camille",
-    lastname="Durand",
-    address1="12 rue des Lilas",
-    zipcode="69003",
-    city="Lyon",
-    country="France",
-    country_code="FR",
-    phone1="0600000000",
-)
+HOME = factories.address(lastname="Durand", address1="12 rue des Lilas", address2=None, phone1="0600000000")
 
 
 def item(itemid: str, status: str = "REQUESTED", **fields: object) -> Item:

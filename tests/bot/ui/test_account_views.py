@@ -38,7 +38,7 @@ from bot.ui.i18n import Translator
 from bot.ui.limits import CONFIRM_TEXT_MAX, OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
-from tests.bot.ui.factories import account, texts
+from tests.factories import account, texts
 from tests.i18n import EN, FR
 
 SECRET = "tok-3f9a1c5e7d"

@@ -10,7 +10,7 @@ from bot.domain.orders import ItemState
 from bot.ui import formatting as fmt
 from bot.ui.timing import time_left_to_decide
 from rakuten.models import Money
-from tests.bot.ui.factories import item, order
+from tests.factories import item, order
 from tests.i18n import EN, FR
 
 

@@ -8,7 +8,7 @@ from bot.domain.accounts import FailureKind, PollFailure, PollHealth
 from bot.domain.orders import ItemState
 from bot.ui.home import build_home
 from devkit.block_kit_limits import view_problems
-from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, status, texts
+from tests.factories import NOW, PURCHASED, address, item, order, status, texts
 from tests.i18n import EN
 
 

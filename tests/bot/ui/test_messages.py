@@ -26,7 +26,7 @@ from bot.ui.messages import (
 )
 from devkit.block_kit_limits import block_problems
 from rakuten.actions import Action
-from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, status, texts
+from tests.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, status, texts
 from tests.i18n import EN
 
 

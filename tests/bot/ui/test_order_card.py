@@ -13,7 +13,7 @@ from bot.ui.order_card import OrderCard, build_order_card
 from bot.ui.refs import decode_order_ref
 from devkit.block_kit_limits import block_problems
 from rakuten.models import Money
-from tests.bot.ui.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts
+from tests.factories import NOW, PURCHASED, address, item, order, relay_address, shipment, texts
 from tests.i18n import EN
 
 

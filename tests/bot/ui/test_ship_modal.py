@@ -18,7 +18,7 @@ from bot.domain.sentences import said
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.ship_modal import build_ship_modal, read_ship_submission, ship_errors
 from devkit.block_kit_limits import view_problems
-from tests.bot.ui.factories import NOW, item, order, relay_address, shipment, texts
+from tests.factories import NOW, item, order, relay_address, shipment, texts
 from tests.i18n import EN, FR
 
 CARRIERS = ("Colissimo", "Chronopost", "Mondial Relay", "DPD", "Autre")

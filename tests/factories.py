@@ -1,4 +1,5 @@
-"""Small, explicit builders of store records for the Block Kit tests (invented data, no captures)."""
+"""Small, explicit builders of records for every test: orders, items, addresses, shipments, accounts (invented
+data, no captures). Each test area passes its own values as overrides instead of keeping a copy."""
 
 from __future__ import annotations
 
