@@ -43,7 +43,7 @@ from bot.ui.ship_modal import build_ship_modal
 from devkit.block_kit_limits import message_problems, message_warnings, view_problems
 from rakuten.carriers import CARRIERS
 from rakuten.models import Address, AddressKind, Money
-from tests.bot.ui.factories import NOW, PURCHASED, account, address, item, order, shipment, status, texts
+from tests.factories import NOW, PURCHASED, account, address, item, order, shipment, status, texts
 from tests.i18n import EN, FR
 
 LANGUAGES = [pytest.param(EN, id="en"), pytest.param(FR, id="fr")]
@@ -169,6 +169,10 @@ def card_orders() -> dict[str, tuple[OrderRecord, AccountSettings]]:
         "no address": (big_order([big_item(0)], ship_to=None), hidden),
         "buyer data removed": (big_order([big_item(0)], personal_data_purged=True), everything),
         "blank title": (big_order([big_item(i, headline=BLANK, sku=None) for i in range(3)], name=BLANK), hidden),
+        "the bot failed": (
+            big_order([big_item(i, failure=AMPERSANDS, failed_in_bot=True) for i in range(60)]),
+            everything,
+        ),
     }
 
 
@@ -515,6 +519,7 @@ def test_help_and_every_short_answer_are_accepted(t: Translator) -> None:
         messages.notice(LONG_ERROR * 10, note=LONG_ERROR * 10),
         messages.cannot_post_message(t, LONG_LOGIN, "C0ORDERS", "not_in_channel"),
         messages.form_lost_message(t),
+        messages.listener_error_message(t),
         messages.answer_message(t, counted("{count} order", "{count} orders", 10**9)),
         messages.answer_message(t, verbatim(LONG_ERROR * 10)),
         messages.not_allowed_message(t, said("mark this order shipped"), verbatim(LONG_ERROR)),
