@@ -12,7 +12,7 @@ which check them in ``to_dict()``. A number that is our own choice, not Slack's,
 
 Not in the table, because Slack does not document it: chat.postMessage also refuses a message whose blocks carry
 too much text in all (``msg_blocks_too_long``); users report it somewhere around 12,000-13,000 characters
-(slackapi/bolt-js issues 2509 and 2867). The validator does not check it.
+(slackapi/bolt-js issues 2509 and 2867). The validator does not check it; cards keep under MESSAGE_TEXT_BUDGET.
 """
 
 from __future__ import annotations
@@ -73,6 +73,23 @@ CONFIRM_BUTTON_MAX = 30  # a confirmation dialog's confirm and deny button texts
 NOTIFICATION_TEXT_MAX = 3000
 # An item title on a card is cut here so that one item stays a few lines and a big order still fits its blocks.
 ITEM_TITLE_MAX = 150
+# The text of all of a message's blocks together, kept under the undocumented msg_blocks_too_long refusal
+# (reported from about 12,000 characters) with room to spare.
+MESSAGE_TEXT_BUDGET = 10_000
+
+
+def blocks_text_length(blocks: Sequence[Block]) -> int:
+    """Characters of text the blocks carry in all (every ``text`` string in their payload)."""
+
+    def walk(node: Any) -> int:
+        if isinstance(node, dict):
+            own = len(node["text"]) if isinstance(node.get("text"), str) else 0
+            return own + sum(walk(value) for value in node.values() if isinstance(value, dict | list))
+        if isinstance(node, list):
+            return sum(walk(value) for value in node)
+        return 0
+
+    return sum(walk(block.to_dict()) for block in blocks)
 
 
 def blocks_as_dicts(blocks: Sequence[Block], *, limit: int = MESSAGE_MAX_BLOCKS) -> list[dict[str, Any]]:
