@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,9 @@ from bot.services.permissions import Permissions
 from bot.services.poller import Poller
 from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
+from bot.services.slack_access import SlackAccess
 from bot.services.status import StatusService
+from bot.slack.access import SlackAccessGate
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
 from bot.startup import open_cipher_for_run, open_store_for_run
@@ -70,6 +73,7 @@ class AppContext:
     status: StatusService
     screens: Screens
     languages: Languages
+    slack_access: SlackAccess
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
@@ -151,7 +155,8 @@ def build_context(
             new_key=new_key,
             clock=clock,
         )
-        web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
+        gate = SlackAccessGate()
+        web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url, gate=gate)
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
         languages = Languages(settings.default_locale, UserLocales(web_client))
@@ -181,6 +186,7 @@ def build_context(
             tuning=tuning,
             notices=notices,
             on_new_orders=acceptance.auto_accept,
+            access=gate,
         )
         scheduler = PollScheduler(
             poller.poll,
@@ -220,6 +226,7 @@ def build_context(
             status=status,
             screens=Screens(status, languages, clock),
             languages=languages,
+            slack_access=SlackAccess(gate, scheduler, clock),
             clock=clock,
         )
         _connect_env_account(context)
@@ -260,6 +267,9 @@ def _stored_token(cipher: TokenCipher, account: AccountRecord) -> str | None:
 
 
 def build_app(context: AppContext) -> App:
+    # Bolt reads SLACK_BOT_TOKEN from the environment when it is given no token, then warns on every start that
+    # the client's token wins. The settings hold the token already; the environment's copy has no reader left.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
     app = App(
         client=context.web_client,
         signing_secret=context.settings.slack_signing_secret or "",
@@ -271,4 +281,5 @@ def build_app(context: AppContext) -> App:
     )
     app.error(handle_listener_error)
     register_handlers(app, context)
+    context.slack_access.learn_identity(context.web_client)  # the token works: Bolt's auth.test just said so
     return app

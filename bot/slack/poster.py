@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
@@ -24,13 +25,25 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.errors import BotError
+from bot.slack.access import GatedWebClient, SlackAccessGate
 
 logger = logging.getLogger(__name__)
 
 
-def build_web_client(token: str, base_url: str, *, rate_limit_retries: int = 2, timeout: int = 15) -> WebClient:
-    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request)."""
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)
+def build_web_client(
+    token: str,
+    base_url: str,
+    *,
+    rate_limit_retries: int = 2,
+    timeout: int = 15,
+    gate: SlackAccessGate | None = None,
+) -> WebClient:
+    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request); with a
+    ``gate``, it stops calling Slack once the bot's access is revoked (``bot.slack.access``)."""
+    if gate is None:
+        client = WebClient(token=token, base_url=base_url, timeout=timeout)
+    else:
+        client = GatedWebClient(token=token, base_url=base_url, timeout=timeout, gate=gate)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
@@ -100,6 +113,9 @@ class SlackPoster:
                     raise SlackWriteError(method, "ratelimited")  # shutting down: no last try after a cut wait
                 try:
                     response = call()
+                except (OSError, HTTPException) as error:  # no answer at all (after the client's own retries)
+                    self._next_allowed[channel] = self._clock() + self._interval
+                    raise SlackWriteError(method, no_answer(error)) from error
                 except SlackApiError as error:
                     self._next_allowed[channel] = self._clock() + self._interval
                     retry_after = _retry_after(error)
@@ -121,6 +137,14 @@ class SlackPoster:
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._closing.wait(seconds)
+
+
+def no_answer(error: OSError | HTTPException) -> str:
+    """Why Slack could not be reached, in a few words (urllib wraps the socket's error in ``reason``)."""
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"no answer from Slack ({reason.strerror})"
+    return f"no answer from Slack ({str(reason) or type(reason).__name__})"
 
 
 def _retry_after(error: SlackApiError) -> float | None:

@@ -275,7 +275,8 @@ class TinyDBStore:
         report = PruneReport(
             orders_removed=len(expired), orders_anonymised=len(purged_docs), audit_removed=len(old_audit)
         )
-        log.info(
+        # DEBUG: the daily maintenance (bot.app.maintain_store) says it at INFO when something went, not every start.
+        log.debug(
             "Store pruned: %d closed orders removed, %d anonymised, %d audit entries removed",
             report.orders_removed,
             report.orders_anonymised,

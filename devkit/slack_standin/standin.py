@@ -158,6 +158,18 @@ class SlackStandIn:
         with self._workspace.lock:
             self._workspace.inject_fault(method, Fault("error", error), times=times)
 
+    def revoke_token(self) -> None:
+        """The bot token is revoked (the app uninstalled): every later call with it is refused `token_revoked`,
+        as Slack does. The app learns it from the events a test sends (`tokens_revoked`, `app_uninstalled`)."""
+        with self._workspace.lock:
+            self._workspace.token_revoked = True
+
+    def go_offline(self, offline: bool = True) -> None:
+        """While offline, Web API calls get no answer (the connection closes), as in a network cut or an outage;
+        each is still recorded, with status 0. ``go_offline(False)`` brings Slack back."""
+        with self._workspace.lock:
+            self._workspace.offline = offline
+
     # ------------------------------------------------------------------ observation
 
     @property

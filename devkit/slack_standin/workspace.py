@@ -163,6 +163,8 @@ class Workspace:
         team_domain: str,
     ) -> None:
         self.bot_token = bot_token
+        self.token_revoked = False  # uninstalled or revoked: Slack answers token_revoked to the bot token
+        self.offline = False  # Web API calls get no answer: the connection closes (a network cut, an outage)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
