@@ -72,8 +72,11 @@ class LocalStack:
     def __init__(self, data_dir: Path, options: StackOptions | None = None) -> None:
         self.data_dir = data_dir
         self.options = options or StackOptions()
-        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50)
-        self.slack = SlackStandIn()
+        clock = self.options.clock
+        # One clock for the three parts: purchase dates, message timestamps and the bot's "now" agree, as they do
+        # in production (Slack's history is searched from the bot's own time of a post).
+        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50, clock=clock)
+        self.slack = SlackStandIn(clock=lambda: clock().timestamp())
         self.context: AppContext | None = None
         self._server: HttpServer | None = None
         self._serving: threading.Thread | None = None
