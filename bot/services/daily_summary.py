@@ -134,7 +134,8 @@ class DailySummaries:
             "event_type": DAILY_SUMMARY_EVENT_TYPE,
             "event_payload": {"account": account.login, "day": day.isoformat()},
         }
-        posted = self._poster.post(account.channel_id, metadata=metadata, **message.as_kwargs())
+        # once: a lost answer is settled from the channel's history, never blindly retried
+        posted = self._poster.post(account.channel_id, metadata=metadata, once=True, **message.as_kwargs())
         self._confirm(account.login, claim, posted.ts)
 
     def _confirm(self, login: str, claim: str, ts: str) -> None:

@@ -157,8 +157,8 @@ class Reminders:
             "event_type": REMINDER_EVENT_TYPE,
             "event_payload": {"account": order.account, "purchaseid": order.purchaseid, "reminder": reminder.key},
         }
-        posted = self._poster.post(
-            card.channel, thread_ts=card.thread_ts or card.ts, metadata=metadata, **message.as_kwargs()
+        posted = self._poster.post(  # once: a lost answer is settled from the thread, never blindly retried
+            card.channel, thread_ts=card.thread_ts or card.ts, metadata=metadata, once=True, **message.as_kwargs()
         )
         self._confirm(order, reminder.key, claim, posted.ts)
 

@@ -127,6 +127,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         if parts.path.startswith(_API_PREFIX):
             reply = _serve_api(workspace, parts.path[len(_API_PREFIX) :], headers, parts.query, body)
+            if reply is None:
+                self.close_connection = True  # carried out, and not a byte of answer (a held call that drops)
+                return
         elif parts.path.startswith(_RESPONSE_PREFIX) and self.command == "POST":
             reply = _serve_response_url(workspace, parts.path[len(_RESPONSE_PREFIX) :], headers, body)
         else:
@@ -145,7 +148,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------- entry points
 
 
-def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: str, body: bytes) -> _Reply:
+def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: str, body: bytes) -> _Reply | None:
     held: list[Hold] = []
     with ws.lock:
         status = 200
@@ -167,6 +170,8 @@ def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: st
     for hold in held:  # outside the lock: the rest of the workspace keeps answering meanwhile
         hold.carried_out.set()
         hold.wait_for_release()
+        if hold.drop:
+            return None
     return _json_reply(status, answer, reply_headers)
 
 

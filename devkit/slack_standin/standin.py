@@ -158,11 +158,12 @@ class SlackStandIn:
         with self._workspace.lock:
             self._workspace.inject_fault(method, Fault("error", error), times=times)
 
-    def hold(self, method: str, *, timeout: float = 30.0) -> Hold:
+    def hold(self, method: str, *, timeout: float = 30.0, drop: bool = False) -> Hold:
         """The next call to `method` is carried out (a message is posted) but its answer waits for
         ``Hold.release()``: how a test stops the caller between Slack doing something and the caller learning it,
-        to crash it there."""
-        hold = Hold(timeout)
+        to crash it there. ``drop``: on release the connection closes with no answer at all, as in a network cut
+        after Slack did it."""
+        hold = Hold(timeout, drop=drop)
         with self._workspace.lock:
             self._workspace.inject_fault(method, Fault("hold", hold=hold), times=1)
         return hold

@@ -152,10 +152,12 @@ class Fault:
 
 class Hold:
     """A call carried out whose answer waits: ``carried_out`` is set once Slack did it, ``release()`` lets the
-    answer go (it also goes by itself after ``timeout`` seconds, so a forgotten hold never hangs a test run)."""
+    answer go (it also goes by itself after ``timeout`` seconds, so a forgotten hold never hangs a test run).
+    ``drop``: the answer never comes, the connection closes instead (a network cut after Slack did it)."""
 
-    def __init__(self, timeout: float = 30.0) -> None:
+    def __init__(self, timeout: float = 30.0, *, drop: bool = False) -> None:
         self.carried_out = threading.Event()
+        self.drop = drop
         self._released = threading.Event()
         self._timeout = timeout
 

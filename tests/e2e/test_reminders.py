@@ -245,6 +245,29 @@ def test_a_crash_between_the_post_and_its_record_posts_nothing_twice(make_stack:
         assert account.daily_summary.posted_ts == message.ts
 
 
+@pytest.mark.parametrize("what", ["reminder", "daily summary"])
+def test_an_answer_lost_after_slack_posted_is_not_posted_again(make_stack: StackFactory, what: str) -> None:
+    """The connection drops after Slack carried out the post: a client retrying on its own would post it twice."""
+    clock = Clock(MONDAY)
+    summary_at = time(8, 30) if what == "daily summary" else None
+    stack = make_stack(clock=clock, poll_seconds=3600, follow_up_seconds=3600, daily_summary_at=summary_at)
+    purchaseid = stack.simulator.add_sale(LOGIN, new=True, purchase_date=MONDAY)
+    poll_until_card(stack, purchaseid)
+    clock.set(MONDAY + timedelta(hours=61) if what == "reminder" else datetime(2026, 11, 17, 8, 30, tzinfo=PARIS))
+    posted = reminder_messages if what == "reminder" else summaries
+
+    hold = stack.slack.hold("chat.postMessage", drop=True)
+    running = threading.Thread(target=stack.follow_up)
+    running.start()
+    assert hold.carried_out.wait(10)
+    hold.release()
+    running.join(timeout=30)
+    follow_up_often(stack)
+    clock.advance(minutes=GRACE.total_seconds() / 60)
+    follow_up_often(stack)
+    assert len(posted(stack)) == 1
+
+
 # ------------------------------------------------------------------------------------------------ daily summary
 
 
