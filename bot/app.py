@@ -160,7 +160,9 @@ def build_context(
     Raises StoreError (locked, lost, damaged) or SecretKeyError (missing, wrong), each with a one-line message;
     ``start_empty`` / ``new_key`` are ``rakuten-bot run --start-empty`` / ``--new-key`` (see ``bot.startup``).
     """
-    store = store or open_store_for_run(settings.data_dir, start_empty=start_empty)
+    store = store or open_store_for_run(
+        settings.data_dir, start_empty=start_empty, database_url=settings.database_url
+    )
     try:
         cipher = open_cipher_for_run(
             settings.data_dir,

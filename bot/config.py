@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from bot.domain.deadlines import ACCEPT_DEADLINE, DEFAULT_RULES, DeadlineRules
 from bot.domain.orders import ACTION_RETRY_DELAYS
 from bot.errors import BotError
+from bot.store.database_url import database_url_problem
 from bot.ui.i18n import SUPPORTED_LOCALES, normalise_locale
 from rakuten.client import DEFAULT_BASE_URL
 
@@ -88,6 +89,7 @@ class Settings:
     # RAKUTEN_DAILY_SUMMARY_AT, Paris time; None: no daily summary.
     daily_summary_at: time | None = DEFAULT_DAILY_SUMMARY_AT
     tuning: Tuning = Tuning()
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL store; None: TinyDB in data_dir
 
     @property
     def mode(self) -> RunMode:
@@ -172,6 +174,10 @@ class Settings:
             ),
         )
 
+        database_url = get.text("DATABASE_URL")
+        if database_url and (problem := database_url_problem(database_url)):
+            problems.append(problem)
+
         settings = cls(
             slack_bot_token=bot_token or "",
             slack_app_token=app_token,
@@ -189,6 +195,7 @@ class Settings:
             port=get.port("PORT", DEFAULT_PORT),
             deadlines=deadlines,
             daily_summary_at=get.clock_time("RAKUTEN_DAILY_SUMMARY_AT", DEFAULT_DAILY_SUMMARY_AT),
+            database_url=database_url,
         )
         if problems:
             raise ConfigError(problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -29,9 +30,25 @@ def to_doc(record: Any) -> dict[str, Any]:
     return _encode(record)
 
 
+# Values JSON holds as they are. Exact types: a StrEnum is a str too, and must be stored as its plain value.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass, looked up once per class (``dataclasses.fields`` is slow enough to dominate
+    a save of thousands of orders)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _PLAIN:
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _encode(getattr(value, name)) for name in names}
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime):
@@ -43,6 +60,20 @@ def _encode(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
     return value
+
+
+def without_personal_data(doc: dict[str, Any]) -> dict[str, Any]:
+    """The order with the buyer's name, address, phone and login blanked; the country stays for statistics."""
+    purged = dict(doc)
+    ship_to = doc.get("ship_to")
+    if ship_to:
+        purged["ship_to"] = dict.fromkeys(ship_to) | {
+            "kind": ship_to.get("kind"),
+            "country_code": ship_to.get("country_code"),
+        }
+    purged["buyer_login"] = None
+    purged["personal_data_purged"] = True
+    return purged
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -135,7 +135,18 @@ def _order_list(t: Translator, title: str, orders: list[OrderRecord], now: datet
     lines = [f"*{title} ({t.number(len(orders))})*"]
     if not orders:
         lines.append(t.gettext("_Nothing here._"))
-    lines += [order_line(t, order, now) for order in orders[:HOME_LIST_LIMIT]]
-    if len(orders) > HOME_LIST_LIMIT:
-        lines.append(t.gettext("…and {count} more", count=t.number(len(orders) - HOME_LIST_LIMIT)))
+    # Whole lines only, with room kept for the "and N more" line: when long lines (escaped buyer text) would
+    # overflow the section, the list ends early and counts the rest, rather than losing its end and its count.
+    room = SECTION_TEXT_MAX - len(t.gettext("…and {count} more", count=t.number(len(orders)))) - 1
+    size = len(lines[0])
+    shown = 0
+    for order in orders[:HOME_LIST_LIMIT]:
+        line = order_line(t, order, now)
+        size += 1 + len(line)
+        if size > room:
+            break
+        lines.append(line)
+        shown += 1
+    if len(orders) > shown:
+        lines.append(t.gettext("…and {count} more", count=t.number(len(orders) - shown)))
     return fmt.fit("\n".join(lines), SECTION_TEXT_MAX)

@@ -54,10 +54,13 @@ from bot.ui.i18n import Translator
 from bot.ui.limits import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
+    ITEM_TITLE_MAX,
     MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
     NOTIFICATION_TEXT_MAX,
     SECTION_TEXT_MAX,
     blocks_as_dicts,
+    blocks_text_length,
 )
 from bot.ui.refs import encode_order_ref
 from bot.ui.timing import decide_by
@@ -75,7 +78,6 @@ BLOCK_ITEMS_MORE = "order_items_more"
 BLOCK_ACTIONS = "order_actions"
 BLOCK_CONTEXT = "order_context"
 
-_HEADLINE_MAX = 150
 _NAME_MAX = 80
 
 
@@ -238,7 +240,8 @@ def _card_blocks(
     tail.append(ContextBlock(block_id=BLOCK_CONTEXT, elements=[MarkdownTextObject(text=_context_text(t, order))]))
 
     item_budget = MESSAGE_MAX_BLOCKS - len(head) - len(tail)
-    return [*head, *_item_blocks(t, order, item_budget), *tail]
+    text_budget = MESSAGE_TEXT_BUDGET - blocks_text_length([*head, *tail])
+    return [*head, *_item_blocks(t, order, item_budget, text_budget), *tail]
 
 
 def _header_text(t: Translator, order: OrderRecord) -> str:
@@ -352,15 +355,25 @@ def _relay_text(t: Translator, relay: Address) -> str:
 # --- items ----------------------------------------------------------------------------------------------------
 
 
-def _item_blocks(t: Translator, order: OrderRecord, budget: int) -> list[Block]:
-    """One section per item; for big orders items are packed several to a section to stay within ``budget``."""
+def _item_blocks(t: Translator, order: OrderRecord, budget: int, text_budget: int) -> list[Block]:
+    """One section per item; for big orders items are packed several to a section to stay within ``budget``
+    blocks, and the items shown carry at most ``text_budget`` characters (the rest are counted, not shown)."""
     mixed = len({item.state for item in order.items}) > 1
     texts = [fmt.fit(_item_text(t, item, mixed), SECTION_TEXT_MAX) for item in order.items]
-    if len(texts) <= budget:
-        chunks = texts
-        left_out = 0
+    # Room for the "…and N more" line, should it be needed.
+    room = text_budget - 100
+    shown = 0
+    while shown < len(texts) and room - len(texts[shown]) - 2 >= 0:
+        room -= len(texts[shown]) + 2
+        shown += 1
+    shown = max(shown, 1)  # the first item always shows (it fits: one item is at most a section's 3,000)
+    left_out = len(texts) - shown
+    blocks_for_items = budget - 1 if left_out else budget  # keep one block for the "and N more" line
+    if shown <= blocks_for_items:
+        chunks = texts[:shown]
     else:
-        chunks, left_out = _pack(texts, budget)
+        chunks, packed_out = _pack(texts[:shown], blocks_for_items)
+        left_out += packed_out
     blocks: list[Block] = [
         SectionBlock(block_id=f"item_{index}", text=MarkdownTextObject(text=chunk))
         for index, chunk in enumerate(chunks)
@@ -394,7 +407,7 @@ def _pack(texts: list[str], budget: int) -> tuple[list[str], int]:
 
 
 def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
-    lines = [f"*{fmt.clip(item.headline, _HEADLINE_MAX) or t.gettext('Untitled item')}*"]
+    lines = [f"*{fmt.clip(item.headline, ITEM_TITLE_MAX) or t.gettext('Untitled item')}*"]
     identifiers = [
         f"SKU {_code(item.sku)}" if item.sku else None,
         f"EAN {', '.join(_code(ean) for ean in item.eans[:5])}" if item.eans else None,

@@ -11,6 +11,8 @@ import copy
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from bot.ui.limits import MESSAGE_TEXT_MAX as MAX_MESSAGE_TEXT
+from devkit.block_kit_limits import message_warnings
 from devkit.slack_standin.arguments import (
     decode_cursor,
     encode_cursor,
@@ -32,7 +34,6 @@ from devkit.slack_standin.workspace import (
 )
 
 MAX_VIEW_STACK = 3
-MAX_MESSAGE_TEXT = 40_000
 MAX_HISTORY_LIMIT = 999
 MAX_MEMBERS_LIMIT = 1000
 
@@ -60,10 +61,9 @@ def chat_post_message(ws: Workspace, params: JsonDict) -> JsonDict:
     text, blocks, attachments = message_content(params)
     if not text and not blocks and not attachments:
         raise Refusal("no_text")
-    warnings: list[str] = []
-    if len(text) > MAX_MESSAGE_TEXT:
+    warnings = message_warnings({"text": text})
+    if "message_truncated" in warnings:
         text = text[:MAX_MESSAGE_TEXT]
-        warnings.append("message_truncated")
     metadata = metadata_param(params)
     thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
     message = StoredMessage(

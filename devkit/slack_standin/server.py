@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from devkit.block_kit_limits import message_problems
 from devkit.slack_standin.methods import METHODS, apply_response
 from devkit.slack_standin.workspace import ApiCall, Hold, JsonDict, Refusal, Workspace
 
@@ -221,6 +222,10 @@ def _serve_response_url(ws: Workspace, key: str, headers: Mapping[str, str], bod
             return _json_reply(404, {"ok": False, "error": "expired_url"}, {})
         if bound.uses >= RESPONSE_URL_MAX_USES:
             return _json_reply(404, {"ok": False, "error": "used_url"}, {})
+        # Slack checks a response's blocks as it checks chat.postMessage's, and answers a bad one as webhooks do:
+        # 400 with the bare error name, nothing applied.
+        if message_problems(payload):
+            return _Reply(400, b"invalid_blocks", {"Content-Type": "text/plain"})
         bound.uses += 1
         apply_response(ws, bound, payload)
         ws.notify_change()

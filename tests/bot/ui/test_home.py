@@ -118,3 +118,21 @@ def test_refresh_button_and_admin_commands() -> None:
     assert actions["elements"][0]["action_id"] == ACTION_HOME_REFRESH
     assert "`/rakuten settings`" in texts(admin["blocks"][-1])
     assert "`/rakuten settings`" not in texts(member["blocks"][-1])
+
+
+def test_a_list_of_long_lines_ends_early_and_counts_the_rest() -> None:
+    # Escaped, a city of ampersands is five times longer: ten such lines overflow a section's 3000 characters.
+    orders = [
+        order(
+            item(state=ItemState.TO_ACCEPT),
+            purchaseid=f"{i:02d}" + "9" * 60,
+            is_express=True,
+            ship_to=address(city="&" * 100),
+            purchase_date=NOW - timedelta(hours=1),
+        )
+        for i in range(30)
+    ]
+    listed = section(home([status()], orders), "home_to_accept").splitlines()
+    shown = [line for line in listed if line.startswith("⚡ `")]
+    assert len(shown) < 10
+    assert listed[-1] == f"…and {30 - len(shown)} more"
