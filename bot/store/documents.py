@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.accounts import AccountRecord, AccountSettings
+from bot.domain.accounts import AccountRecord, AccountSettings, DailySummaryMark
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import (
     CardRef,
@@ -19,6 +19,7 @@ from bot.domain.orders import (
     PendingAction,
     PendingKind,
     PrepaidLabel,
+    ReminderMark,
     Shipment,
 )
 from rakuten.models import Address, AddressKind, Money
@@ -108,6 +109,26 @@ def _pending(doc: dict[str, Any] | None) -> PendingAction | None:
     )
 
 
+def _reminder(doc: dict[str, Any]) -> ReminderMark:
+    return ReminderMark(
+        claim=doc["claim"],
+        claimed_at=_dt(doc["claimed_at"]),  # type: ignore[arg-type]
+        posted_ts=doc.get("posted_ts"),
+        dropped=doc.get("dropped", False),
+    )
+
+
+def _daily_summary(doc: dict[str, Any] | None) -> DailySummaryMark | None:
+    if not doc:
+        return None
+    return DailySummaryMark(
+        day=doc["day"],
+        claim=doc["claim"],
+        claimed_at=_dt(doc["claimed_at"]),  # type: ignore[arg-type]
+        posted_ts=doc.get("posted_ts"),
+    )
+
+
 def item_from_doc(doc: dict[str, Any]) -> OrderItem:
     return OrderItem(
         itemid=doc["itemid"],
@@ -153,6 +174,8 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
         prepaid_label=PrepaidLabel(**doc["prepaid_label"]) if doc.get("prepaid_label") else None,
         prepaid_label_checks=doc.get("prepaid_label_checks", 0),
         billing_checks=doc.get("billing_checks", 0),
+        accepted_at=_dt(doc.get("accepted_at")),
+        reminders={key: _reminder(mark) for key, mark in (doc.get("reminders") or {}).items()},
     )
 
 
@@ -165,6 +188,7 @@ def account_from_doc(doc: dict[str, Any]) -> AccountRecord:
         connected_at=_dt(doc.get("connected_at")),
         seller_id=doc.get("seller_id"),
         settings=AccountSettings(**(doc.get("settings") or {})),
+        daily_summary=_daily_summary(doc.get("daily_summary")),
     )
 
 

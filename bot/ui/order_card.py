@@ -34,6 +34,7 @@ from bot.constants import (
     ORDER_EVENT_TYPE,
 )
 from bot.domain.accounts import AccountSettings
+from bot.domain.deadlines import DEFAULT_RULES, DeadlineRules, is_late_to_ship, ship_deadline
 from bot.domain.orders import (
     SHIPPABLE_STATES,
     ItemState,
@@ -45,6 +46,7 @@ from bot.domain.orders import (
     PendingKind,
     PrepaidLabel,
     Shipment,
+    order_total,
     shippable_items,
 )
 from bot.ui import formatting as fmt
@@ -62,7 +64,7 @@ from bot.ui.limits import (
 )
 from bot.ui.refs import encode_order_ref
 from bot.ui.timing import decide_by
-from rakuten.models import Address, AddressKind, Money
+from rakuten.models import Address, AddressKind
 
 EXPRESS_MARKER = "⚡"
 
@@ -138,22 +140,42 @@ class OrderCard:
         return self.as_kwargs()
 
 
-def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: datetime, t: Translator) -> OrderCard:
-    """The card in the channel's language ``t``."""
+def build_order_card(
+    order: OrderRecord,
+    settings: AccountSettings,
+    *,
+    now: datetime,
+    t: Translator,
+    rules: DeadlineRules = DEFAULT_RULES,
+) -> OrderCard:
+    """The card in the channel's language ``t``; ``rules`` say when an accepted order is late to ship."""
     countdown = decide_by(t, order, now) if order.state is OrderState.TO_ACCEPT else None
+    late = late_to_ship_text(t, order, now, rules)
     text = notification_text(t, order, settings)
     metadata = Metadata(
         event_type=ORDER_EVENT_TYPE,
         event_payload={"account": order.account, "purchaseid": order.purchaseid},
     )
-    blocks = _card_blocks(t, order, settings, countdown)
+    blocks = _card_blocks(t, order, settings, countdown, late)
     payload = {"text": text, "blocks": blocks_as_dicts(blocks), "metadata": metadata.to_dict()}
     # "Deadline passed" appears only once the deadline is over; re-rendering a card for that alone would cost
-    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline.
+    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline. "Late" is
+    # in it: the card must say so until shipped (the reminders' run brings it up to date when it turns late).
     stable = (
-        payload if not countdown else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None))}
+        payload
+        if not countdown
+        else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None, late))}
     )
     return OrderCard(text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(stable), payload=payload)
+
+
+def late_to_ship_text(t: Translator, order: OrderRecord, now: datetime, rules: DeadlineRules) -> str | None:
+    """``⏰ *Late*: was due …`` for an accepted order not shipped in time; None otherwise."""
+    if not is_late_to_ship(order, now, rules):
+        return None
+    deadline = ship_deadline(order, rules)
+    assert deadline is not None  # late implies a deadline
+    return t.gettext("⏰ *Late*: was due {deadline}", deadline=t.short_datetime(deadline))
 
 
 def notification_text(t: Translator, order: OrderRecord, settings: AccountSettings) -> str:
@@ -183,22 +205,6 @@ def notification_text(t: Translator, order: OrderRecord, settings: AccountSettin
     return fmt.fit(text, NOTIFICATION_TEXT_MAX)
 
 
-def order_total(order: OrderRecord) -> tuple[Money | None, bool]:
-    """(amount, is_items_sum): Rakuten's total when known, else the sum of the item prices."""
-    if order.total is not None:
-        return order.total, False
-    prices = [item.price for item in order.items if item.price is not None]
-    if not prices or len(prices) != len(order.items):
-        return None, False
-    total = prices[0]
-    try:
-        for price in prices[1:]:
-            total = total + price
-    except ValueError:  # mixed currencies: no honest single figure
-        return None, False
-    return total, True
-
-
 def order_ref(order: OrderRecord) -> OrderRef:
     return OrderRef(order.account, order.purchaseid)
 
@@ -206,10 +212,12 @@ def order_ref(order: OrderRecord) -> OrderRef:
 # --- blocks ---------------------------------------------------------------------------------------------------
 
 
-def _card_blocks(t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None) -> list[Block]:
+def _card_blocks(
+    t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None, late: str | None
+) -> list[Block]:
     head: list[Block] = [
         HeaderBlock(block_id=BLOCK_HEADER, text=_header_text(t, order)),
-        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown))),
+        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown, late))),
     ]
     express_mention = _express_mention(order, settings)
     if express_mention:
@@ -244,7 +252,7 @@ def _header_text(t: Translator, order: OrderRecord) -> str:
     return fmt.plain(text, HEADER_TEXT_MAX)
 
 
-def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> str:
+def _state_label(t: Translator, order: OrderRecord, countdown: str | None, late: str | None = None) -> str:
     pending = [item.pending for item in order.items if item.pending is not None]
     kinds = {action.kind for action in pending}
     retrying = any(action.last_error for action in pending)
@@ -267,6 +275,8 @@ def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> st
             raw = sorted({item.rakuten_status for item in order.items if item.rakuten_status})
             if raw:
                 label = t.gettext("{state} (Rakuten says {status})", state=label, status=fmt.clip(", ".join(raw), 100))
+        if late and state in SHIPPABLE_STATES:
+            label = f"{label} — {late}"
         return label
     return t.gettext("{state} (retrying)", state=label) if retrying else label
 

@@ -191,7 +191,8 @@ def conversations_history(ws: Workspace, params: JsonDict) -> JsonDict:
 
 
 def conversations_replies(ws: Workspace, params: JsonDict) -> JsonDict:
-    """A thread, parent first then its replies oldest first, in one page (no cursor: threads here are short)."""
+    """A thread, parent first then its replies oldest first (those between ``oldest`` and ``latest`` when given),
+    in one page (no cursor: threads here are short)."""
     channel = ws.visible_channel(params.get("channel"))
     ws.require_scope(_scope_for(channel, "history"))
     if not channel.bot_is_member:
@@ -200,9 +201,13 @@ def conversations_replies(ws: Workspace, params: JsonDict) -> JsonDict:
     if parent is None:
         raise Refusal("thread_not_found")
     include_metadata = truthy(params.get("include_all_metadata"))
+    oldest = ts_param(params.get("oldest"), Decimal(0))
+    latest = ts_param(params.get("latest"), None)
+    inclusive = truthy(params.get("inclusive"))
     replies = [m for m in ws.messages.get(channel.id, []) if m.thread_ts == parent.ts and m.ts != parent.ts]
+    listed = [m for m in replies if _within(Decimal(m.ts), oldest, latest, inclusive=inclusive)]
     entries = [_history_entry(ws, parent, replies, include_metadata)]
-    entries += [{**m.as_payload(include_metadata=include_metadata), "app_id": ws.app_id} for m in replies]
+    entries += [{**m.as_payload(include_metadata=include_metadata), "app_id": ws.app_id} for m in listed]
     return {"messages": entries, "has_more": False}
 
 

@@ -34,7 +34,8 @@ def test_orders_are_sorted_into_the_lists_they_belong_to() -> None:
     orders = [
         order(item(state=ItemState.TO_ACCEPT), purchaseid="1001"),
         order(item(), purchaseid="1002", is_express=True, ship_to=address(city="Brest")),
-        order(item(state=ItemState.TO_ACCEPT), purchaseid="1003", purchase_date=PURCHASED - timedelta(hours=50)),
+        # Late to accept: less than the reminder's 12 h left of the 72 h to accept (NOW is 2 h after PURCHASED).
+        order(item(state=ItemState.TO_ACCEPT), purchaseid="1003", purchase_date=PURCHASED - timedelta(hours=59)),
         order(item(), purchaseid="1004", purchase_date=PURCHASED - timedelta(days=3)),
         order(item(state=ItemState.SHIPPED), purchaseid="1005"),
     ]
