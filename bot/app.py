@@ -23,15 +23,18 @@ from bot.services.acceptance import AcceptanceService
 from bot.services.accounts import AccountService
 from bot.services.background import BackgroundRunner
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
+from bot.services.daily_summary import DailySummaries
 from bot.services.item_actions import ItemActions, RetrySchedule
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.poller import Poller
+from bot.services.reminders import Reminders
 from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
 from bot.services.slack_access import SlackAccess
 from bot.services.status import StatusService
 from bot.slack.access import SlackAccessGate
+from bot.slack.permalinks import Permalinks
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
 from bot.startup import open_cipher_for_run, open_store_for_run
@@ -45,6 +48,8 @@ from handlers.errors import handle_listener_error
 from rakuten.client import RetryPolicy
 
 logger = logging.getLogger(__name__)
+
+FOLLOW_UP_JOB_ID = "follow-up"
 
 
 def utc_now() -> datetime:
@@ -74,15 +79,27 @@ class AppContext:
     screens: Screens
     languages: Languages
     slack_access: SlackAccess
+    reminders: Reminders
+    summaries: DailySummaries
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
         return maintain_store(self.store, self.publisher, self.settings, self.clock)
 
     def start_polling(self) -> None:
-        """First poll of every account now, then on schedule; actions a previous run left pending resume."""
+        """First poll of every account now, then on schedule; actions a previous run left pending resume; the
+        reminders and daily summary job runs now and every minute or so."""
         self.actions.resume_pending()
+        self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=self.settings.tuning.follow_up_seconds)
         self.scheduler.start(account.login for account in self.store.list_accounts())
+
+    def follow_up(self) -> None:
+        """Reminders, then the daily summaries; one failing (the store, a bug) does not hold up the other."""
+        for name, job in (("reminders", self.reminders.run), ("daily summary", self.summaries.run)):
+            try:
+                job()
+            except Exception:
+                logger.exception("%s: the run failed; the next one tries again", name)
 
     def close(self) -> None:
         """Orderly stop: the running poll finishes, then Slack waits end, clients close, the store flushes."""
@@ -143,7 +160,9 @@ def build_context(
     Raises StoreError (locked, lost, damaged) or SecretKeyError (missing, wrong), each with a one-line message;
     ``start_empty`` / ``new_key`` are ``rakuten-bot run --start-empty`` / ``--new-key`` (see ``bot.startup``).
     """
-    store = store or open_store_for_run(settings.data_dir, start_empty=start_empty)
+    store = store or open_store_for_run(
+        settings.data_dir, start_empty=start_empty, database_url=settings.database_url
+    )
     try:
         cipher = open_cipher_for_run(
             settings.data_dir,
@@ -158,7 +177,8 @@ def build_context(
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
         languages = Languages(settings.default_locale, UserLocales(web_client))
-        notices = SlackNotices(languages)
+        notices = SlackNotices(languages, settings.deadlines)
+        claim_grace = timedelta(seconds=tuning.follow_up_claim_grace)
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
         publisher = CardPublisher(store, poster, clock=clock, cards=notices, burst_threshold=tuning.burst_threshold)
         permissions = Permissions(web_client, store, settings.admins)
@@ -222,9 +242,30 @@ def build_context(
                 fixed_channel=settings.rakuten_channel,
             ),
             status=status,
-            screens=Screens(status, languages, clock),
+            screens=Screens(status, languages, clock, settings.deadlines),
             languages=languages,
             slack_access=SlackAccess(gate, scheduler, clock),
+            reminders=Reminders(
+                store,
+                poster,
+                publisher,
+                clock=clock,
+                notices=notices,
+                rules=settings.deadlines,
+                claim_grace=claim_grace,
+                access=gate,
+            ),
+            summaries=DailySummaries(
+                store,
+                poster,
+                clock=clock,
+                notices=notices,
+                rules=settings.deadlines,
+                at=settings.daily_summary_at,
+                permalink=Permalinks(web_client),
+                claim_grace=claim_grace,
+                access=gate,
+            ),
             clock=clock,
         )
         _connect_env_account(context)

@@ -56,7 +56,7 @@ def run_check(settings: Settings, *, out: Callable[[str], None] = print) -> int:
     account), reported one line each. Writes nothing: no directory, key, lock or store is created."""
     report = Report()
     report.add(OK, "configuration", f"{settings.mode.value} mode, polling every {settings.poll_seconds:g}s")
-    stored = _check_data_dir(settings, report)
+    stored = _check_postgres(settings, report) if settings.database_url else _check_data_dir(settings, report)
     tokens = _readable_tokens(settings, stored, report) if stored is not None else {}
     accounts = stored or []
     client = build_web_client(settings.slack_bot_token, settings.slack_api_url, rate_limit_retries=1)
@@ -169,6 +169,29 @@ def _check_data_dir(settings: Settings, report: Report) -> list[AccountRecord] |
     report.add(OK, "data dir", f"{data_dir.resolve()} ({len(accounts)} account(s) stored)")
     if data_dir_in_use(data_dir):
         report.add(WARN, "data dir", "a running rakuten-bot uses it: a second one could not start on it")
+    return accounts
+
+
+def _check_postgres(settings: Settings, report: Report) -> list[AccountRecord] | None:
+    """With DATABASE_URL the accounts live in PostgreSQL, read without writing (no migration runs); the data dir
+    then only holds the encryption key, and is not needed at all with RAKUTEN_SECRET_KEY."""
+    from bot.store.database_url import describe_database
+    from bot.store.postgres_peek import peek_accounts  # psycopg loads only where the store is PostgreSQL
+
+    assert settings.database_url is not None
+    if not settings.secret_key and (problem := data_dir_problem(settings.data_dir)):
+        report.add(FAIL, "data dir", f"{problem} (It holds the encryption key; or set RAKUTEN_SECRET_KEY.)")
+        return None
+    where = describe_database(settings.database_url)
+    try:
+        accounts = peek_accounts(settings.database_url)
+    except StoreError as error:
+        report.add(FAIL, "store", f"Cannot read {where}: {error}")
+        return None
+    if accounts is None:
+        report.add(OK, "store", f"{where} holds no store yet: `rakuten-bot run` creates its tables")
+        return []
+    report.add(OK, "store", f"{where} ({len(accounts)} account(s) stored)")
     return accounts
 
 

@@ -1,4 +1,4 @@
-"""``rakuten-bot run | demo | check`` (also ``python -m bot``)."""
+"""``rakuten-bot run | demo | check | migrate-store`` (also ``python -m bot``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
@@ -39,9 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = parse_log_level(level_text)
     configure_logging(level or "INFO")
     problems = [] if level else [log_level_problem(level_text, name=level_name)]
+    if args.command in ("demo", "migrate-store") and problems:
+        return _refuse("the configuration has problems", problems, exit_code=2)
+    if args.command == "migrate-store":
+        from bot.store.migrate import migrate_store  # psycopg and Alembic load only for this command
+
+        return migrate_store(args.source, args.target)
     if args.command == "demo":
-        if problems:
-            return _refuse("the configuration has problems", problems, exit_code=2)
         return _demo(orders=args.orders, seed=args.seed, locale=normalise_locale(args.lang) or "en")
     try:
         settings = Settings.from_env(os.environ)
@@ -63,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level", help=f"{', '.join(LOG_LEVELS)} (default: LOG_LEVEL, else INFO; demo: WARNING)"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check,migrate-store}")
     run_parser = commands.add_parser(
         "run", help="poll Rakuten and serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
     )
@@ -86,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
         "--lang", default="en", help="language of the cards and modals: fr or en (default en; `make demo LANG=fr`)"
     )
     commands.add_parser("check", help="check configuration, Slack and Rakuten connectivity; non-zero exit on problems")
+    migrate = commands.add_parser("migrate-store", help="copy the embedded store into PostgreSQL and verify the counts")
+    migrate.add_argument("--from", dest="source", type=Path, required=True, metavar="DATA_DIR")
+    migrate.add_argument("--to", dest="target", required=True, metavar="DATABASE_URL")
     return parser
 
 

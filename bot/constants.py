@@ -10,6 +10,11 @@ COMMAND: Final = "/rakuten"
 ORDER_EVENT_TYPE: Final = "rakuten_order"
 # On a burst's summary message: lets a restart post the burst's remaining cards into the same thread.
 BURST_EVENT_TYPE: Final = "rakuten_order_burst"
+# On a reminder in an order card's thread (payload: account, purchaseid, reminder key): a restart finds a reminder
+# posted just before a crash instead of posting it twice.
+REMINDER_EVENT_TYPE: Final = "rakuten_order_reminder"
+# On a daily summary (payload: account, day): the same, for the summary of the day.
+DAILY_SUMMARY_EVENT_TYPE: Final = "rakuten_daily_summary"
 
 # --- order card buttons (button value: an encoded OrderRef, see bot.ui.refs) ---
 ACTION_MARK_SHIPPED: Final = "order_mark_shipped"

@@ -155,10 +155,12 @@ def check_before_run(settings: Settings) -> Ready:
     Only when all are fine is anything written: the data dir is created and takes a probe write.
     """
     problems: list[str] = []
-    problem = data_dir_problem(settings.data_dir)
+    # With PostgreSQL the data dir holds only the generated key: RAKUTEN_SECRET_KEY makes it unneeded.
+    needs_data_dir = not (settings.database_url and settings.secret_key)
+    problem = data_dir_problem(settings.data_dir) if needs_data_dir else None
     if problem is not None:
         problems.append(problem)
-    elif data_dir_in_use(settings.data_dir):
+    elif not settings.database_url and data_dir_in_use(settings.data_dir):
         problems.append(in_use_message(settings.data_dir))
     client = build_web_client(settings.slack_bot_token, settings.slack_api_url, rate_limit_retries=1)
     try:
@@ -173,7 +175,7 @@ def check_before_run(settings: Settings) -> Ready:
             ready.listener = listen_on_port(settings.port)
         except PreflightError as error:
             problems.append(str(error))
-    if not problems:
+    if not problems and needs_data_dir:
         try:
             prepare_data_dir(settings.data_dir)
         except PreflightError as error:

@@ -11,12 +11,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bot.app import AppContext, build_app, build_context
+from bot.app import AppContext, build_app, build_context, utc_now
 from bot.config import Settings, Tuning
 from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
 from bot.domain.orders import OrderRef
@@ -60,14 +62,21 @@ class StackOptions:
     serve_like_production: bool = False
     # The bot's default language (RAKUTEN_DEFAULT_LOCALE): the one its cards and answers speak here.
     locale: str = "en"
+    # The bot's clock (reminders, daily summaries, "late", card dates): tests pass one they move by hand.
+    clock: Callable[[], datetime] = utc_now
+    # RAKUTEN_DAILY_SUMMARY_AT as parsed (None: off, as the harness default, so that other tests see no summary).
+    daily_summary_at: time_of_day | None = None
 
 
 class LocalStack:
     def __init__(self, data_dir: Path, options: StackOptions | None = None) -> None:
         self.data_dir = data_dir
         self.options = options or StackOptions()
-        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50)
-        self.slack = SlackStandIn()
+        clock = self.options.clock
+        # One clock for the three parts: purchase dates, message timestamps and the bot's "now" agree, as they do
+        # in production (Slack's history is searched from the bot's own time of a post).
+        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50, clock=clock)
+        self.slack = SlackStandIn(clock=lambda: clock().timestamp())
         self.context: AppContext | None = None
         self._server: HttpServer | None = None
         self._serving: threading.Thread | None = None
@@ -91,7 +100,7 @@ class LocalStack:
 
     def start_app(self) -> AppContext:
         """(Re)start the bot on the same data dir: what a restart after a crash or a deploy does."""
-        self.context = build_context(self.settings, retry=self.options.rakuten_retry)
+        self.context = build_context(self.settings, clock=self.options.clock, retry=self.options.rakuten_retry)
         app = build_app(self.context)
         self._server = HttpServer(
             SlackWsgiApp(app, lambda: health_report(self.context), signing_secret=SIGNING_SECRET),  # type: ignore[arg-type]
@@ -153,6 +162,7 @@ class LocalStack:
             admins=self.options.admins,
             default_locale=self.options.locale,
             port=0,
+            daily_summary_at=self.options.daily_summary_at,
             tuning=self.options.tuning,
         )
 
@@ -173,6 +183,10 @@ class LocalStack:
 
     def poll(self, login: str = LOGIN) -> PollOutcome:
         return self.bot.poller.poll(login)
+
+    def follow_up(self) -> None:
+        """One run of the reminders and daily summary job, as the scheduler makes every minute."""
+        self.bot.follow_up()
 
     def cards(self, channel: str = CHANNEL) -> list[StoredMessage]:
         """Order cards in the channel (thread replies included), oldest first."""

@@ -56,6 +56,16 @@ class PollHealth:
 
 
 @dataclass(slots=True)
+class DailySummaryMark:
+    """The account's latest daily summary, claimed before it is posted (see ``bot.services.daily_summary``)."""
+
+    day: str  # ISO date (Paris) the summary is for
+    claim: str
+    claimed_at: datetime
+    posted_ts: str | None = None
+
+
+@dataclass(slots=True)
 class AccountRecord:
     login: str
     token_ciphertext: str  # Fernet token; the clear token never reaches the store
@@ -64,6 +74,7 @@ class AccountRecord:
     connected_at: datetime | None = None
     seller_id: str | None = None
     settings: AccountSettings = field(default_factory=AccountSettings)
+    daily_summary: DailySummaryMark | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from bot.domain.orders import (
     PendingAction,
     PendingKind,
     Shipment,
+    note_acceptance,
 )
 from bot.domain.sentences import Sentence, said, verbatim
 from bot.errors import BotError, describe
@@ -424,6 +425,8 @@ class ItemActions:
             item.pending = None
             order.updated_at = now
             order.closed_at = None if order.is_open else (order.closed_at or now)
+            if error is None and pending.kind is PendingKind.ACCEPT:
+                note_acceptance(order, now)  # its time to ship starts with the last item accepted
             return pending
 
         with self._store.batch():

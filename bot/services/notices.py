@@ -4,16 +4,27 @@ says it, in the right language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
+from bot.domain.daily_summary import DailyFigures
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
+from bot.domain.reminders import DueReminder
 from bot.domain.sentences import Sentence
 from bot.slack.notify import Postable
 
-__all__ = ["ActionOutcome", "ActionReports", "ChannelNotices", "OrderCards", "Postable", "RenderedCard"]
+__all__ = [
+    "ActionOutcome",
+    "ActionReports",
+    "ChannelNotices",
+    "FollowUpNotices",
+    "OrderCards",
+    "Postable",
+    "RenderedCard",
+]
 
 
 class RenderedCard(Postable, Protocol):
@@ -41,6 +52,20 @@ class ChannelNotices(Protocol):
     def recovered(self, account: AccountRecord | None, login: str, down_since: datetime, now: datetime) -> Postable: ...
 
     def quota(self, account: AccountRecord | None, login: str, action: str, retry_at: datetime) -> Postable: ...
+
+
+class FollowUpNotices(Protocol):
+    """Reminders in an order card's thread and the daily summary, in the account's channel language."""
+
+    def reminder(
+        self, account: AccountRecord, order: OrderRecord, reminder: DueReminder, *, mention: bool, now: datetime
+    ) -> Postable:
+        """``mention``: ping the account's shipper group (else the channel's active members)."""
+        ...
+
+    def daily_summary(self, account: AccountRecord, figures: DailyFigures, links: Mapping[str, str]) -> Postable:
+        """``links``: the permalink of each listed order's card, by purchaseid (missing: shown without a link)."""
+        ...
 
 
 class ActionOutcome(StrEnum):

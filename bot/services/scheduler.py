@@ -1,4 +1,5 @@
-"""APScheduler 3.x wiring: one polling job per account, plus daily store maintenance.
+"""APScheduler 3.x wiring: one polling job per account, daily store maintenance, and periodic jobs such as the
+reminders and daily summary run (``add_periodic``).
 
 ``max_instances=1`` and ``coalesce`` mean a slow poll is never overlapped by the next one and a backlog of
 missed runs collapses into one; the misfire grace fits the interval, so a poll delayed by a busy pool still
@@ -118,6 +119,20 @@ class PollScheduler:
             name=f"poll {login}",
             replace_existing=True,
             next_run_time=datetime.now(UTC),
+        )
+
+    def add_periodic(self, job_id: str, job: Callable[[], object], *, seconds: float) -> None:
+        """Run ``job`` every ``seconds``, the first time now (before or after ``start``). Its own rules decide what
+        is due; a run that finds nothing to do costs a few store reads."""
+        self._scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=max(int(seconds), 30),
         )
 
     def poll_now(self, login: str) -> None:

@@ -8,6 +8,7 @@ first 429s; this class takes over when that handler has given up, so a long rate
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -67,6 +68,16 @@ class SlackWriteError(BotError):
         self.error = error
 
 
+def without_blind_retries(client: WebClient) -> WebClient:
+    """A copy of ``client`` that retries rate limits only (a 429: Slack did nothing). A dropped connection or a 5xx
+    after a write may come after Slack carried it out: a blind retry would post it twice. Writes that must happen
+    once settle such a failure themselves, from Slack's history (reminders, daily summaries)."""
+    once = copy.copy(client)
+    handlers = client.retry_handlers or []
+    once.retry_handlers = [handler for handler in handlers if isinstance(handler, RateLimitErrorRetryHandler)]
+    return once
+
+
 class SlackPoster:
     def __init__(
         self,
@@ -77,6 +88,7 @@ class SlackPoster:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._once_client: WebClient | None = None  # made on first use: most posts are cards, blindly retried
         self._interval = interval
         self._max_rate_limit_waits = max_rate_limit_waits
         self._clock = clock
@@ -89,11 +101,17 @@ class SlackPoster:
     def client(self) -> WebClient:
         return self._client
 
-    def post(self, channel: str, *, thread_ts: str | None = None, **message: Any) -> PostedMessage:
+    def post(self, channel: str, *, thread_ts: str | None = None, once: bool = False, **message: Any) -> PostedMessage:
+        """``once``: no blind retry after a lost answer (``without_blind_retries``); the caller settles it."""
+        client = self._client
+        if once:
+            if self._once_client is None:
+                self._once_client = without_blind_retries(self._client)
+            client = self._once_client
         response = self._paced(
             channel,
             "chat.postMessage",
-            lambda: self._client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message),
+            lambda: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message),
         )
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.accounts import AccountRecord, AccountSettings
+from bot.domain.accounts import AccountRecord, AccountSettings, DailySummaryMark
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import (
     CardRef,
@@ -18,6 +19,7 @@ from bot.domain.orders import (
     PendingAction,
     PendingKind,
     PrepaidLabel,
+    ReminderMark,
     Shipment,
 )
 from rakuten.models import Address, AddressKind, Money
@@ -28,9 +30,25 @@ def to_doc(record: Any) -> dict[str, Any]:
     return _encode(record)
 
 
+# Values JSON holds as they are. Exact types: a StrEnum is a str too, and must be stored as its plain value.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass, looked up once per class (``dataclasses.fields`` is slow enough to dominate
+    a save of thousands of orders)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _PLAIN:
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _encode(getattr(value, name)) for name in names}
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime):
@@ -42,6 +60,20 @@ def _encode(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
     return value
+
+
+def without_personal_data(doc: dict[str, Any]) -> dict[str, Any]:
+    """The order with the buyer's name, address, phone and login blanked; the country stays for statistics."""
+    purged = dict(doc)
+    ship_to = doc.get("ship_to")
+    if ship_to:
+        purged["ship_to"] = dict.fromkeys(ship_to) | {
+            "kind": ship_to.get("kind"),
+            "country_code": ship_to.get("country_code"),
+        }
+    purged["buyer_login"] = None
+    purged["personal_data_purged"] = True
+    return purged
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -74,6 +106,26 @@ def _pending(doc: dict[str, Any] | None) -> PendingAction | None:
         attempts=doc.get("attempts", 0),
         last_error=doc.get("last_error"),
         shipment=_shipment(doc.get("shipment")),
+    )
+
+
+def _reminder(doc: dict[str, Any]) -> ReminderMark:
+    return ReminderMark(
+        claim=doc["claim"],
+        claimed_at=_dt(doc["claimed_at"]),  # type: ignore[arg-type]
+        posted_ts=doc.get("posted_ts"),
+        dropped=doc.get("dropped", False),
+    )
+
+
+def _daily_summary(doc: dict[str, Any] | None) -> DailySummaryMark | None:
+    if not doc:
+        return None
+    return DailySummaryMark(
+        day=doc["day"],
+        claim=doc["claim"],
+        claimed_at=_dt(doc["claimed_at"]),  # type: ignore[arg-type]
+        posted_ts=doc.get("posted_ts"),
     )
 
 
@@ -122,6 +174,8 @@ def order_from_doc(doc: dict[str, Any]) -> OrderRecord:
         prepaid_label=PrepaidLabel(**doc["prepaid_label"]) if doc.get("prepaid_label") else None,
         prepaid_label_checks=doc.get("prepaid_label_checks", 0),
         billing_checks=doc.get("billing_checks", 0),
+        accepted_at=_dt(doc.get("accepted_at")),
+        reminders={key: _reminder(mark) for key, mark in (doc.get("reminders") or {}).items()},
     )
 
 
@@ -134,6 +188,7 @@ def account_from_doc(doc: dict[str, Any]) -> AccountRecord:
         connected_at=_dt(doc.get("connected_at")),
         seller_id=doc.get("seller_id"),
         settings=AccountSettings(**(doc.get("settings") or {})),
+        daily_summary=_daily_summary(doc.get("daily_summary")),
     )
 
 

@@ -26,7 +26,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.orders import ItemState, OrderRecord, order_key
 from bot.store.base import PruneReport, Store, StoreError
 from bot.store.data_dir import create_empty_snapshot, lock_data_dir, refuse_if_lost, survey
-from bot.store.documents import account_from_doc, audit_from_doc, order_from_doc, to_doc
+from bot.store.documents import account_from_doc, audit_from_doc, order_from_doc, to_doc, without_personal_data
 from bot.store.storage import (
     DEFAULT_COMPACT_JOURNAL_BYTES,
     DEFAULT_COMPACT_JOURNAL_LINES,
@@ -246,6 +246,11 @@ class TinyDBStore:
             else:
                 self._meta.put(key, {"value": value})
 
+    def list_meta(self) -> dict[str, str]:
+        with self._lock:
+            self._check_open()
+            return {key: doc["value"] for key, doc in self._storage.read().get("meta", {}).items()}
+
     # --- maintenance ----------------------------------------------------------------------------------
 
     def prune(
@@ -263,7 +268,7 @@ class TinyDBStore:
             self._orders.delete(expired)
             for key in expired:
                 self._index.remove(key)
-            purged_docs = [_without_personal_data(doc) for doc in self._docs(to_purge)]
+            purged_docs = [without_personal_data(doc) for doc in self._docs(to_purge)]
             self._put_orders(purged_docs)
             old_audit = self._audit_index.pop_older_than(_timestamp(now - audit_retention))
             self._audit.delete(old_audit)
@@ -465,20 +470,6 @@ class _AuditIndex:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _without_personal_data(doc: Doc) -> Doc:
-    """The order with the buyer's name, address, phone and login blanked; the country stays for statistics."""
-    purged = dict(doc)
-    ship_to = doc.get("ship_to")
-    if ship_to:
-        purged["ship_to"] = dict.fromkeys(ship_to) | {
-            "kind": ship_to.get("kind"),
-            "country_code": ship_to.get("country_code"),
-        }
-    purged["buyer_login"] = None
-    purged["personal_data_purged"] = True
-    return purged
 
 
 def _parse_dt(value: Any) -> datetime | None:

@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.constants import ACTION_HOME_REFRESH, COMMAND
 from bot.domain.accounts import AccountStatus
-from bot.domain.deadlines import aware, is_late, order_age_reference
+from bot.domain.deadlines import DEFAULT_RULES, DeadlineRules, aware, is_late, order_age_reference
 from bot.domain.orders import SHIPPABLE_STATES, OrderRecord, OrderState
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
@@ -50,8 +50,9 @@ def build_home(
     *,
     now: datetime,
     is_admin: bool,
+    rules: DeadlineRules = DEFAULT_RULES,
 ) -> View:
-    """The Home tab in the viewing user's language ``t``."""
+    """The Home tab in the viewing user's language ``t``; ``rules`` say what counts as late."""
     updated = t.gettext("Updated {when} (Paris time)", when=t.short_datetime(now))
     blocks: list[Block] = [
         HeaderBlock(block_id=BLOCK_HOME_HEADER, text=t.gettext("Rakuten orders")),
@@ -75,7 +76,7 @@ def build_home(
             t.gettext("{marker} Express", marker=EXPRESS_MARKER),
             lambda order: order.is_express and order.state in _ACTIVE_STATES,
         ),
-        ("home_late", t.gettext("⏰ Late"), lambda order: is_late(order, now)),
+        ("home_late", t.gettext("⏰ Late"), lambda order: is_late(order, now, rules)),
     ]
     for block_id, title, wanted in lists:
         selected = [order for order in open_orders if wanted(order)]
@@ -134,7 +135,18 @@ def _order_list(t: Translator, title: str, orders: list[OrderRecord], now: datet
     lines = [f"*{title} ({t.number(len(orders))})*"]
     if not orders:
         lines.append(t.gettext("_Nothing here._"))
-    lines += [order_line(t, order, now) for order in orders[:HOME_LIST_LIMIT]]
-    if len(orders) > HOME_LIST_LIMIT:
-        lines.append(t.gettext("…and {count} more", count=t.number(len(orders) - HOME_LIST_LIMIT)))
+    # Whole lines only, with room kept for the "and N more" line: when long lines (escaped buyer text) would
+    # overflow the section, the list ends early and counts the rest, rather than losing its end and its count.
+    room = SECTION_TEXT_MAX - len(t.gettext("…and {count} more", count=t.number(len(orders)))) - 1
+    size = len(lines[0])
+    shown = 0
+    for order in orders[:HOME_LIST_LIMIT]:
+        line = order_line(t, order, now)
+        size += 1 + len(line)
+        if size > room:
+            break
+        lines.append(line)
+        shown += 1
+    if len(orders) > shown:
+        lines.append(t.gettext("…and {count} more", count=t.number(len(orders) - shown)))
     return fmt.fit("\n".join(lines), SECTION_TEXT_MAX)

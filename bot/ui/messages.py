@@ -139,11 +139,12 @@ def orders_list_message(t: Translator, orders: Sequence[OrderRecord], now: datet
     lines = [_list_line(t, order, now, several_accounts) for order in waiting[:ORDERS_LIST_LIMIT]]
     headline = t.ngettext("{count} open order needs action", "{count} open orders need action", len(waiting))
     blocks: list[Block] = [_section(f"*{headline}*", "orders_title")]
-    for index in range(0, len(lines), ORDERS_PER_SECTION):
-        chunk = "\n".join(lines[index : index + ORDERS_PER_SECTION])
-        blocks.append(_section(chunk, f"orders_{index // ORDERS_PER_SECTION}"))
-    if len(waiting) > ORDERS_LIST_LIMIT:
-        more = t.gettext("…and {count} more: see the app's Home tab.", count=t.number(len(waiting) - ORDERS_LIST_LIMIT))
+    # Keep one block for the "and N more" line.
+    chunks = _line_chunks(lines, MESSAGE_MAX_BLOCKS - len(blocks) - 1)
+    blocks += [_section("\n".join(chunk), f"orders_{index}") for index, chunk in enumerate(chunks)]
+    left_out = len(waiting) - sum(len(chunk) for chunk in chunks)
+    if left_out:
+        more = t.gettext("…and {count} more: see the app's Home tab.", count=t.number(left_out))
         blocks.append(_context(more, "orders_more"))
     express = sum(1 for order in waiting if order.is_express)
     text = headline
@@ -152,6 +153,25 @@ def orders_list_message(t: Translator, orders: Sequence[OrderRecord], now: datet
             "{headline} ({marker} {express} Express)", headline=headline, marker=EXPRESS_MARKER, express=express
         )
     return Message(text=text, blocks=blocks)
+
+
+def _line_chunks(lines: list[str], budget: int) -> list[list[str]]:
+    """Whole lines in at most ``budget`` sections of up to ORDERS_PER_SECTION lines that fit a section's text:
+    a line that does not fit is left for the "and N more" count, never cut in the middle of the list."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and (len(current) == ORDERS_PER_SECTION or size + 1 + len(line) > SECTION_TEXT_MAX):
+            chunks.append(current)
+            current, size = [], 0
+        if len(chunks) == budget or len(line) > SECTION_TEXT_MAX:
+            break
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+    if current and len(chunks) < budget:
+        chunks.append(current)
+    return chunks
 
 
 def _newest_first(order: OrderRecord) -> tuple[bool, float, str]:

@@ -34,6 +34,7 @@ from bot.constants import (
     ORDER_EVENT_TYPE,
 )
 from bot.domain.accounts import AccountSettings
+from bot.domain.deadlines import DEFAULT_RULES, DeadlineRules, is_late_to_ship, ship_deadline
 from bot.domain.orders import (
     SHIPPABLE_STATES,
     ItemState,
@@ -45,6 +46,7 @@ from bot.domain.orders import (
     PendingKind,
     PrepaidLabel,
     Shipment,
+    order_total,
     shippable_items,
 )
 from bot.ui import formatting as fmt
@@ -52,14 +54,17 @@ from bot.ui.i18n import Translator
 from bot.ui.limits import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
+    ITEM_TITLE_MAX,
     MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
     NOTIFICATION_TEXT_MAX,
     SECTION_TEXT_MAX,
     blocks_as_dicts,
+    blocks_text_length,
 )
 from bot.ui.refs import encode_order_ref
 from bot.ui.timing import decide_by
-from rakuten.models import Address, AddressKind, Money
+from rakuten.models import Address, AddressKind
 
 EXPRESS_MARKER = "⚡"
 
@@ -73,7 +78,6 @@ BLOCK_ITEMS_MORE = "order_items_more"
 BLOCK_ACTIONS = "order_actions"
 BLOCK_CONTEXT = "order_context"
 
-_HEADLINE_MAX = 150
 _NAME_MAX = 80
 
 
@@ -136,22 +140,42 @@ class OrderCard:
         return self.as_kwargs()
 
 
-def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: datetime, t: Translator) -> OrderCard:
-    """The card in the channel's language ``t``."""
+def build_order_card(
+    order: OrderRecord,
+    settings: AccountSettings,
+    *,
+    now: datetime,
+    t: Translator,
+    rules: DeadlineRules = DEFAULT_RULES,
+) -> OrderCard:
+    """The card in the channel's language ``t``; ``rules`` say when an accepted order is late to ship."""
     countdown = decide_by(t, order, now) if order.state is OrderState.TO_ACCEPT else None
+    late = late_to_ship_text(t, order, now, rules)
     text = notification_text(t, order, settings)
     metadata = Metadata(
         event_type=ORDER_EVENT_TYPE,
         event_payload={"account": order.account, "purchaseid": order.purchaseid},
     )
-    blocks = _card_blocks(t, order, settings, countdown)
+    blocks = _card_blocks(t, order, settings, countdown, late)
     payload = {"text": text, "blocks": blocks_as_dicts(blocks), "metadata": metadata.to_dict()}
     # "Deadline passed" appears only once the deadline is over; re-rendering a card for that alone would cost
-    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline.
+    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline. "Late" is
+    # in it: the card must say so until shipped (the reminders' run brings it up to date when it turns late).
     stable = (
-        payload if not countdown else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None))}
+        payload
+        if not countdown
+        else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None, late))}
     )
     return OrderCard(text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(stable), payload=payload)
+
+
+def late_to_ship_text(t: Translator, order: OrderRecord, now: datetime, rules: DeadlineRules) -> str | None:
+    """``⏰ *Late*: was due …`` for an accepted order not shipped in time; None otherwise."""
+    if not is_late_to_ship(order, now, rules):
+        return None
+    deadline = ship_deadline(order, rules)
+    assert deadline is not None  # late implies a deadline
+    return t.gettext("⏰ *Late*: was due {deadline}", deadline=t.short_datetime(deadline))
 
 
 def notification_text(t: Translator, order: OrderRecord, settings: AccountSettings) -> str:
@@ -181,22 +205,6 @@ def notification_text(t: Translator, order: OrderRecord, settings: AccountSettin
     return fmt.fit(text, NOTIFICATION_TEXT_MAX)
 
 
-def order_total(order: OrderRecord) -> tuple[Money | None, bool]:
-    """(amount, is_items_sum): Rakuten's total when known, else the sum of the item prices."""
-    if order.total is not None:
-        return order.total, False
-    prices = [item.price for item in order.items if item.price is not None]
-    if not prices or len(prices) != len(order.items):
-        return None, False
-    total = prices[0]
-    try:
-        for price in prices[1:]:
-            total = total + price
-    except ValueError:  # mixed currencies: no honest single figure
-        return None, False
-    return total, True
-
-
 def order_ref(order: OrderRecord) -> OrderRef:
     return OrderRef(order.account, order.purchaseid)
 
@@ -204,10 +212,12 @@ def order_ref(order: OrderRecord) -> OrderRef:
 # --- blocks ---------------------------------------------------------------------------------------------------
 
 
-def _card_blocks(t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None) -> list[Block]:
+def _card_blocks(
+    t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None, late: str | None
+) -> list[Block]:
     head: list[Block] = [
         HeaderBlock(block_id=BLOCK_HEADER, text=_header_text(t, order)),
-        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown))),
+        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown, late))),
     ]
     express_mention = _express_mention(order, settings)
     if express_mention:
@@ -230,7 +240,8 @@ def _card_blocks(t: Translator, order: OrderRecord, settings: AccountSettings, c
     tail.append(ContextBlock(block_id=BLOCK_CONTEXT, elements=[MarkdownTextObject(text=_context_text(t, order))]))
 
     item_budget = MESSAGE_MAX_BLOCKS - len(head) - len(tail)
-    return [*head, *_item_blocks(t, order, item_budget), *tail]
+    text_budget = MESSAGE_TEXT_BUDGET - blocks_text_length([*head, *tail])
+    return [*head, *_item_blocks(t, order, item_budget, text_budget), *tail]
 
 
 def _header_text(t: Translator, order: OrderRecord) -> str:
@@ -241,7 +252,7 @@ def _header_text(t: Translator, order: OrderRecord) -> str:
     return fmt.plain(text, HEADER_TEXT_MAX)
 
 
-def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> str:
+def _state_label(t: Translator, order: OrderRecord, countdown: str | None, late: str | None = None) -> str:
     pending = [item.pending for item in order.items if item.pending is not None]
     kinds = {action.kind for action in pending}
     retrying = any(action.last_error for action in pending)
@@ -264,6 +275,8 @@ def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> st
             raw = sorted({item.rakuten_status for item in order.items if item.rakuten_status})
             if raw:
                 label = t.gettext("{state} (Rakuten says {status})", state=label, status=fmt.clip(", ".join(raw), 100))
+        if late and state in SHIPPABLE_STATES:
+            label = f"{label} — {late}"
         return label
     return t.gettext("{state} (retrying)", state=label) if retrying else label
 
@@ -342,15 +355,25 @@ def _relay_text(t: Translator, relay: Address) -> str:
 # --- items ----------------------------------------------------------------------------------------------------
 
 
-def _item_blocks(t: Translator, order: OrderRecord, budget: int) -> list[Block]:
-    """One section per item; for big orders items are packed several to a section to stay within ``budget``."""
+def _item_blocks(t: Translator, order: OrderRecord, budget: int, text_budget: int) -> list[Block]:
+    """One section per item; for big orders items are packed several to a section to stay within ``budget``
+    blocks, and the items shown carry at most ``text_budget`` characters (the rest are counted, not shown)."""
     mixed = len({item.state for item in order.items}) > 1
     texts = [fmt.fit(_item_text(t, item, mixed), SECTION_TEXT_MAX) for item in order.items]
-    if len(texts) <= budget:
-        chunks = texts
-        left_out = 0
+    # Room for the "…and N more" line, should it be needed.
+    room = text_budget - 100
+    shown = 0
+    while shown < len(texts) and room - len(texts[shown]) - 2 >= 0:
+        room -= len(texts[shown]) + 2
+        shown += 1
+    shown = max(shown, 1)  # the first item always shows (it fits: one item is at most a section's 3,000)
+    left_out = len(texts) - shown
+    blocks_for_items = budget - 1 if left_out else budget  # keep one block for the "and N more" line
+    if shown <= blocks_for_items:
+        chunks = texts[:shown]
     else:
-        chunks, left_out = _pack(texts, budget)
+        chunks, packed_out = _pack(texts[:shown], blocks_for_items)
+        left_out += packed_out
     blocks: list[Block] = [
         SectionBlock(block_id=f"item_{index}", text=MarkdownTextObject(text=chunk))
         for index, chunk in enumerate(chunks)
@@ -384,7 +407,7 @@ def _pack(texts: list[str], budget: int) -> tuple[list[str], int]:
 
 
 def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
-    lines = [f"*{fmt.clip(item.headline, _HEADLINE_MAX) or t.gettext('Untitled item')}*"]
+    lines = [f"*{fmt.clip(item.headline, ITEM_TITLE_MAX) or t.gettext('Untitled item')}*"]
     identifiers = [
         f"SKU {_code(item.sku)}" if item.sku else None,
         f"EAN {', '.join(_code(ean) for ean in item.eans[:5])}" if item.eans else None,

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.orders import OrderRef
-
-BUTTON_VALUE_MAX = 2000  # Slack's limit on a button's value
-PRIVATE_METADATA_MAX = 3000  # Slack's limit on a view's private_metadata
+from bot.ui.limits import BUTTON_VALUE_MAX, PRIVATE_METADATA_MAX
 
 
 def _dump(payload: dict[str, Any], limit: int) -> str:

@@ -18,7 +18,14 @@ from devkit.slack_standin.methods import MAX_HISTORY_LIMIT, MAX_MEMBERS_LIMIT, M
 from devkit.slack_standin.server import RESPONSE_URL_LIFETIME_SECONDS, RESPONSE_URL_MAX_USES
 from devkit.slack_standin.socket_mode import SocketConnection
 from devkit.slack_standin.standin import SlackStandIn
-from devkit.slack_standin.workspace import DEFAULT_SCOPES, TRIGGER_LIFETIME_SECONDS, ApiCall, JsonDict, StoredMessage
+from devkit.slack_standin.workspace import (
+    DEFAULT_SCOPES,
+    TRIGGER_LIFETIME_SECONDS,
+    ApiCall,
+    Hold,
+    JsonDict,
+    StoredMessage,
+)
 
 __all__ = [
     "DEFAULT_SCOPES",
@@ -30,6 +37,7 @@ __all__ = [
     "RESPONSE_URL_MAX_USES",
     "TRIGGER_LIFETIME_SECONDS",
     "ApiCall",
+    "Hold",
     "JsonDict",
     "SlackStandIn",
     "SocketConnection",

@@ -144,9 +144,30 @@ class ResponseUrl:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: Literal["rate_limit", "error", "pass"]  # "pass": a call that goes through before the faults behind it
+    # "pass": a call that goes through before the faults behind it; "hold": carried out, its answer held back
+    # until the test releases it (``hold`` below), as when a process dies between a call and its answer.
+    kind: Literal["rate_limit", "error", "pass", "hold"]
     error: str = ""
     retry_after: int = 0
+    hold: Hold | None = None
+
+
+class Hold:
+    """A call carried out whose answer waits: ``carried_out`` is set once Slack did it, ``release()`` lets the
+    answer go (it also goes by itself after ``timeout`` seconds, so a forgotten hold never hangs a test run).
+    ``drop``: the answer never comes, the connection closes instead (a network cut after Slack did it)."""
+
+    def __init__(self, timeout: float = 30.0, *, drop: bool = False) -> None:
+        self.carried_out = threading.Event()
+        self.drop = drop
+        self._released = threading.Event()
+        self._timeout = timeout
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait_for_release(self) -> None:
+        self._released.wait(self._timeout)
 
 
 class Workspace:

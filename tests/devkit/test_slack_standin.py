@@ -595,6 +595,16 @@ def test_respond_in_channel_posts_and_delete_original_removes(standin: SlackStan
     assert [m.text for m in standin.messages(ORDERS)] == ["Seller disconnected"]
 
 
+def test_a_response_with_invalid_blocks_is_refused_and_not_applied(standin: SlackStandIn) -> None:
+    url = standin.new_response_url(ORDERS, user_id=SELLER)
+    too_long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+
+    answer = WebhookClient(url).send(text="Order 1001", blocks=[too_long])
+
+    assert (answer.status_code, answer.body) == (400, "invalid_blocks")
+    assert standin.ephemerals(SELLER) == []
+
+
 def test_a_response_url_serves_five_uses_within_thirty_minutes(standin: SlackStandIn, clock: FakeClock) -> None:
     worn = standin.new_response_url(ORDERS, user_id=SELLER)
     old = standin.new_response_url(ORDERS, user_id=SELLER)

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
+from cryptography.fernet import Fernet
 
-from devkit.local_stack import CHANNEL, LOGIN, LocalStack, wait_until
+from bot.crypto import TokenCipher
+from bot.domain.accounts import AccountRecord
+from bot.store.postgres_store import PostgresStore
+from devkit.local_stack import ADMIN, CHANNEL, LOGIN, LocalStack, wait_until
 from rakuten.actions import Action
 from tests.e2e.bot_process import BotProcess, answers, bot_env, rakuten_bot, start_bot
 from tests.e2e.disks import read_only_directory
+from tests.postgres import fresh_schema
 
 NOT_INVITED = "C0NOBOT"
 
@@ -226,3 +234,81 @@ def test_check_passes_where_run_starts(
     else:
         wait_until(lambda: bot.poll() is not None or answers(f"http://127.0.0.1:{env['PORT']}/healthz"), timeout=20)
     assert bot.poll() is None, bot.communicate(timeout=10)
+
+
+# ------------------------------------------------------------------------------------------------ PostgreSQL
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
+
+
+def tables(database_url: str) -> list[str]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def test_check_reads_a_new_postgresql_store_without_creating_it(
+    stack: LocalStack, tmp_path: Path, database_url: str
+) -> None:
+    env = bot_env(stack, tmp_path / "key-only", DATABASE_URL=database_url)
+
+    result = rakuten_bot("check", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (status, detail), *_ = report_lines(result)["store"]
+    assert status == "ok"
+    assert detail.endswith("holds no store yet: `rakuten-bot run` creates its tables")
+    assert tables(database_url) == []  # no migration ran
+    assert not (tmp_path / "key-only").exists()
+
+
+def test_check_tries_the_tokens_a_postgresql_store_holds(stack: LocalStack, tmp_path: Path, database_url: str) -> None:
+    key = Fernet.generate_key().decode()
+    with PostgresStore(database_url) as store:
+        store.save_account(
+            AccountRecord(
+                login=LOGIN,
+                token_ciphertext=TokenCipher(key.encode()).encrypt("a-token-rakuten-no-longer-takes"),
+                channel_id=CHANNEL,
+                connected_by=ADMIN,
+                connected_at=datetime.now(UTC),
+            )
+        )
+    env = stored_account_only(stack, tmp_path / "unused", DATABASE_URL=database_url, RAKUTEN_SECRET_KEY=key)
+
+    result = rakuten_bot("check", env=env)
+
+    assert result.returncode == 1
+    assert report_lines(result)["store"][0][1].endswith("(1 account(s) stored)")
+    assert failures(result)[f"rakuten {LOGIN}"].startswith("Rakuten refused the login/token pair")
+    assert not (tmp_path / "unused").exists()  # with RAKUTEN_SECRET_KEY the data dir is not needed
+
+
+def test_check_fails_on_a_postgresql_server_it_cannot_reach(stack: LocalStack, tmp_path: Path, free_port: int) -> None:
+    unreachable = f"postgresql://rakuten:a-password@127.0.0.1:{free_port}/rakuten"
+
+    result = rakuten_bot("check", env=bot_env(stack, tmp_path / "bot-data", DATABASE_URL=unreachable))
+
+    assert result.returncode == 1
+    assert failures(result)["store"].startswith("Cannot read PostgreSQL")
+    assert "a-password" not in result.stdout + result.stderr
+
+
+def test_run_with_postgresql_and_a_secret_key_needs_no_writable_data_dir(
+    stack: LocalStack, tmp_path: Path, database_url: str, running_bots: list[subprocess.Popen[str]]
+) -> None:
+    key = Fernet.generate_key().decode()
+    with read_only_directory(tmp_path / "read-only") as read_only:
+        env = bot_env(stack, read_only, DATABASE_URL=database_url, RAKUTEN_SECRET_KEY=key)
+        assert rakuten_bot("check", env=env).returncode == 0
+
+        bot = start_bot("run", env=env)
+        running_bots.append(bot)
+        wait_until(lambda: bot.poll() is not None or answers(f"http://127.0.0.1:{env['PORT']}/healthz"), timeout=20)
+
+        assert bot.poll() is None, bot.communicate(timeout=10)
+        assert "accounts" in tables(database_url)

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.slack.poster import PostedMessage, SlackPoster, SlackWriteError, build_web_client
+from bot.slack.poster import PostedMessage, SlackPoster, SlackWriteError, build_web_client, without_blind_retries
 from devkit.slack_standin import SlackStandIn
 
 
@@ -284,3 +284,11 @@ def test_slack_not_answering_is_a_write_error_like_a_refusal() -> None:
         assert [call.status for call in slack.calls] == [0, 0, 0]  # the client's own retries, then the error
         slack.go_offline(False)
         assert poster.post("C1", text="a card").channel == "C1"
+
+
+def test_a_write_that_must_happen_once_is_retried_on_rate_limits_only() -> None:
+    client = build_web_client("xoxb-test", "http://127.0.0.1:9/api/")
+    once = without_blind_retries(client)
+    assert [type(handler) for handler in once.retry_handlers] == [RateLimitErrorRetryHandler]
+    assert len(client.retry_handlers) == 3  # the shared client keeps its own retries
+    assert (once.token, once.base_url) == (client.token, client.base_url)
