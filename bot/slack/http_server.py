@@ -36,6 +36,7 @@ from bot.slack.request_guard import (
     shape_rejection,
     signature_rejection,
 )
+from bot.slack.thread_pool import ThreadPool
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -46,6 +47,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # Connections beyond what the descriptors left after this many can hold would fail at accept() instead.
 _RESERVED_FDS = 128
+_POOL_START_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,10 @@ class HttpServer:
         self.limits = (limits or ServerLimits()).within_fd_limit()
         self._rejections = wsgi_app.rejections
         where: dict[str, Any] = {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
+        self._pool = ThreadPool(threads)
         self._server = create_server(
             wsgi_app,
+            _dispatcher=self._pool,
             **where,
             threads=threads,
             ident="rakuten-bot",
@@ -193,6 +197,9 @@ class HttpServer:
             self.limits.connection_limit,
             self.limits.channel_timeout,
         )
+        # Connections wait in the listening socket's backlog meanwhile (a few milliseconds at most).
+        if not self._pool.wait_until_idle(timeout=_POOL_START_TIMEOUT):
+            logger.debug("the request threads were not all waiting for work after %gs", _POOL_START_TIMEOUT)
         self._looping.set()
         try:
             self._server.run()
