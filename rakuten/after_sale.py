@@ -55,6 +55,7 @@ class ItemMail:
     subject: str | None
     content: str
     status: str | None  # UNREAD, READ, SENT… as Rakuten writes it
+    position: int = 0  # place in the answer (newest first there): orders two written in the same minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class ItemMessage:
     recipient: str
     content: str
     status: str | None
+    position: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,23 +125,20 @@ def parse_item_infos(root: Element, *, itemid: str) -> ItemInfos:
     logs: list[ItemLog] = []
     actions: list[str] = []
     fields: dict[str, Element] = {}
+    position = 0
     for child in item:
         tag = child.tag
-        if tag == "mail":
-            mails.append(_mail(child))
-        elif tag == "message":
-            messages.append(_message(child))
-        elif tag == "itemlog":
-            logs.append(_log(child))
-        elif tag in ("mails", "messages", "itemlogs"):
-            for nested in child:
-                if nested.tag == "mail":
-                    mails.append(_mail(nested))
-                elif nested.tag == "message":
-                    messages.append(_message(nested))
-                elif nested.tag == "itemlog":
-                    logs.append(_log(nested))
-        elif tag == "availableactions":
+        for element in child if tag in ("mails", "messages", "itemlogs") else (child,):
+            position += 1
+            if element.tag == "mail":
+                mails.append(_mail(element, position))
+            elif element.tag == "message":
+                messages.append(_message(element, position))
+            elif element.tag == "itemlog":
+                logs.append(_log(element))
+        if tag in ("mail", "message", "itemlog", "mails", "messages", "itemlogs"):
+            continue
+        if tag == "availableactions":
             actions.extend(code for code in (_text(_child(action, "actioncode")) for action in child) if code)
         else:
             fields[tag] = child
@@ -160,7 +159,7 @@ def parse_item_infos(root: Element, *, itemid: str) -> ItemInfos:
     )
 
 
-def _mail(element: Element) -> ItemMail:
+def _mail(element: Element, position: int) -> ItemMail:
     fields = _texts(element)
     return ItemMail(
         mail_id=fields.get("mailid"),
@@ -170,10 +169,11 @@ def _mail(element: Element) -> ItemMail:
         subject=fields.get("object"),
         content=fields.get("content") or "",
         status=_upper(fields.get("status")),
+        position=position,
     )
 
 
-def _message(element: Element) -> ItemMessage:
+def _message(element: Element, position: int) -> ItemMessage:
     fields = _texts(element)
     return ItemMessage(
         sent_at=parse_purchase_date(fields.get("senddate")),
@@ -181,6 +181,7 @@ def _message(element: Element) -> ItemMessage:
         recipient=fields.get("recipient") or "",
         content=fields.get("content") or "",
         status=_upper(fields.get("status")),
+        position=position,
     )
 
 

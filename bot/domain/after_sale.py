@@ -135,12 +135,22 @@ class ItemFetch:
     fetched_at: datetime | None = None
     causes: tuple[str, ...] = ()  # the to-do list's causes when it was last read
     found_claim: bool = False  # the last read showed a claim
+    requested: int = 0  # reads about to go out (counted before each call)
+    answered: int = 0  # the count of ``requested`` whose answer was stored
 
     @property
     def unfinished(self) -> bool:
         """A read went out (or was about to) and its answer was never stored: Rakuten may have marked messages
         read that the bot does not have."""
-        return self.requested_at is not None and (self.fetched_at is None or self.fetched_at < self.requested_at)
+        return self.requested > self.answered
+
+    def about_to_read(self, now: datetime) -> None:
+        self.requested += 1
+        self.requested_at = now
+
+    def read_done(self, now: datetime) -> None:
+        self.answered = self.requested
+        self.fetched_at = now
 
 
 @dataclass(slots=True)
@@ -247,9 +257,7 @@ def ingest(
         *((message, EntryKind.MESSAGE) for message in infos.messages),
     ]
     # Oldest first, as they will read in the thread (Rakuten lists them newest first, mails and messages mixed).
-    conversation = sorted(
-        written_items, key=lambda pair: _aware(pair[0].sent_at) if pair[0].sent_at else datetime.max.replace(tzinfo=UTC)
-    )
+    conversation = sorted(written_items, key=lambda pair: _written_order(pair[0]))
     for written, kind in conversation:
         outgoing = _is_seller(written.sender, written.recipient, seller_login, buyer_login)
         if kind is EntryKind.MAIL:
@@ -285,7 +293,7 @@ def ingest(
         new.append(entry)
     new.extend(_claim_events(after_sale, itemid, infos.claim, now=now, todo_causes=todo_causes))
     fetch = after_sale.fetches.setdefault(itemid, ItemFetch())
-    fetch.fetched_at = now
+    fetch.read_done(now)
     fetch.found_claim = infos.claim is not None
     if todo_causes is not None:
         fetch.causes = tuple(todo_causes)
@@ -347,6 +355,12 @@ def _claim_entry(after_sale: AfterSale, itemid: str, kind: EntryKind, claim: Cla
     if after_sale.entry(entry.key) is None:
         after_sale.entries.append(entry)
     return entry
+
+
+def _written_order(written: ItemMail | ItemMessage) -> tuple[datetime, int]:
+    """Oldest first; within one minute (Rakuten's dates stop at minutes), by the answer's newest-first order."""
+    moment = _aware(written.sent_at) if written.sent_at else datetime.max.replace(tzinfo=UTC)
+    return moment, -written.position
 
 
 def _differs(left: datetime | None, right: datetime | None) -> bool:

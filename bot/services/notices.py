@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
+from bot.domain.after_sale import ThreadEntry
 from bot.domain.daily_summary import DailyFigures
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
 from bot.domain.reminders import DueReminder
@@ -19,6 +20,7 @@ from bot.slack.notify import Postable
 __all__ = [
     "ActionOutcome",
     "ActionReports",
+    "AfterSaleNotices",
     "ChannelNotices",
     "FollowUpNotices",
     "OrderCards",
@@ -65,6 +67,15 @@ class FollowUpNotices(Protocol):
 
     def daily_summary(self, account: AccountRecord, figures: DailyFigures, links: Mapping[str, str]) -> Postable:
         """``links``: the permalink of each listed order's card, by purchaseid (missing: shown without a link)."""
+        ...
+
+
+class AfterSaleNotices(Protocol):
+    """What goes in an order card's thread about its after sale, in the account's channel language."""
+
+    def thread_entry(self, account: AccountRecord, order: OrderRecord, entry: ThreadEntry) -> Postable:
+        """A buyer message, a customer-service mail, a claim's opening, change or closing, or a reply sent from
+        Slack (``entry.sent_by``)."""
         ...
 
 

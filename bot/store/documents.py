@@ -263,6 +263,8 @@ def _fetch(doc: dict[str, Any]) -> ItemFetch:
         fetched_at=_dt(doc.get("fetched_at")),
         causes=tuple(doc.get("causes") or ()),
         found_claim=doc.get("found_claim", False),
+        requested=doc.get("requested", 0),
+        answered=doc.get("answered", 0),
     )
 
 

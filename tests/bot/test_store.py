@@ -237,7 +237,7 @@ def with_conversation(order: OrderRecord, *, answered: bool = False, posted: boo
         )
     )
     after_sale.claims[itemid] = ClaimInfo("DAMAGED", "CLOSED", True, "abîmé", NOW - timedelta(days=1), NOW)
-    after_sale.fetches[itemid] = ItemFetch(requested_at=NOW, fetched_at=NOW, causes=("CLAIM",), found_claim=True)
+    after_sale.fetches[itemid] = ItemFetch(NOW, NOW, ("CLAIM",), found_claim=True, requested=2, answered=2)
     if answered:
         after_sale.replies.append(
             OutgoingReply("V1", itemid, Party.BUYER, "Parti ce matin.", "U123", NOW, attempts=1, done_at=NOW)
