@@ -24,6 +24,7 @@ from bot.services.account_locks import AccountLocks
 from bot.services.accounts import AccountService
 from bot.services.after_sale import AfterSaleDesk
 from bot.services.background import BackgroundRunner
+from bot.services.cancellation import CancelService
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
 from bot.services.daily_summary import DailySummaries
 from bot.services.item_actions import ItemActions, RetrySchedule
@@ -31,6 +32,7 @@ from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.poller import Poller
 from bot.services.reminders import Reminders
+from bot.services.replies import ReplyService
 from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
 from bot.services.slack_access import SlackAccess
@@ -85,6 +87,8 @@ class AppContext:
     reminders: Reminders
     summaries: DailySummaries
     after_sale: AfterSaleDesk
+    replies: ReplyService
+    cancellation: CancelService
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
@@ -94,6 +98,7 @@ class AppContext:
         """First poll of every account now, then on schedule; actions a previous run left pending resume; the
         reminders and daily summary job runs now and every minute or so."""
         self.actions.resume_pending()
+        self.replies.resume_pending()
         self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=self.settings.tuning.follow_up_seconds)
         self.scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds)
         self.scheduler.start(account.login for account in self.store.list_accounts())
@@ -231,6 +236,18 @@ def build_context(
             interval=settings.poll_seconds,
             maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
         )
+        after_sale = AfterSaleDesk(
+            store,
+            clients,
+            publisher,
+            poster,
+            clock=clock,
+            notices=notices,
+            tuning=tuning,
+            locks=locks,
+            health=poller.health,
+            access=gate,
+        )
         status = StatusService(
             store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health
         )
@@ -286,18 +303,19 @@ def build_context(
                 claim_grace=claim_grace,
                 access=gate,
             ),
-            after_sale=AfterSaleDesk(
-                store,
-                clients,
-                publisher,
-                poster,
+            after_sale=after_sale,
+            replies=ReplyService(
+                store=store,
+                desk=desk,
+                clients=clients,
+                after_sale=after_sale,
+                runner=runner,
+                web_client=web_client,
                 clock=clock,
-                notices=notices,
-                tuning=tuning,
-                locks=locks,
-                health=poller.health,
-                access=gate,
+                reports=notices,
+                schedule=RetrySchedule(tuning.action_retry_delays),
             ),
+            cancellation=CancelService(desk=desk, actions=actions),
             clock=clock,
         )
         _connect_env_account(context)

@@ -271,7 +271,8 @@ def ingest(
             reply = _matching_reply(after_sale.replies, itemid, to, written.content)
             if reply is not None:
                 if reply.pending and reply.attempts:
-                    reply.done_at = now  # sent before, its answer lost: Rakuten's history shows it arrived
+                    # Sent before, its answer lost: Rakuten's history shows it arrived.
+                    new.extend(record_sent(after_sale, reply.reply_id, now))
                     confirmed.append(reply.reply_id)
                 continue  # posted in the thread as the reply, by whoever wrote it in Slack
         party = Party.SELLER if outgoing else (Party.CUSTOMER_SERVICE if kind is EntryKind.MAIL else Party.BUYER)
@@ -298,6 +299,32 @@ def ingest(
     if todo_causes is not None:
         fetch.causes = tuple(todo_causes)
     return Ingested(tuple(new), tuple(confirmed))
+
+
+def record_sent(after_sale: AfterSale, reply_id: str, now: datetime) -> list[ThreadEntry]:
+    """The reply reached Rakuten: done, and an entry to post in the thread with who sent it (once)."""
+    reply = after_sale.reply(reply_id)
+    if reply is None:
+        return []
+    if reply.done_at is None:
+        reply.done_at = now
+    reply.failure = None
+    key = f"reply:{reply_id}"
+    if after_sale.entry(key) is not None:
+        return []
+    entry = ThreadEntry(
+        key=key,
+        kind=EntryKind.MAIL if reply.to is Party.CUSTOMER_SERVICE else EntryKind.MESSAGE,
+        itemid=reply.itemid,
+        party=Party.SELLER,
+        sent_at=reply.done_at,
+        content=reply.content,
+        to=reply.to,
+        sent_by=reply.requested_by,
+        stored_at=now,
+    )
+    after_sale.entries.append(entry)
+    return [entry]
 
 
 def _claim_events(

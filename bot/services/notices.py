@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
-from bot.domain.after_sale import ThreadEntry
+from bot.domain.after_sale import Party, ThreadEntry
 from bot.domain.daily_summary import DailyFigures
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
 from bot.domain.reminders import DueReminder
@@ -26,6 +26,7 @@ __all__ = [
     "OrderCards",
     "Postable",
     "RenderedCard",
+    "ReplyReports",
 ]
 
 
@@ -105,4 +106,19 @@ class ActionReports(Protocol):
         reason: Sentence | str | None = None,
         retry_at: datetime | None = None,
         shipment: Shipment | None = None,
+    ) -> Postable: ...
+
+
+class ReplyReports(Protocol):
+    """What the person who wrote a reply is told about it, in their own language."""
+
+    def reply_result(
+        self,
+        user_id: str,
+        purchaseid: str,
+        to: Party,
+        outcome: ActionOutcome,
+        *,
+        reason: Sentence | str | None = None,
+        retry_at: datetime | None = None,
     ) -> Postable: ...

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.domain.accounts import AccountRecord, PollFailure
-from bot.domain.after_sale import ThreadEntry
+from bot.domain.after_sale import Party, ThreadEntry
 from bot.domain.daily_summary import DailyFigures
 from bot.domain.deadlines import DEFAULT_RULES, DeadlineRules
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
@@ -23,6 +23,7 @@ from bot.ui.messages import (
     outage_alert,
     quota_message,
     recovered_message,
+    reply_result_message,
 )
 from bot.ui.order_card import OrderCard, build_order_card
 from bot.ui.poll_failures import failure_text
@@ -90,4 +91,23 @@ class SlackNotices:
             reason=reason,
             retry_at=retry_at,
             shipment=shipment,
+        )
+
+    def reply_result(
+        self,
+        user_id: str,
+        purchaseid: str,
+        to: Party,
+        outcome: ActionOutcome,
+        *,
+        reason: Sentence | str | None = None,
+        retry_at: datetime | None = None,
+    ) -> Message:
+        return reply_result_message(
+            self._languages.user(user_id),
+            purchaseid,
+            to is Party.CUSTOMER_SERVICE,
+            outcome,
+            reason=reason,
+            retry_at=retry_at,
         )

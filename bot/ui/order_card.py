@@ -281,6 +281,8 @@ def _state_label(t: Translator, order: OrderRecord, countdown: str | None, late:
         label = t.gettext("⏳ *Accepting on Rakuten…*")
     elif PendingKind.REFUSE in kinds:
         label = t.gettext("⏳ *Refusing on Rakuten…*")
+    elif PendingKind.CANCEL in kinds:
+        label = t.gettext("⏳ *Cancelling on Rakuten…*")
     else:
         state = order.state
         name = order_state_label(t, state)
@@ -493,6 +495,8 @@ def _pending_text(t: Translator, pending: PendingAction) -> str:
             )
     elif pending.kind is PendingKind.ACCEPT:
         what = t.gettext("⏳ accepting on Rakuten…")
+    elif pending.kind is PendingKind.CANCEL:
+        what = t.gettext("⏳ cancelling on Rakuten…")
     else:
         what = t.gettext("⏳ refusing on Rakuten…")
     details = []
