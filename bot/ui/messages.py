@@ -97,6 +97,16 @@ def status_message(t: Translator, accounts: Sequence[AccountStatus], now: dateti
         lines = account_status_lines(t, status, now)
         counts = _state_counts(t, status.open_orders)
         lines.append(t.gettext("Open orders: {counts}", counts=counts))
+        if status.unanswered_messages or status.open_claims:
+            waiting = [
+                t.ngettext("{count} buyer message", "{count} buyer messages", status.unanswered_messages)
+                if status.unanswered_messages
+                else None,
+                t.ngettext("{count} claim open", "{count} claims open", status.open_claims)
+                if status.open_claims
+                else None,
+            ]
+            lines.append(t.gettext("To answer: {counts}", counts=fmt.join_nonempty(waiting)))
         blocks.append(_section("\n".join(lines), f"status_account_{index}"))
     if len(accounts) > room:
         more = t.ngettext("…and {count} more account", "…and {count} more accounts", len(accounts) - room)
