@@ -66,6 +66,8 @@ class StackOptions:
     clock: Callable[[], datetime] = utc_now
     # RAKUTEN_DAILY_SUMMARY_AT as parsed (None: off, as the harness default, so that other tests see no summary).
     daily_summary_at: time_of_day | None = None
+    # RAKUTEN_TODO_POLL_SECONDS: the to-do poll's interval once the scheduler runs (tests call todo_poll() by hand).
+    todo_poll_seconds: float = 900.0
 
 
 class LocalStack:
@@ -163,6 +165,7 @@ class LocalStack:
             default_locale=self.options.locale,
             port=0,
             daily_summary_at=self.options.daily_summary_at,
+            todo_poll_seconds=self.options.todo_poll_seconds,
             tuning=self.options.tuning,
         )
 
