@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from rakuten.after_sale import ItemClaim, ItemInfos, ItemMail, ItemMessage
+from rakuten.after_sale_models import ItemClaim, ItemInfos, ItemMail, ItemMessage
 
 # to-do causes (rakuten-api.md §2.7)
 CAUSE_CLAIM = "CLAIM"

@@ -147,8 +147,10 @@ class AfterSaleDesk:
         comment: str = "Article abîmé à la réception.",
         amicable: bool = True,
         at: datetime | None = None,
-    ) -> str:
-        """The buyer opens a claim: Rakuten's customer service writes to the seller about it (an unread mail)."""
+        notify: bool = True,
+    ) -> str | None:
+        """The buyer opens a claim: Rakuten's customer service writes to the seller about it (an unread mail,
+        unless ``notify`` is False); returns that mail's id."""
         sale = self._sale_of(itemid)
         moment = self._now(at)
         with self._lock:
@@ -157,6 +159,8 @@ class AfterSaleDesk:
             thread.logs.append(
                 SimLog(moment, "AMICABLE_CLAIM_CREATION", f"{sale.buyer_login} a ouvert une réclamation.", comment)
             )
+        if not notify:
+            return None
         return self.customer_service_writes(
             itemid,
             f"L'acheteur {sale.buyer_login} vient de faire une réclamation concernant votre vente.\n"
@@ -232,7 +236,7 @@ class AfterSaleDesk:
     def _materialize(self, itemid: str, cause: str) -> None:
         line = sum(map(ord, itemid))
         if cause == CLAIM:
-            self.open_claim(itemid)
+            self.open_claim(itemid, notify=False)  # the listing shows the causes it was given, no more
         elif cause == UNREAD_FROM_BUYER:
             self.buyer_writes(itemid, _BUYER_LINES[line % len(_BUYER_LINES)])
         elif cause == UNREAD_FROM_CUSTOMER_SERVICE:
@@ -458,7 +462,9 @@ class AfterSaleControls:
         at: datetime | None = None,
     ) -> str:
         """The buyer opens a claim (customer service mails the seller about it); returns that mail's id."""
-        return self._after_sale.open_claim(itemid, claim_type=claim_type, comment=comment, amicable=amicable, at=at)
+        mail_id = self._after_sale.open_claim(itemid, claim_type=claim_type, comment=comment, amicable=amicable, at=at)
+        assert mail_id is not None
+        return mail_id
 
     def update_claim(self, itemid: str, state: str) -> None:
         self._after_sale.update_claim(itemid, state)
