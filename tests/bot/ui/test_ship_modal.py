@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.constants import (
@@ -26,8 +27,9 @@ METADATA = ShipModalMetadata("boutique-lyon", "123456789", "C0ORDERS", "17000000
 
 
 def modal(record: OrderRecord, preselected: str | None = None) -> dict[str, Any]:
-    view = build_ship_modal(EN, record, METADATA, preselected_carrier=preselected, carriers=CARRIERS).to_dict()
+    view = build_ship_modal(EN, record, METADATA, preselected_carrier=preselected, carriers=CARRIERS)
     assert view_problems(view, "modal") == []
+    assert json.loads(json.dumps(view)) == view  # what views.open sends as it is
     return view
 
 
@@ -93,6 +95,12 @@ def test_more_than_ten_items_switch_to_a_multi_select() -> None:
     assert element["type"] == "multi_static_select"
     assert len(element["options"]) == 12
     assert len(element["initial_options"]) == 12
+
+
+def test_an_item_with_a_blank_title_is_offered_as_untitled_never_with_an_empty_label() -> None:
+    record = order(item("1", headline="   ", sku=None), item("2", headline=" \t ", sku="SKU-2"))
+    options = input_block(modal(record), BLOCK_ITEMS)["element"]["options"]
+    assert [option["text"]["text"] for option in options] == ["Untitled item", "Untitled item · SKU-2"]
 
 
 def test_context_shows_order_id_and_ship_to_city() -> None:
