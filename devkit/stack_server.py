@@ -78,10 +78,17 @@ def _views(simulator: RakutenSimulator, slack: SlackStandIn, args: JsonDict) -> 
 
 
 def _calls(simulator: RakutenSimulator, slack: SlackStandIn, args: JsonDict) -> list[JsonDict]:
-    """Web API calls to ``method`` (every method without it): when, the channel, the status; not the arguments."""
+    """Web API calls to ``method`` (every method without it): when, the channel or trigger_id, the HTTP status;
+    not the other arguments."""
     method = args.get("method")
     return [
-        {"method": call.method, "at": call.at, "channel": call.params.get("channel"), "status": call.status}
+        {
+            "method": call.method,
+            "at": call.at,
+            "channel": call.params.get("channel"),
+            "trigger_id": call.params.get("trigger_id"),
+            "status": call.status,
+        }
         for call in slack.calls
         if method in (None, call.method)
     ]
