@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -31,6 +31,7 @@ from bot.services.shipping import ShippingService
 from bot.services.status import StatusService
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
+from bot.slack.web_api import keep_alive_client
 from bot.startup import open_cipher_for_run, open_store_for_run
 from bot.store import Store
 from bot.store.base import PruneReport
@@ -268,5 +269,13 @@ def build_app(context: AppContext) -> App:
         raise_error_for_unhandled_request=False,
     )
     app.error(handle_listener_error)
+    app.middleware(_keep_alive_listener_client)
     register_handlers(app, context)
     return app
+
+
+def _keep_alive_listener_client(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse:
+    """Listeners call Slack through a client that keeps its connections open (the modal a click opens, the
+    answers), built as Bolt built this request's own."""
+    context["client"] = keep_alive_client(context.client)
+    return next_()

@@ -24,13 +24,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.errors import BotError
+from bot.slack.web_api import KeepAliveWebClient
 
 logger = logging.getLogger(__name__)
 
 
 def build_web_client(token: str, base_url: str, *, rate_limit_retries: int = 2, timeout: int = 15) -> WebClient:
-    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request)."""
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)
+    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request), keeping its
+    connections to Slack open between calls (``bot.slack.web_api``)."""
+    client = KeepAliveWebClient(token=token, base_url=base_url, timeout=timeout)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),

@@ -109,6 +109,10 @@ class _HttpServer(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _HttpServer
     server_version = "SlackStandIn/1.0"
+    # Keep-alive, as Slack's servers: a client may send its next call on the same connection (every answer has
+    # a Content-Length). An idle connection is closed after a minute.
+    protocol_version = "HTTP/1.1"
+    timeout = 60
 
     def do_GET(self) -> None:
         self._dispatch()
