@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import secrets
+import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class StandInServer:
             return
         http.shutdown()
         http.server_close()
+        http.close_connections()
         if thread is not None:
             thread.join(timeout=5)
 
@@ -100,6 +102,27 @@ class _HttpServer(ThreadingHTTPServer):
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(("127.0.0.1", 0), _RequestHandler)
         self.workspace = workspace
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End the kept-alive connections still open, so that no client goes on talking to a stopped stand-in
+        (its next call opens a connection to whatever listens on the port then)."""
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client hanging up mid-request is routine in tests; keep stderr quiet.
