@@ -27,9 +27,9 @@ cards. For the clicks, the bot's CPU per click and how long each modal took to o
 order at a time: open the modal, submit it, and time from the submit to the simulator receiving
 ``settrackingpackageinfos`` for the order's items; the baseline is one call made directly with RakutenClient.
 
-``--profile FILE`` samples the bot's process with py-spy (``pip install py-spy``) while the clicks run, writes
-the raw stacks to FILE and prints where the bot's time went; sampling slows the bot, so its figures are not
-the ones to quote.
+``--profile FILE`` samples the bot's process with py-spy (``pip install -e '.[profile]'``) while the clicks
+run, writes the raw stacks to FILE and prints where the bot's time went; sampling slows the bot, so its
+figures are not the ones to quote.
 """
 
 from __future__ import annotations
@@ -545,7 +545,7 @@ class Profiler:
     def __init__(self, pid: int, output: Path) -> None:
         executable = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         if not Path(executable).exists():
-            raise RuntimeError("--profile needs py-spy: pip install py-spy")
+            raise RuntimeError("--profile needs py-spy: pip install -e '.[profile]'")
         self.output = output
         command = [executable, "record", "--pid", str(pid), "--rate", "500", "--gil", "--nonblocking"]
         self._process = subprocess.Popen(
