@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -41,6 +41,7 @@ from bot.slack.access import SlackAccessGate
 from bot.slack.permalinks import Permalinks
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
+from bot.slack.web_api import keep_alive_client
 from bot.startup import open_cipher_for_run, open_store_for_run
 from bot.store import Store
 from bot.store.base import PruneReport
@@ -369,6 +370,14 @@ def build_app(context: AppContext) -> App:
         raise_error_for_unhandled_request=False,
     )
     app.error(handle_listener_error)
+    app.middleware(_keep_alive_listener_client)
     register_handlers(app, context)
     context.slack_access.learn_identity(context.web_client)  # the token works: Bolt's auth.test just said so
     return app
+
+
+def _keep_alive_listener_client(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse:
+    """Listeners call Slack through a client that keeps its connections open (the modal a click opens, the
+    answers), built as Bolt built this request's own."""
+    context["client"] = keep_alive_client(context.client)
+    return next_()

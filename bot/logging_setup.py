@@ -79,6 +79,8 @@ class RedactingFilter(logging.Filter):
 
 
 BOLT_VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
+# The loggers slack_sdk's Web API and response_url clients log through (logging.getLogger(__name__)).
+SLACK_SDK_CLIENT_LOGGERS = ("slack_sdk.web.base_client", "slack_sdk.webhook.client")
 
 
 class _BodylessVerificationFilter(logging.Filter):
@@ -122,4 +124,8 @@ def configure_logging(level: str = "INFO") -> None:
     # Third-party chatter stays at WARNING unless asked otherwise: it is where request bodies get logged.
     for noisy in ("slack_sdk", "slack_bolt", "httpx", "httpcore", "apscheduler", "waitress"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # slack_sdk's clients tell whether to build their DEBUG line (the whole request, the whole answer) from their
+    # logger's own level, not the effective one: unset, it reads as DEBUG and every call formats both for nothing.
+    for client_logger in SLACK_SDK_CLIENT_LOGGERS:
+        logging.getLogger(client_logger).setLevel(logging.getLogger("slack_sdk").level)
     quiet_bolt_request_verification()

@@ -88,15 +88,8 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         self.simulator.start()
-        self.simulator.add_account(LOGIN, TOKEN)
         self.slack.start()
-        self.slack.add_channel(CHANNEL, members=[ADMIN, SELLER], name="rakuten-orders")
-        self.slack.add_channel("C0ELSEWHERE", members=[ADMIN, SELLER, OUTSIDER], name="general")
-        # Everyone's Slack speaks the stack's language, so a demo in French shows French modals too.
-        slack_locale = "fr-FR" if self.options.locale == "fr" else "en-US"
-        for user in (ADMIN, SELLER, OUTSIDER, PACKER):
-            self.slack.add_user(user, name=user.lower(), locale=slack_locale)
-        self.slack.add_usergroup(PACKER_GROUP, [PACKER], handle="packers")
+        furnish(self.simulator, self.slack, locale=self.options.locale)
         self.start_app()
         return self
 
@@ -324,6 +317,19 @@ class LocalStack:
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait for a condition on the bot's side (store, simulator), checked every few milliseconds."""
         wait_until(predicate, timeout)
+
+
+def furnish(simulator: RakutenSimulator, slack: SlackStandIn, *, locale: str = "en") -> None:
+    """The stack's seller account at Rakuten, and its Slack workspace: the orders channel, another channel, the
+    admin, a seller, an outsider and a packers' group (also served on its own by ``devkit.stack_server``)."""
+    simulator.add_account(LOGIN, TOKEN)
+    slack.add_channel(CHANNEL, members=[ADMIN, SELLER], name="rakuten-orders")
+    slack.add_channel("C0ELSEWHERE", members=[ADMIN, SELLER, OUTSIDER], name="general")
+    # Everyone's Slack speaks the stack's language, so a demo in French shows French modals too.
+    slack_locale = "fr-FR" if locale == "fr" else "en-US"
+    for user in (ADMIN, SELLER, OUTSIDER, PACKER):
+        slack.add_user(user, name=user.lower(), locale=slack_locale)
+    slack.add_usergroup(PACKER_GROUP, [PACKER], handle="packers")
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, *, every: float = 0.01) -> None:

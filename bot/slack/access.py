@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
+
+from bot.slack.web_api import KeepAliveWebClient
 
 # Slack's answers that mean the token is dead for good (a deleted workspace or bot, a revoked token).
 DEAD_TOKEN_ERRORS = frozenset({"token_revoked", "account_inactive"})
@@ -63,8 +64,9 @@ class SlackAccessGate:
         return True
 
 
-class GatedWebClient(WebClient):
-    """A WebClient that makes no call once its gate is closed, and closes it when Slack says the token is dead."""
+class GatedWebClient(KeepAliveWebClient):
+    """A WebClient that makes no call once its gate is closed, and closes it when Slack says the token is dead
+    (its connections kept open between calls, as ``bot.slack.web_api`` does)."""
 
     def __init__(
         self,

@@ -8,7 +8,6 @@ connections are closed so that a crowd of them cannot take every connection slot
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import socket
@@ -20,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.request import BoltRequest
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
@@ -33,7 +35,7 @@ from bot.slack.request_guard import (
     Rejection,
     declared_length_rejection,
     is_ssl_check,
-    shape_rejection,
+    read_payload,
     signature_rejection,
 )
 from bot.slack.thread_pool import ThreadPool
@@ -85,6 +87,7 @@ class SlackWsgiApp:
     ) -> None:
         if not signing_secret:
             raise ValueError("HTTP mode needs Slack's signing secret to verify requests")
+        self._app = app
         self._slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self._health = health
         self._signing_secret = signing_secret
@@ -127,14 +130,36 @@ class SlackWsgiApp:
                 environ.get("HTTP_X_SLACK_SIGNATURE"),
                 now=self._clock(),
             )
-        if rejection is None:
-            rejection = shape_rejection(body, environ.get("CONTENT_TYPE"))
-        if rejection is not None:
-            self.rejections.record(rejection)
-            return _refuse(rejection, start_response)
-        # Bolt reads the body again from wsgi.input: hand it what was read, and its true length.
-        verified = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
-        return self._slack(verified, start_response)
+        read = read_payload(body, environ.get("CONTENT_TYPE")) if rejection is None else rejection
+        if isinstance(read, Rejection):
+            self.rejections.record(read)
+            return _refuse(read, start_response)
+        text, payload = read
+        # What Bolt's WSGI adapter would build, with the payload parsed above: a click's body is its whole card,
+        # URL-encoded, and decoding it twice was a tenth of what a click costs.
+        verified = {**environ, "CONTENT_LENGTH": str(len(body))}
+        request = ParsedBoltRequest(
+            raw_body=text,
+            payload=payload,
+            query=environ.get("QUERY_STRING", ""),
+            headers=WsgiHttpRequest(verified).get_headers(),
+        )
+        answer = self._app.dispatch(request)
+        response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
+
+
+class ParsedBoltRequest(BoltRequest):
+    """A request in HTTP mode whose body was already parsed, exactly as Bolt parses it
+    (``request_guard.read_payload``): the same request as ``BoltRequest(body=raw_body, ...)``, raw body included
+    for Bolt's own signature check and for copies, without parsing the body a second time."""
+
+    def __init__(self, *, raw_body: str, payload: dict, query: str, headers: dict[str, str]) -> None:
+        # Bolt takes a parsed body only in Socket Mode; everything else its constructor does is the same.
+        super().__init__(body=payload, query=query, headers=headers, mode="socket_mode")  # type: ignore[arg-type]
+        self.raw_body = raw_body
+        self.mode = "http"
 
 
 def _refuse(rejection: Rejection, start_response: StartResponse) -> list[bytes]:

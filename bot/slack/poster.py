@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.errors import BotError
 from bot.slack.access import GatedWebClient, SlackAccessGate
+from bot.slack.web_api import KeepAliveWebClient
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,11 @@ def build_web_client(
     timeout: int = 15,
     gate: SlackAccessGate | None = None,
 ) -> WebClient:
-    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request); with a
-    ``gate``, it stops calling Slack once the bot's access is revoked (``bot.slack.access``)."""
+    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request), keeping its
+    connections to Slack open between calls (``bot.slack.web_api``); with a ``gate``, it stops calling Slack once
+    the bot's access is revoked (``bot.slack.access``)."""
     if gate is None:
-        client = WebClient(token=token, base_url=base_url, timeout=timeout)
+        client: WebClient = KeepAliveWebClient(token=token, base_url=base_url, timeout=timeout)
     else:
         client = GatedWebClient(token=token, base_url=base_url, timeout=timeout, gate=gate)
     client.retry_handlers = [

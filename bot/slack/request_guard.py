@@ -14,7 +14,7 @@ import json
 import re
 from enum import Enum
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 BODY_LIMIT = 1024 * 1024  # Slack's largest payloads (a modal's full view) are a few hundred KB
 MAX_CLOCK_SKEW = 5 * 60  # seconds, as Slack advises: an older signed request may be a replay
@@ -73,20 +73,38 @@ def signature_rejection(
 def is_ssl_check(body: bytes) -> bool:
     """Slack's periodic certificate check of a slash command's URL: Bolt answers it before any verification."""
     try:
-        fields = dict(parse_qsl(body.decode("ascii"), keep_blank_values=True, max_num_fields=_MAX_FORM_FIELDS))
+        names = _form_field_names(body.decode("ascii"))
     except (UnicodeDecodeError, ValueError):
         return False
-    return "ssl_check" in fields and "payload" not in fields and "command" not in fields
+    return "ssl_check" in names and "payload" not in names and "command" not in names
+
+
+def _form_field_names(text: str) -> set[str]:
+    """The names ``parse_qsl(text, keep_blank_values=True, max_num_fields=...)`` finds (ValueError past the
+    bound), without decoding the values: a click's only value is its whole card, URL-encoded."""
+    if text and text.count("&") + 1 > _MAX_FORM_FIELDS:
+        raise ValueError("Max number of fields exceeded")
+    return {unquote(piece.split("=", 1)[0].replace("+", " ")) for piece in text.split("&") if piece}
+
+
+def read_payload(body: bytes, content_type: str | None) -> tuple[str, dict[str, Any]] | Rejection:
+    """A signed body's text and payload, parsed the way Bolt parses it, when Bolt and our listeners can read it;
+    else MALFORMED. The payload is Bolt's own parse of the text (``bot.slack.http_server`` hands it over)."""
+    try:
+        text = body.decode("utf-8")
+        payload = _parse_like_bolt(text, content_type)
+    except (UnicodeDecodeError, ValueError):  # json.JSONDecodeError is a ValueError
+        return Rejection.MALFORMED
+    if isinstance(payload, dict) and _well_formed(payload):
+        return text, payload
+    return Rejection.MALFORMED
 
 
 def shape_rejection(body: bytes, content_type: str | None) -> Rejection | None:
     """Refuse a signed body Bolt or a listener could not read: parsed the way Bolt parses it, then checked for
     the fields Slack always sends and Bolt's own extractors dereference."""
-    try:
-        payload = _parse_like_bolt(body.decode("utf-8"), content_type)
-    except (UnicodeDecodeError, ValueError):  # json.JSONDecodeError is a ValueError
-        return Rejection.MALFORMED
-    return None if isinstance(payload, dict) and _well_formed(payload) else Rejection.MALFORMED
+    read = read_payload(body, content_type)
+    return read if isinstance(read, Rejection) else None
 
 
 def _parse_like_bolt(text: str, content_type: str | None) -> Any:

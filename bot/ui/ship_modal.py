@@ -3,26 +3,18 @@
 The carrier list is a parameter (Rakuten's names live in ``rakuten.carriers``), so this module stays a pure
 function of its inputs. Validation happens in the service; ``ship_errors`` turns its field errors into the
 ``response_action="errors"`` map Slack expects.
+
+The modal opens right after a click's ack, on the path every click takes, so it is built as the plain dict
+``views.open`` sends (the very JSON slack_sdk's models produced) rather than through the models, whose
+``to_dict()`` took most of the CPU a click costs. Every text is kept within Slack's limits here (clipped, at
+most ``OPTIONS_MAX`` options), and the tests check each modal against them (``devkit.block_kit_limits``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from slack_sdk.models.blocks import (
-    Block,
-    CheckboxesElement,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    StaticMultiSelectElement,
-    StaticSelectElement,
-)
-from slack_sdk.models.views import View
+from typing import Any
 
 from bot.constants import (
     ACTION_CARRIER,
@@ -78,6 +70,9 @@ class ShipForm:
         return ShipmentDraft(ref, self.carrier, self.tracking_number, self.tracking_url, self.itemids)
 
 
+JsonDict = dict[str, Any]
+
+
 def build_ship_modal(
     t: Translator,
     order: OrderRecord,
@@ -85,32 +80,60 @@ def build_ship_modal(
     *,
     preselected_carrier: str | None,
     carriers: Sequence[str],
-) -> View:
-    """The modal in the clicking user's language ``t``."""
-    blocks: list[Block] = [
-        ContextBlock(block_id=BLOCK_SHIP_CONTEXT, elements=[MarkdownTextObject(text=_summary(t, order))]),
+) -> JsonDict:
+    """The modal in the clicking user's language ``t``, as the ``view`` argument of ``views.open``."""
+    blocks: list[JsonDict] = [
+        {
+            "type": "context",
+            "block_id": BLOCK_SHIP_CONTEXT,
+            "elements": [{"type": "mrkdwn", "text": _summary(t, order)}],
+        },
         _carrier_input(t, carriers, preselected_carrier),
         _tracking_number_input(t, order),
-        InputBlock(
-            block_id=BLOCK_TRACKING_URL,
-            label=t.gettext("Tracking URL"),
-            optional=True,
+        _input(
+            BLOCK_TRACKING_URL,
+            t.gettext("Tracking URL"),
+            {
+                "type": "plain_text_input",
+                "action_id": ACTION_TRACKING_URL,
+                "placeholder": _plain_text("https://…"),
+            },
             hint=t.gettext("Required when the carrier is Autre"),
-            element=PlainTextInputElement(action_id=ACTION_TRACKING_URL, placeholder="https://…"),
+            optional=True,
         ),
     ]
     items_input = _items_input(t, order)
     if items_input is not None:
         blocks.append(items_input)
-    return View(
-        type="modal",
-        callback_id=VIEW_SHIP,
-        title=t.gettext("Mark shipped"),
-        submit=t.gettext("Send to Rakuten"),
-        close=t.gettext("Cancel"),
-        private_metadata=metadata.encode(),
-        blocks=blocks,
-    )
+    return {
+        "type": "modal",
+        "callback_id": VIEW_SHIP,
+        "title": _plain_text(t.gettext("Mark shipped")),
+        "submit": _plain_text(t.gettext("Send to Rakuten")),
+        "close": _plain_text(t.gettext("Cancel")),
+        "private_metadata": metadata.encode(),
+        "blocks": blocks,
+    }
+
+
+def _plain_text(text: str) -> JsonDict:
+    """A label, placeholder, hint or title: plain text, emoji shortcodes shown as emoji."""
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(value: str, text: str) -> JsonDict:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def _input(
+    block_id: str, label: str, element: JsonDict, *, hint: str | None = None, optional: bool = False
+) -> JsonDict:
+    block: JsonDict = {"type": "input", "block_id": block_id, "label": _plain_text(label), "element": element}
+    if hint:
+        block["hint"] = _plain_text(hint)
+    if optional:
+        block["optional"] = True
+    return block
 
 
 def _summary(t: Translator, order: OrderRecord) -> str:
@@ -130,38 +153,36 @@ def _summary(t: Translator, order: OrderRecord) -> str:
     return fmt.join_nonempty(parts)
 
 
-def _tracking_number_input(t: Translator, order: OrderRecord) -> InputBlock:
+def _tracking_number_input(t: Translator, order: OrderRecord) -> JsonDict:
     """Prefilled with the prepaid label's number when Rakuten sold the label (So Colissimo, Chronopost)."""
     prepaid = order.prepaid_label.tracking_number if order.prepaid_label else None
-    return InputBlock(
-        block_id=BLOCK_TRACKING_NUMBER,
-        label=t.gettext("Tracking number"),
-        hint=t.gettext("From the prepaid label Rakuten gave for this order") if prepaid else None,
-        element=PlainTextInputElement(
-            action_id=ACTION_TRACKING_NUMBER,
-            placeholder=t.gettext("e.g. {example}", example="6A12345678901"),
-            initial_value=prepaid,
-        ),
-    )
+    element: JsonDict = {
+        "type": "plain_text_input",
+        "action_id": ACTION_TRACKING_NUMBER,
+        "placeholder": _plain_text(t.gettext("e.g. {example}", example="6A12345678901")),
+    }
+    if prepaid:
+        element["initial_value"] = prepaid
+    hint = t.gettext("From the prepaid label Rakuten gave for this order") if prepaid else None
+    return _input(BLOCK_TRACKING_NUMBER, t.gettext("Tracking number"), element, hint=hint)
 
 
-def _carrier_input(t: Translator, carriers: Sequence[str], preselected: str | None) -> InputBlock:
+def _carrier_input(t: Translator, carriers: Sequence[str], preselected: str | None) -> JsonDict:
     names = [name for name in dict.fromkeys(carriers) if name and len(name) <= OPTION_VALUE_MAX][:OPTIONS_MAX]
-    options = [Option(value=name, text=PlainTextObject(text=fmt.plain(name, OPTION_TEXT_MAX))) for name in names]
+    options = [_option(name, fmt.plain(name, OPTION_TEXT_MAX)) for name in names]
+    element: JsonDict = {
+        "type": "static_select",
+        "action_id": ACTION_CARRIER,
+        "placeholder": _plain_text(t.gettext("Choose the carrier")),
+        "options": options,
+    }
     initial = _matching_option(options, names, preselected)
-    return InputBlock(
-        block_id=BLOCK_CARRIER,
-        label=t.gettext("Carrier"),
-        element=StaticSelectElement(
-            action_id=ACTION_CARRIER,
-            placeholder=t.gettext("Choose the carrier"),
-            options=options,
-            initial_option=initial,
-        ),
-    )
+    if initial is not None:
+        element["initial_option"] = initial
+    return _input(BLOCK_CARRIER, t.gettext("Carrier"), element)
 
 
-def _matching_option(options: list[Option], names: list[str], wanted: str | None) -> Option | None:
+def _matching_option(options: list[JsonDict], names: list[str], wanted: str | None) -> JsonDict | None:
     if not wanted:
         return None
     folded = wanted.strip().casefold()
@@ -171,29 +192,25 @@ def _matching_option(options: list[Option], names: list[str], wanted: str | None
     return None
 
 
-def _items_input(t: Translator, order: OrderRecord) -> InputBlock | None:
+def _items_input(t: Translator, order: OrderRecord) -> JsonDict | None:
     items = [item for item in shippable_items(order) if len(item.itemid) <= OPTION_VALUE_MAX]
     if len(items) < 2:
         return None
     # Slack allows 10 checkboxes; a bigger parcel gets a multi-select (100 options), same submitted shape.
     offered = items[:OPTIONS_MAX]
-    options = [Option(value=item.itemid, text=PlainTextObject(text=_item_label(t, item))) for item in offered]
-    element: CheckboxesElement | StaticMultiSelectElement
+    options = [_option(item.itemid, _item_label(t, item)) for item in offered]
+    element: JsonDict
     if len(options) <= CHECKBOX_OPTIONS_MAX:
-        element = CheckboxesElement(action_id=ACTION_ITEMS, options=options, initial_options=options)
+        element = {"type": "checkboxes", "action_id": ACTION_ITEMS}
     else:
-        element = StaticMultiSelectElement(
-            action_id=ACTION_ITEMS,
-            placeholder=t.gettext("Items in this parcel"),
-            options=options,
-            initial_options=options,
-        )
-    return InputBlock(
-        block_id=BLOCK_ITEMS,
-        label=t.gettext("Items in this parcel"),
-        element=element,
-        hint=_items_hint(t, order, offered),
-    )
+        element = {
+            "type": "multi_static_select",
+            "action_id": ACTION_ITEMS,
+            "placeholder": _plain_text(t.gettext("Items in this parcel")),
+        }
+    element["options"] = options
+    element["initial_options"] = list(options)
+    return _input(BLOCK_ITEMS, t.gettext("Items in this parcel"), element, hint=_items_hint(t, order, offered))
 
 
 def _item_label(t: Translator, item: OrderItem) -> str:

@@ -67,6 +67,7 @@ class StandInServer:
         http.close_sockets()
         http.shutdown()
         http.server_close()
+        http.close_connections()
         if thread is not None:
             thread.join(timeout=5)
 
@@ -112,6 +113,8 @@ class _HttpServer(ThreadingHTTPServer):
         self._sockets_lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self.stopping = False
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
 
     def hold_socket(self, connection: socket.socket) -> bool:
         with self._sockets_lock:
@@ -132,6 +135,25 @@ class _HttpServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End the kept-alive connections still open, so that no client goes on talking to a stopped stand-in
+        (its next call opens a connection to whatever listens on the port then)."""
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
     def handle_error(self, request: object, client_address: object) -> None:
         # A client hanging up mid-request is routine in tests; keep stderr quiet.
         logger.debug("Slack stand-in: error while serving %s", client_address, exc_info=True)
@@ -140,6 +162,13 @@ class _HttpServer(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _HttpServer
     server_version = "SlackStandIn/1.0"
+    # Keep-alive, as Slack's servers: a client may send its next call on the same connection (every answer has
+    # a Content-Length). An idle connection is closed after a minute.
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+    # Headers and body leave in separate writes: on a kept connection, without TCP_NODELAY, the body waits for
+    # the client's delayed ACK of the headers (~40 ms an answer).
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path == _SOCKET_PATH and self.headers.get("Upgrade", "").lower() == "websocket":

@@ -117,17 +117,27 @@ def test_alert_latency_bench_reports_every_sample(load_bench: Loader, capsys: py
     assert all(value > 0 for value in values)
 
 
-def test_ack_latency_bench_times_clicks_and_ship_submits(
+def test_ack_latency_bench_times_clicks_on_the_bot_in_its_own_process(
     load_bench: Loader, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert load_bench("ack_latency").main(["--quick"]) == 0
     out = capsys.readouterr().out
-    assert "Ack latency, HTTP mode: 20 signed block_actions, 5 in flight, ms" in out
-    quiet = row(out, "baseline: nothing else running")
-    busy = row(out, "while a poll over 20 new orders runs")
-    assert (quiet[1], quiet[-1]) == ("20", "0")  # 20 answered, none with a status other than 200
-    assert (busy[1], busy[-1]) == ("20", "0")
-    assert "of 20 requests overlapped a running poll" in out
+    assert "Ack latency, the bot as its own process (HTTP mode): 20 requests a row, in bursts of 5 sent at once" in out
+    # n, p50, p90, p99, max, non-200, bot CPU ms/req, modals, modal p50, modal p99
+    for label in ("baseline: GET /healthz, 5 at once", "GET /healthz, 5 at once, during a poll"):
+        cells = row(out, label)
+        assert (cells[1], cells[6], cells[8:]) == ("20", "0", ["-", "-", "-"])
+    for label in (
+        "baseline: Mark shipped, one at a time",
+        "Mark shipped, 5 at once, idle",
+        "Mark shipped, 5 at once, during a poll",
+    ):
+        cells = row(out, label)
+        assert (cells[1], cells[6], cells[8]) == ("20", "0", "20/20")  # every click acked, every modal opened
+        assert float(cells[7]) > 0  # the bot's CPU was read from its own process
+        assert 0 < float(cells[9]) <= float(cells[10]) < 3000  # each modal opened within the trigger's life
+    notes = " ".join(out.split())  # the notes wrap
+    assert re.search(r"its first poll posted 41 cards in [\d.]+ s; requests overlapping it: \d+ of 20", notes)
     assert "Ship submit -> Rakuten received the tracking (3 orders, one at a time), ms" in out
     assert row(out, "submit -> every item's settrackingpackageinfos")[1] == "3"
     assert row(out, "baseline: one direct settrackingpackageinfos call")[1] == "3"

@@ -9,9 +9,17 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from slack_bolt import App, BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.constants import ACTION_LOGIN, ACTION_TOKEN, BLOCK_LOGIN, BLOCK_TOKEN, VIEW_CONNECT
-from bot.logging_setup import BOLT_VERIFICATION_LOGGER, configure_logging, quiet_bolt_request_verification, redact
+from bot.logging_setup import (
+    BOLT_VERIFICATION_LOGGER,
+    SLACK_SDK_CLIENT_LOGGERS,
+    configure_logging,
+    quiet_bolt_request_verification,
+    redact,
+)
 from devkit.slack_requests import interactive_payload, sign, text_input_state, view_submission_body
 
 PLAIN_TOKEN = "5f1c9a0b7e2d4c6a8b1e3f5a7c9d0e2f"
@@ -105,7 +113,8 @@ def test_quieting_bolt_twice_adds_one_filter() -> None:
 def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in ("slack_sdk", "slack_bolt", "httpx", "waitress")}
+    names = ("slack_sdk", "slack_bolt", "httpx", "waitress", *SLACK_SDK_CLIENT_LOGGERS)
+    levels = {name: logging.getLogger(name).level for name in names}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -129,3 +138,15 @@ def test_the_configured_handler_masks_every_logger(level: str, capsys: pytest.Ca
     written = capsys.readouterr().err
     assert written.count("***") >= 3
     assert leaks(written, ODD_TOKEN) == []
+
+
+@pytest.mark.usefixtures("restored_logging")
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_slack_sdk_clients_build_no_debug_line_that_would_not_be_written(level: str) -> None:
+    """slack_sdk reads its client logger's own level (``logger.level <= DEBUG``) before formatting a whole
+    request and answer for a DEBUG line: that level is set, to the one its lines are written at."""
+    configure_logging(level)
+    sdk_level = logging.getLogger("slack_sdk").level
+    client, webhook = WebClient(token="xoxb-test"), WebhookClient("http://127.0.0.1/hook")
+    assert client.logger.level == webhook.logger.level == sdk_level > logging.DEBUG
+    assert not client.logger.isEnabledFor(logging.DEBUG)

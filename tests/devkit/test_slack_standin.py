@@ -681,3 +681,21 @@ def test_wait_for_may_look_at_app_state_locked_by_a_thread_calling_the_standin(
 
     worker.join()
     assert [m.ts for m in standin.messages(ORDERS)] == posted
+
+
+def test_a_client_may_keep_its_connection_until_the_stand_in_stops() -> None:
+    standin = SlackStandIn().start()
+    url, auth = standin.api_url + "auth.test", {"Authorization": f"Bearer {standin.bot_token}"}
+    # One connection, never retried: a request the stopped stand-in answered would show here.
+    kept = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=1), transport=httpx.HTTPTransport(retries=0))
+    try:
+        for _ in range(2):
+            answer = kept.post(url, headers=auth)
+            assert answer.json()["ok"]
+            assert answer.http_version == "HTTP/1.1"
+            assert "close" not in answer.headers.get("connection", "")
+    finally:
+        standin.stop()
+    with pytest.raises(httpx.TransportError):  # the kept connection was ended, and nothing listens any more
+        kept.post(url, headers=auth)
+    kept.close()

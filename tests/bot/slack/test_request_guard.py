@@ -127,6 +127,8 @@ def test_slack_s_certificate_check_is_recognised() -> None:
     assert not is_ssl_check(BODY)
     assert not is_ssl_check(b"ssl_check=1&command=%2Frakuten")
     assert not is_ssl_check(b"\xff")
+    assert is_ssl_check(b"ssl%5Fcheck=1&token=abc")  # names are decoded as parse_qsl decodes them
+    assert not is_ssl_check(b"ssl_check=1&" + b"&".join(b"f%d=1" % n for n in range(100)))  # too many fields
 
 
 def test_each_refusal_has_a_short_constant_answer() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.constants import (
@@ -26,8 +27,9 @@ METADATA = ShipModalMetadata("boutique-lyon", "123456789", "C0ORDERS", "17000000
 
 
 def modal(record: OrderRecord, preselected: str | None = None) -> dict[str, Any]:
-    view = build_ship_modal(EN, record, METADATA, preselected_carrier=preselected, carriers=CARRIERS).to_dict()
+    view = build_ship_modal(EN, record, METADATA, preselected_carrier=preselected, carriers=CARRIERS)
     assert view_problems(view, "modal") == []
+    assert json.loads(json.dumps(view)) == view  # what views.open sends as it is
     return view
 
 

@@ -57,7 +57,7 @@ def test_mark_shipped_acks_then_opens_the_modal_tied_to_the_card(
     client.views_open.assert_called_once()
     kwargs = client.views_open.call_args.kwargs
     assert kwargs["trigger_id"] == TRIGGER
-    view = kwargs["view"].to_dict()
+    view = kwargs["view"]
     assert view["callback_id"] == VIEW_SHIP
     assert ShipModalMetadata.decode(view["private_metadata"]) == ShipModalMetadata(
         LOGIN, "480000001", CHANNEL, MESSAGE_TS
