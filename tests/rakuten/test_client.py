@@ -423,17 +423,17 @@ def test_timeouts_that_last_end_in_a_transport_error(sim: RakutenSimulator) -> N
     policy = RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01)
     # Every attempt is held, so a short timeout cannot make this flaky; it keeps the run short.
     with (
-        RakutenClient(LOGIN, TOKEN, base_url=sim.url, retry=policy, timeout=0.1) as impatient,
+        RakutenClient(LOGIN, TOKEN, base_url=sim.url, retry=policy, timeout=0.05) as impatient,
         pytest.raises(TransportError) as caught,
     ):
         impatient.get_new_sales()
-    assert str(caught.value) == "getnewsales: no answer from Rakuten within 0.1 s"
+    assert str(caught.value) == "getnewsales: no answer from Rakuten within 0.05 s"
     assert caught.value.retryable
     assert len(sim.requests_for("getnewsales")) == 2
 
 
 def test_slow_answers_within_the_timeout_are_fine(sim: RakutenSimulator, client: RakutenClient) -> None:
-    sim.inject_fault("getitemtodolist", Fault.SLOW, delay=0.1)
+    sim.inject_fault("getitemtodolist", Fault.SLOW, delay=0.05)
     assert client.check_credentials() == sim.seller_id(LOGIN)
     assert len(sim.requests_for("getitemtodolist")) == 1
 
