@@ -16,6 +16,11 @@ class Action(StrEnum):
     GET_ITEM_TODO_LIST = "getitemtodolist"
     GET_BILLING_INFORMATION = "getbillinginformation"
     GET_SHIPPING_INFORMATION = "getshippinginformation"
+    # After sale (rakuten-api.md §2.7-2.8): an item's messages and claim, the two ways to write, cancelling.
+    GET_ITEM_INFOS = "getiteminfos"
+    CONTACT_USER_ABOUT_ITEM = "contactuseraboutitem"
+    CONTACT_US_ABOUT_ITEM = "contactusaboutitem"
+    CANCEL_ITEM = "cancelitem"
 
 
 VERSIONS: dict[Action, str] = {
@@ -27,11 +32,15 @@ VERSIONS: dict[Action, str] = {
     Action.GET_ITEM_TODO_LIST: "2011-09-01",
     Action.GET_BILLING_INFORMATION: "2016-03-16",
     Action.GET_SHIPPING_INFORMATION: "2017-09-12",
+    Action.GET_ITEM_INFOS: "2017-08-07",
+    Action.CONTACT_USER_ABOUT_ITEM: "2011-02-02",
+    Action.CONTACT_US_ABOUT_ITEM: "2011-09-01",
+    Action.CANCEL_ITEM: "2011-02-02",
 }
 
 # Root element of each action's successful answer, as captured (rakuten-api.md §2); None where no capture or
 # source shows it. Errors come as ``errorresponse`` whatever the action. Keyed by action name so that actions the
-# client does not call yet (cancelitem…) can be checked with the same table.
+# client does not call yet (importitemshippingstatus) can be checked with the same table.
 RESULT_ROOTS: dict[str, str | None] = {
     Action.GET_NEW_SALES: "getnewsalesresult",
     Action.GET_CURRENT_SALES: "getcurrentsalesresult",
@@ -41,9 +50,10 @@ RESULT_ROOTS: dict[str, str | None] = {
     Action.GET_ITEM_TODO_LIST: "getitemtodolistresult",
     Action.GET_BILLING_INFORMATION: None,  # the notes give its fields, not its root
     Action.GET_SHIPPING_INFORMATION: None,
-    "cancelitem": "cancelitemresult",  # SHIBA's offline fixture
-    "contactuseraboutitem": None,  # only contactusaboutitem's root was ever seen
-    "contactusaboutitem": "contactusaboutitemresult",
+    Action.GET_ITEM_INFOS: None,  # nor this one's
+    Action.CANCEL_ITEM: "cancelitemresult",  # SHIBA's offline fixture
+    Action.CONTACT_USER_ABOUT_ITEM: None,  # only contactusaboutitem's root was ever seen
+    Action.CONTACT_US_ABOUT_ITEM: "contactusaboutitemresult",  # SHIBA's doc example
     "importitemshippingstatus": "importresult",
 }
 
@@ -54,9 +64,9 @@ SUCCESS_STATUSES: dict[str, tuple[str, ...]] = {
     Action.ACCEPT_SALE: ("Accepted",),
     Action.REFUSE_SALE: ("Refused",),
     Action.SET_TRACKING: ("OK",),
-    "cancelitem": ("CANCELLED",),
-    "contactuseraboutitem": ("SENT",),
-    "contactusaboutitem": ("SENT",),
+    Action.CANCEL_ITEM: ("CANCELLED",),
+    Action.CONTACT_USER_ABOUT_ITEM: ("SENT",),
+    Action.CONTACT_US_ABOUT_ITEM: ("SENT",),
     "importitemshippingstatus": ("OK",),
 }
 

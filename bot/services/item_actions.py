@@ -38,6 +38,7 @@ from bot.domain.orders import (
     PendingAction,
     PendingKind,
     Shipment,
+    note_acceptance,
 )
 from bot.domain.sentences import Sentence, said, verbatim
 from bot.errors import BotError, describe
@@ -99,6 +100,14 @@ _DONE_STATE = {
     PendingKind.ACCEPT: ItemState.TO_SHIP,
     PendingKind.REFUSE: ItemState.REFUSED,
     PendingKind.SHIP: ItemState.SHIPPED,
+    PendingKind.CANCEL: ItemState.CANCELLED,
+}
+# Shipping and cancelling start from an accepted item; accepting and refusing from one awaiting the decision.
+_START_STATE = {
+    PendingKind.ACCEPT: ItemState.TO_ACCEPT,
+    PendingKind.REFUSE: ItemState.TO_ACCEPT,
+    PendingKind.SHIP: ItemState.TO_SHIP,
+    PendingKind.CANCEL: ItemState.TO_SHIP,
 }
 
 
@@ -140,6 +149,7 @@ class ItemActions:
         itemids: Collection[str] | None = None,
         shipment: Shipment | None = None,
         detail: str | None = None,
+        comment: str | None = None,
     ) -> Claim:
         """Claim the items this action applies to and record who asked, in one durable local write (fast: made
         before Slack gets its ack, so that a crash right after the ack loses nothing; a restart resumes it).
@@ -148,14 +158,16 @@ class ItemActions:
         under the store lock: a double click or a repeated submit claims nothing, so nothing is sent twice.
         ``itemids`` narrows the choice (None: every eligible item).
         """
-        start_state = ItemState.TO_SHIP if kind is PendingKind.SHIP else ItemState.TO_ACCEPT
+        start_state = _START_STATE[kind]
         now = self._clock()
         claimed: list[str] = []
 
         def claim(current: OrderRecord) -> OrderRecord | None:
             for item in current.items:
                 if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
-                    item.pending = PendingAction(kind, actor, now, shipment=replace(shipment) if shipment else None)
+                    item.pending = PendingAction(
+                        kind, actor, now, shipment=replace(shipment) if shipment else None, comment=comment
+                    )
                     item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
                     claimed.append(item.itemid)
             return current if claimed else None
@@ -362,6 +374,8 @@ class ItemActions:
             return client.accept_sale(itemid, shipping_from_country=country)
         if kind is PendingKind.REFUSE:
             return client.refuse_sale(itemid)
+        if kind is PendingKind.CANCEL:
+            return client.cancel_item(itemid, comment=pending.comment or "")
         shipment = pending.shipment
         return client.set_tracking(
             itemid,
@@ -424,6 +438,8 @@ class ItemActions:
             item.pending = None
             order.updated_at = now
             order.closed_at = None if order.is_open else (order.closed_at or now)
+            if error is None and pending.kind is PendingKind.ACCEPT:
+                note_acceptance(order, now)  # its time to ship starts with the last item accepted
             return pending
 
         with self._store.batch():

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devkit.rakuten_simulator.envelopes import CAPTURED, Envelope
@@ -55,6 +56,9 @@ from devkit.rakuten_simulator.state import (
 )
 from rakuten.actions import Action
 
+if TYPE_CHECKING:
+    from devkit.rakuten_simulator.after_sale import AfterSaleDesk
+
 # The newest version of each action, which Rakuten reports as ``lastversion`` (rakuten-api.md §1).
 LAST_VERSIONS: dict[Action, str] = {
     Action.GET_NEW_SALES: "2017-08-07",
@@ -65,6 +69,10 @@ LAST_VERSIONS: dict[Action, str] = {
     Action.GET_ITEM_TODO_LIST: "2011-09-01",
     Action.GET_BILLING_INFORMATION: "2016-03-16",
     Action.GET_SHIPPING_INFORMATION: "2017-09-12",
+    Action.GET_ITEM_INFOS: "2017-08-07",
+    Action.CONTACT_USER_ABOUT_ITEM: "2011-02-02",
+    Action.CONTACT_US_ABOUT_ITEM: "2011-09-01",
+    Action.CANCEL_ITEM: "2011-02-02",
 }
 _RESULT_ROOTS: dict[Action, tuple[str, str]] = {
     # root element, schema name in the namespace URI
@@ -76,12 +84,19 @@ _RESULT_ROOTS: dict[Action, tuple[str, str]] = {
     Action.GET_ITEM_TODO_LIST: ("getitemtodolistresult", "getitemtodolist"),
     Action.GET_BILLING_INFORMATION: ("getbillinginformationresult", "getbillinginformation"),
     Action.GET_SHIPPING_INFORMATION: ("getshippinginformationresult", "getshippinginformation"),
+    Action.GET_ITEM_INFOS: ("getiteminfosresult", "getiteminfos"),
+    Action.CONTACT_USER_ABOUT_ITEM: ("contactuseraboutitemresult", "contactuseraboutitem"),
+    Action.CONTACT_US_ABOUT_ITEM: ("contactusaboutitemresult", "contactusaboutitem"),
+    Action.CANCEL_ITEM: ("cancelitemresult", "cancelitem"),
 }
-# The success word of each per-item action (rakuten-api.md §2.4, §2.5).
+# The success word of each per-item action (rakuten-api.md §2.4, §2.5; SHIBA's fixtures for the after-sale ones).
 _SUCCESS_STATUS: dict[Action, str] = {
     Action.ACCEPT_SALE: "Accepted",
     Action.REFUSE_SALE: "Refused",
     Action.SET_TRACKING: "OK",
+    Action.CONTACT_USER_ABOUT_ITEM: "SENT",
+    Action.CONTACT_US_ABOUT_ITEM: "SENT",
+    Action.CANCEL_ITEM: "CANCELLED",
 }
 # Whose answer Fault.OTHER_ACTION_DOCUMENT sends instead: a plausible mix-up for each action.
 _MIXED_UP_WITH: dict[Action, Action] = {
@@ -93,6 +108,10 @@ _MIXED_UP_WITH: dict[Action, Action] = {
     Action.GET_ITEM_TODO_LIST: Action.GET_NEW_SALES,
     Action.GET_BILLING_INFORMATION: Action.GET_SHIPPING_INFORMATION,
     Action.GET_SHIPPING_INFORMATION: Action.GET_BILLING_INFORMATION,
+    Action.GET_ITEM_INFOS: Action.GET_ITEM_TODO_LIST,
+    Action.CONTACT_USER_ABOUT_ITEM: Action.CONTACT_US_ABOUT_ITEM,
+    Action.CONTACT_US_ABOUT_ITEM: Action.CONTACT_USER_ABOUT_ITEM,
+    Action.CANCEL_ITEM: Action.REFUSE_SALE,
 }
 # The parameters each action echoes in <request>, and the name it echoes them under.
 _ECHOED: dict[Action, tuple[tuple[str, str], ...]] = {
@@ -106,6 +125,10 @@ _ECHOED: dict[Action, tuple[tuple[str, str], ...]] = {
     ),
     Action.GET_BILLING_INFORMATION: (("purchaseid", "purchaseid"),),
     Action.GET_SHIPPING_INFORMATION: (("purchaseid", "purchaseid"),),
+    Action.GET_ITEM_INFOS: (("itemid", "itemid"),),
+    Action.CONTACT_USER_ABOUT_ITEM: (("itemid", "itemid"), ("content", "content")),
+    Action.CONTACT_US_ABOUT_ITEM: (("itemid", "itemid"), ("mailparentid", "mailparentid"), ("content", "content")),
+    Action.CANCEL_ITEM: (("itemid", "itemid"), ("comment", "comment")),
 }
 _VERSION_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURSOR_FORMAT = "sim1"
@@ -217,6 +240,7 @@ class SalesService:
         page_size: int,
         clock: Callable[[], datetime],
         acceptance_window: timedelta = ACCEPTANCE_WINDOW,
+        after_sale: AfterSaleDesk | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -224,6 +248,7 @@ class SalesService:
         self._page_size = page_size
         self._clock = clock
         self._acceptance_window = acceptance_window
+        self._after_sale = after_sale
         self._handlers: dict[Action, Callable[[Call], Reply]] = {
             Action.GET_NEW_SALES: self._get_new_sales,
             Action.GET_CURRENT_SALES: self._get_current_sales,
@@ -234,6 +259,8 @@ class SalesService:
             Action.GET_BILLING_INFORMATION: self._get_billing_information,
             Action.GET_SHIPPING_INFORMATION: self._get_shipping_information,
         }
+        if after_sale is not None:  # getiteminfos, the two contact actions, cancelitem
+            self._handlers.update(after_sale.handlers())
 
     def handle(self, params: Mapping[str, str], envelope: Envelope = CAPTURED) -> Reply:
         try:
@@ -397,6 +424,8 @@ class SalesService:
 
     def _get_item_todo_list(self, call: Call) -> Reply:
         entries = self._state.todo(call.login)
+        if self._after_sale is not None:  # items with an open claim or unread messages
+            entries = self._after_sale.todo(call.login, entries)
         return call.answer([], todo_response(entries, last_version=call.last_version, seller_id=call.seller_id))
 
     def _get_billing_information(self, call: Call) -> Reply:

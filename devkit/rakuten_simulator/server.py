@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devkit.rakuten_simulator.after_sale import AfterSaleControls, AfterSaleDesk
 from devkit.rakuten_simulator.envelopes import CAPTURED, Envelope, envelope_named
 from devkit.rakuten_simulator.faults import (
     ANSWER_FAULTS,
@@ -62,7 +63,7 @@ class RecordedRequest:
     fault: Fault | None = None
 
 
-class RakutenSimulator:
+class RakutenSimulator(AfterSaleControls):
     """A stateful fake of Rakuten France's ``sales_ws``, served over HTTP on loopback.
 
     ``seed`` makes generated sales reproducible; ``page_size`` is how many sales a getcurrentsales page
@@ -89,6 +90,7 @@ class RakutenSimulator:
         self._seed = seed
         self._acceptance_window = acceptance_window
         self._state = PlatformState()
+        self._after_sale = AfterSaleDesk(self._state, clock=self._clock)
         self._service = self._new_service(page_size)
         self.envelope = envelope_named(envelope)
         self._account_envelopes: dict[str, Envelope] = {}
@@ -146,6 +148,7 @@ class RakutenSimulator:
             self._page_size = page_size
         with self._generator_lock:
             self._state = PlatformState()
+            self._after_sale = AfterSaleDesk(self._state, clock=self._clock)
             self._service = self._new_service(self._page_size)
             self._generator = SaleGenerator(self._seed)
         self._account_envelopes.clear()
@@ -154,7 +157,11 @@ class RakutenSimulator:
 
     def _new_service(self, page_size: int) -> SalesService:
         return SalesService(
-            self._state, page_size=page_size, clock=self._clock, acceptance_window=self._acceptance_window
+            self._state,
+            page_size=page_size,
+            clock=self._clock,
+            acceptance_window=self._acceptance_window,
+            after_sale=self._after_sale,
         )
 
     @property

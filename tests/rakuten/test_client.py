@@ -206,19 +206,54 @@ def test_billing_and_shipping_information(sim: RakutenSimulator, client: Rakuten
 
 # ------------------------------------------------------------------------------- answers are checked
 
-# How each per-item action is called, on an item in the state it needs.
-ITEM_ACTIONS: dict[str, tuple[str, Callable[[RakutenClient, str], object]]] = {
-    "acceptsale": ("new", lambda client, itemid: client.accept_sale(itemid)),
-    "refusesale": ("new", lambda client, itemid: client.refuse_sale(itemid)),
-    "settrackingpackageinfos": (
-        "accepted",
-        lambda client, itemid: client.set_tracking(itemid, carrier="DHL", tracking_number="JJD0146000037"),
-    ),
+# Each per-item action: an item in the state it needs, and the call. ``done`` tells whether it took effect.
+ItemCall = Callable[[RakutenClient], object]
+
+
+def _accept(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _new_itemid(sim)
+    return itemid, lambda client: client.accept_sale(itemid)
+
+
+def _refuse(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _new_itemid(sim)
+    return itemid, lambda client: client.refuse_sale(itemid)
+
+
+def _track(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    return itemid, lambda client: client.set_tracking(itemid, carrier="DHL", tracking_number="JJD0146000037")
+
+
+def _write_to_buyer(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    return itemid, lambda client: client.contact_user_about_item(itemid, "Bonjour, c'est parti.")
+
+
+def _answer_customer_service(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    mail_id = sim.customer_service_writes(itemid, "Une question")
+    return itemid, lambda client: client.contact_us_about_item(itemid, "Voici", parent_mail_id=mail_id)
+
+
+def _cancel(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    return itemid, lambda client: client.cancel_item(itemid, comment="Rupture de stock")
+
+
+ITEM_ACTIONS: dict[str, Callable[[RakutenSimulator], tuple[str, ItemCall]]] = {
+    "acceptsale": _accept,
+    "refusesale": _refuse,
+    "settrackingpackageinfos": _track,
+    "contactuseraboutitem": _write_to_buyer,
+    "contactusaboutitem": _answer_customer_service,
+    "cancelitem": _cancel,
 }
 
 
-def _item_for(sim: RakutenSimulator, action: str) -> str:
-    return _new_itemid(sim) if ITEM_ACTIONS[action][0] == "new" else _accepted_itemid(sim)
+def _effect(sim: RakutenSimulator, itemid: str) -> tuple[str, int, int]:
+    """What an action may change: the item's status and what the seller wrote about it."""
+    return sim.item(itemid).status, len(sim.seller_messages(itemid)), len(sim.seller_mails(itemid))
 
 
 @pytest.mark.parametrize("action", list(ITEM_ACTIONS))
@@ -226,15 +261,15 @@ def _item_for(sim: RakutenSimulator, action: str) -> str:
 def test_a_status_that_does_not_mean_done_is_a_business_error_never_a_success(
     sim: RakutenSimulator, client: RakutenClient, action: str, fault: Fault, shown: str
 ) -> None:
-    itemid = _item_for(sim, action)
-    before = sim.item(itemid).status
+    itemid, act = ITEM_ACTIONS[action](sim)
+    before = _effect(sim, itemid)
     sim.inject_fault(action, fault, times=5)
     with pytest.raises(UnexpectedStatusError) as caught:
-        ITEM_ACTIONS[action][1](client, itemid)
+        act(client)
     assert isinstance(caught.value, BusinessError)
     assert shown in caught.value.message
     assert len(sim.requests_for(action)) == 1  # not retried: whether anything happened is for a person to judge
-    assert sim.item(itemid).status == before
+    assert _effect(sim, itemid) == before
 
 
 @pytest.mark.parametrize("action", list(ITEM_ACTIONS))
@@ -242,27 +277,29 @@ def test_a_status_that_does_not_mean_done_is_a_business_error_never_a_success(
 def test_another_actions_document_or_no_response_is_retried_not_taken_for_done(
     sim: RakutenSimulator, client: RakutenClient, action: str, fault: Fault
 ) -> None:
-    itemid = _item_for(sim, action)
+    itemid, act = ITEM_ACTIONS[action](sim)
+    before = _effect(sim, itemid)
     sim.inject_fault(action, fault)
-    result = ITEM_ACTIONS[action][1](client, itemid)
-    assert result.status in ("Accepted", "Refused", "OK")  # type: ignore[attr-defined]
+    result = act(client)
+    assert result.status in ("Accepted", "Refused", "OK", "SENT", "CANCELLED")  # type: ignore[attr-defined]
     assert [request.fault for request in sim.requests_for(action)] == [fault, None]
+    assert _effect(sim, itemid) != before  # done once, by the second try
 
 
 @pytest.mark.parametrize("action", list(ITEM_ACTIONS))
 def test_another_actions_document_that_lasts_is_malformed_and_nothing_is_done(
     sim: RakutenSimulator, client: RakutenClient, action: str
 ) -> None:
-    itemid = _item_for(sim, action)
-    before = sim.item(itemid).status
+    itemid, act = ITEM_ACTIONS[action](sim)
+    before = _effect(sim, itemid)
     sim.inject_fault(action, Fault.OTHER_ACTION_DOCUMENT, times=-1)
     with pytest.raises(MalformedResponseError, match="unexpected document"):
-        ITEM_ACTIONS[action][1](client, itemid)
+        act(client)
     assert len(sim.requests_for(action)) == 4
-    assert sim.item(itemid).status == before
+    assert _effect(sim, itemid) == before
 
 
-@pytest.mark.parametrize("action", ["getnewsales", "getcurrentsales", "getitemtodolist"])
+@pytest.mark.parametrize("action", ["getnewsales", "getcurrentsales", "getitemtodolist", "getiteminfos"])
 def test_a_listing_answered_with_another_actions_document_is_read_again(
     sim: RakutenSimulator, client: RakutenClient, action: str
 ) -> None:
@@ -273,6 +310,9 @@ def test_a_listing_answered_with_another_actions_document_is_read_again(
         assert sorted(sale.purchaseid for sale in client.get_new_sales()) == sorted(new_ids)
     elif action == "getcurrentsales":
         assert sorted(sale.purchaseid for sale in client.get_current_sales(date(2000, 1, 1))) == sorted(current_ids)
+    elif action == "getiteminfos":
+        itemid = sim.sale(current_ids[0]).items[0].itemid
+        assert client.get_item_infos(itemid).itemid == itemid
     else:
         assert client.check_credentials() == sim.seller_id(LOGIN)
     assert [request.fault for request in sim.requests_for(action)] == [Fault.OTHER_ACTION_DOCUMENT, None]
