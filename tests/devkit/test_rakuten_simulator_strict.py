@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -441,3 +442,38 @@ def test_reset_forgets_everything_but_keeps_serving(http: httpx.Client, sim: Rak
     assert response.status_code == 200
     assert xml(response.content).find("response/sales/sale") is None
     assert [request.action for request in sim.requests] == ["getnewsales"]
+
+
+def test_the_command_line_serves_the_envelope_it_is_given(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from devkit.rakuten_simulator import DEMO_LOGIN, DEMO_TOKEN
+    from devkit.rakuten_simulator import __main__ as command_line
+
+    started: list[RakutenSimulator] = []
+    listening = threading.Event()
+
+    class Recorded(RakutenSimulator):
+        # The command line generates the new sales last, once it listens: then it is ready.
+        def generate_sales(self, login: str, count: int, **kwargs: Any) -> list[str]:
+            purchaseids = super().generate_sales(login, count, **kwargs)
+            if kwargs.get("new", True):
+                started.append(self)
+                listening.set()
+            return purchaseids
+
+    monkeypatch.setattr(command_line, "RakutenSimulator", Recorded)
+    stop = threading.Event()
+    argv = ["--envelope", "no-namespace", "--orders", "1"]
+    runner = threading.Thread(target=command_line.main, args=(argv,), kwargs={"stop": stop})
+    runner.start()
+    try:
+        assert listening.wait(timeout=10)
+        query = {"action": "getnewsales", "login": DEMO_LOGIN, "pwd": DEMO_TOKEN, "version": "2017-08-07"}
+        body = http.get(f"{started[0].url}sales_ws", params=query).content
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert body.startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<getnewsalesresult>')
