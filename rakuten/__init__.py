@@ -27,6 +27,7 @@ from rakuten.errors import (
     RakutenError,
     ServerError,
     TransportError,
+    UnexpectedStatusError,
 )
 from rakuten.models import (
     ActionResult,
@@ -79,6 +80,7 @@ __all__ = [
     "TodoList",
     "Tracking",
     "TransportError",
+    "UnexpectedStatusError",
     "carrier_for_shipping_type",
     "is_express_shipping",
     "lookup_carrier",

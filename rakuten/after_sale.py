@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from rakuten.actions import root_matches
 from rakuten.after_sale_models import (
     CANCEL_COMMENT_MAX,
     MESSAGE_MAX,
@@ -48,7 +49,8 @@ Element = etree._Element
 def parse_item_infos(root: Element, *, itemid: str) -> ItemInfos:
     """getiteminfos: the item of ``response/item`` (a lone ``item`` or the response itself if unwrapped)."""
     raise_for_error(root, action="getiteminfos")
-    response = _child(root, "response") if root.tag != "response" else root
+    # Its root was never captured: any will do but another action's (a misrouted answer is not this item's).
+    response = _child(root, "response") if root_matches("getiteminfos", root.tag) else None
     if response is None:
         raise MalformedResponseError(
             f"answered with an unexpected document (root element <{root.tag}>)", action="getiteminfos"

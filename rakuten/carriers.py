@@ -1,9 +1,10 @@
 """Rakuten's carrier names (``transporter_name``) and the checks run on tracking data before it is sent.
 
 Rakuten publishes no official list; ``CARRIERS`` is the union of the lists working connectors send
-(docs/rakuten-api.md §5), spelled exactly as they send them. Both ``CHRONOPOST`` and ``Chronopost`` are used by
-connectors that work, so either is accepted on input and ``Chronopost`` is what goes out. Anything else
-goes out as ``Autre`` with a tracking URL.
+(docs/rakuten-api.md §5), spelled exactly as they send them: it is the one table of what goes out as
+``transporter_name``. Where connectors disagree, the majority spelling goes out: ``CHRONOPOST`` in capitals
+(Common-Services and WillZWL; only plentymarkets writes ``Chronopost``). What a person types is matched
+without case, accents or spacing. Anything else goes out as ``Autre`` with a tracking URL.
 
 Tracking-number rules are deliberately lenient: they only reject numbers that cannot be right, because a
 refused valid number blocks a seller while a wrong one is merely a typo Rakuten shows the buyer.
@@ -29,11 +30,12 @@ __all__ = [
 ]
 
 AUTRE = "Autre"
+CHRONOPOST = "CHRONOPOST"
 
 CARRIERS: tuple[str, ...] = (
     "Colissimo",
     "So Colissimo",
-    "Chronopost",
+    CHRONOPOST,
     "Mondial Relay",
     "Mondial Relay prépayé",
     "Colis Prive",
@@ -110,9 +112,9 @@ _ALIASES: dict[str, str] = {
     "Colissimo Access": "Colissimo",
     "Socolissimo": "So Colissimo",
     "Lettre suivie": "Courrier Suivi",
-    "Chronopost Shop2Shop": "Chronopost",
-    "Shop2Shop": "Chronopost",
-    "Shop2Shop by Chronopost": "Chronopost",
+    "Chronopost Shop2Shop": CHRONOPOST,
+    "Shop2Shop": CHRONOPOST,
+    "Shop2Shop by Chronopost": CHRONOPOST,
     "Mondial Relais": "Mondial Relay",
     "Mondial Relay prepaid": "Mondial Relay prépayé",
     "FedEx Express": "Fedex",
@@ -144,8 +146,8 @@ _CARRIER_BY_SHIPPING_TYPE: tuple[tuple[str, str], ...] = (
     ("mondialrelay", "Mondial Relay"),
     ("socolissimo", "So Colissimo"),
     ("colissimo", "Colissimo"),
-    ("shop2shop", "Chronopost"),
-    ("chronopost", "Chronopost"),
+    ("shop2shop", CHRONOPOST),
+    ("chronopost", CHRONOPOST),
     ("kiala", "Kiala"),
 )
 
@@ -191,7 +193,7 @@ _MONDIAL_RELAY_RULE = _rule("8 to 12 digits", r"\d{8,12}")
 _NUMBER_RULES: dict[str, _NumberRule] = {
     "Colissimo": _COLISSIMO_RULE,
     "So Colissimo": _COLISSIMO_RULE,
-    "Chronopost": _rule(
+    CHRONOPOST: _rule(
         "13 or 14 letters and digits (e.g. XY123456789FR)",
         r"[A-Z]{2}\d{9}[A-Z]{2}",
         r"[A-Z0-9]{13,14}",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import ssl
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -114,14 +115,21 @@ class _CredentialTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building one loads the whole CA bundle (~35 ms); an SSLContext is safe to share between threads and
+    # clients, and the bot builds a client per account and per background action.
+    return httpx.create_ssl_context()
+
+
 def _default_transport(base_url: str) -> httpx.BaseTransport:
     # httpx reads HTTP(S)_PROXY / NO_PROXY only when it builds its own transport; ours wraps one, so do it here.
     url = httpx.URL(base_url)
     proxies = urllib.request.getproxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if proxy and not urllib.request.proxy_bypass(url.host):
-        return httpx.HTTPTransport(proxy=proxy)
-    return httpx.HTTPTransport()
+        return httpx.HTTPTransport(proxy=proxy, verify=_tls_context())
+    return httpx.HTTPTransport(verify=_tls_context())
 
 
 class RakutenClient:

@@ -13,6 +13,7 @@ background jobs) whether trying again later can help.
         ├── PermissionDeniedError InvalidUserRights other than quota
         ├── ParameterError        ParameterError: an invalid or missing parameter
         └── BusinessError         anything else Rakuten refuses (item not accepted, already shipped…)
+            └── UnexpectedStatusError  an action answered with a status that does not mean "done"
 """
 
 from __future__ import annotations
@@ -94,6 +95,28 @@ class ParameterError(ApiError):
 
 class BusinessError(ApiError):
     pass
+
+
+_STATUS_SHOWN_MAX = 200
+
+
+class UnexpectedStatusError(BusinessError):
+    """Rakuten answered the action with a well-formed document whose ``status`` is not one that means done
+    (an unknown word, an empty status). Not retryable: whether anything happened is unknown, so the person who
+    asked decides, with Rakuten's word in front of them."""
+
+    def __init__(
+        self, *, action: str, status: str | None, expected: tuple[str, ...], status_code: int | None = None
+    ) -> None:
+        wanted = " or ".join(f"“{word}”" for word in expected)
+        if status:
+            shown = status if len(status) <= _STATUS_SHOWN_MAX else f"{status[: _STATUS_SHOWN_MAX - 1]}…"
+            message = f"answered “{shown}” instead of {wanted}"
+        else:
+            message = f"answered without a status instead of {wanted}"
+        super().__init__(ErrorDetails(type=None, code=None, message=message), action=action, status_code=status_code)
+        self.status = status or ""
+        self.expected = expected
 
 
 def describe_error(error: ErrorDetails) -> str:

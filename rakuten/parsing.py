@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from rakuten.actions import ERROR_ROOT
+from rakuten.actions import ERROR_ROOT, RESULT_ROOTS, SUCCESS_STATUSES, root_matches
 from rakuten.errors import (
     ApiError,
     AuthenticationError,
@@ -28,6 +28,7 @@ from rakuten.errors import (
     QuotaExceededError,
     RakutenError,
     ServerError,
+    UnexpectedStatusError,
     describe_error,
 )
 from rakuten.models import (
@@ -382,8 +383,13 @@ def _eans(value: str | None) -> tuple[str, ...]:
 
 
 def parse_action_status(root: Element, *, action: str, itemid: str) -> ActionResult:
-    """The ``status`` (or ``statut``) of acceptsale, refusesale or settrackingpackageinfos; the rest in ``extra``."""
-    response = _response(root, action, fallback_to_root=True)
+    """The ``status`` (or ``statut``) of a per-item action, checked; the rest of ``response`` in ``extra``.
+
+    Only a status that means done for this action (``SUCCESS_STATUSES``) makes a result: any other word, an
+    empty or missing status is an UnexpectedStatusError carrying Rakuten's word. A document without the action's
+    root or without ``response`` is a MalformedResponseError (retryable), never a success.
+    """
+    response = _response(root, action)
     status: str | None = None
     extra: dict[str, str] = {}
     for child in response:
@@ -391,7 +397,10 @@ def parse_action_status(root: Element, *, action: str, itemid: str) -> ActionRes
             status = _text(child)
         else:
             _flatten_into(extra, child, child.tag)
-    return ActionResult(action=action, itemid=itemid, status=status or "", extra=extra)
+    expected = SUCCESS_STATUSES.get(action, ())
+    if status is None or status.casefold() not in {word.casefold() for word in expected}:
+        raise UnexpectedStatusError(action=action, status=status, expected=expected)
+    return ActionResult(action=action, itemid=itemid, status=status, extra=extra)
 
 
 def _flatten_into(target: dict[str, str], element: Element, key: str) -> None:
@@ -505,16 +514,23 @@ def _prepaid_label(element: Element | None) -> PrepaidLabel | None:
 # -------------------------------------------------------------------------------------------- helpers
 
 
-def _response(root: Element, action: str | None, *, fallback_to_root: bool = False) -> Element:
+def _response(root: Element, action: str | None) -> Element:
+    """The ``response`` element of ``action``'s answer, after raising any ``errorresponse``.
+
+    With ``action`` given, the root must be that action's (``rakuten.actions.root_matches``): an answer of
+    another action is as unusable as a broken one, so both are MalformedResponseError, which the client retries.
+    """
     name = action or root.tag.removesuffix("result")
     raise_for_error(root, action=name)
-    if root.tag == "response":
-        return root
+    if action is not None and not root_matches(action, root.tag):
+        expected = RESULT_ROOTS.get(action)
+        wanted = f", not <{expected}>" if expected else ""
+        raise MalformedResponseError(
+            f"answered with an unexpected document (root element <{root.tag}>{wanted})", action=name
+        )
     for child in root:
         if child.tag == "response":
             return child
-    if fallback_to_root:
-        return root
     raise MalformedResponseError(f"answered with an unexpected document (root element <{root.tag}>)", action=name)
 
 

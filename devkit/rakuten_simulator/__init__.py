@@ -8,7 +8,9 @@ Tests, the demo and the benchmarks use it instead of the real service::
         client = RakutenClient("shop", "token", base_url=sim.url)
 """
 
+from devkit.rakuten_simulator.envelopes import CAPTURED, ENVELOPES, Envelope
 from devkit.rakuten_simulator.faults import Fault
+from devkit.rakuten_simulator.rules import ACCEPTANCE_WINDOW, ACCEPTED_CARRIERS, TRACKING_NUMBER_SHAPES
 from devkit.rakuten_simulator.server import RakutenSimulator, RecordedRequest
 from devkit.rakuten_simulator.state import (
     ItemState,
@@ -25,8 +27,14 @@ DEMO_LOGIN = "boutique-demo"
 DEMO_TOKEN = "demo-token-0000"
 
 __all__ = [
+    "ACCEPTANCE_WINDOW",
+    "ACCEPTED_CARRIERS",
+    "CAPTURED",
     "DEMO_LOGIN",
     "DEMO_TOKEN",
+    "ENVELOPES",
+    "TRACKING_NUMBER_SHAPES",
+    "Envelope",
     "Fault",
     "ItemState",
     "RakutenSimulator",

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from devkit.rakuten_simulator import DEMO_LOGIN, DEMO_TOKEN, RakutenSimulator
+from devkit.rakuten_simulator import DEMO_LOGIN, DEMO_TOKEN, ENVELOPES, RakutenSimulator
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
         "--current", type=int, default=10, help="accepted sales awaiting shipment (default 10)"
     )
     parser.add_argument("--page-size", type=int, default=100, help="sales per getcurrentsales page (default 100)")
+    parser.add_argument(
+        "--envelope",
+        choices=list(ENVELOPES),
+        default="captured",
+        help="how answers are written: namespace, encoding, CDATA, empty forms (default captured)",
+    )
     return parser
 
 
@@ -31,7 +37,7 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     if min(args.orders, args.current) < 0 or args.page_size < 1:
         print("--orders and --current must be >= 0, --page-size >= 1", file=sys.stderr)
         return 2
-    simulator = RakutenSimulator(seed=args.seed, port=args.port, page_size=args.page_size)
+    simulator = RakutenSimulator(seed=args.seed, port=args.port, page_size=args.page_size, envelope=args.envelope)
     try:
         simulator.start()
     except OSError as error:

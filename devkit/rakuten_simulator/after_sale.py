@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from devkit.rakuten_simulator.render import cdata, purchase_date, result_document, text
+from devkit.rakuten_simulator.render import cdata, purchase_date, text
 from devkit.rakuten_simulator.sales_ws import Call, Reply, ServiceError, invalid, parameter_error
 from devkit.rakuten_simulator.state import ItemState, PlatformState, SimSale, UnknownEntityError, paris_time
 from rakuten.actions import Action
@@ -38,18 +38,6 @@ CLAIM = "CLAIM"
 UNREAD_FROM_BUYER = "UNREAD_MESSAGE_FROM_BUYER"
 UNREAD_FROM_CUSTOMER_SERVICE = "UNREAD_MESSAGE_FROM_CUSTOMER_SERVICE"
 CUSTOMER_SERVICE = "Rakuten"  # how mails from customer service are signed
-LAST_VERSIONS: dict[Action, str] = {
-    Action.GET_ITEM_INFOS: "2017-08-07",
-    Action.CONTACT_USER_ABOUT_ITEM: "2011-02-02",
-    Action.CONTACT_US_ABOUT_ITEM: "2011-09-01",
-    Action.CANCEL_ITEM: "2011-02-02",
-}
-_RESULT_ROOTS: dict[Action, str] = {
-    Action.GET_ITEM_INFOS: "getiteminfosresult",
-    Action.CONTACT_USER_ABOUT_ITEM: "contactuseraboutitemresult",
-    Action.CONTACT_US_ABOUT_ITEM: "contactusaboutitemresult",
-    Action.CANCEL_ITEM: "cancelitemresult",
-}
 # Closed claim states the simulator writes (the real list is unknown).
 CLOSED_CLAIM_STATE = "CLOSED"
 
@@ -261,9 +249,9 @@ class AfterSaleDesk:
             body = _item_infos(itemid, sale.purchase_date, item.status, thread, sale.login, sale.buyer_login)
             for entry in thread.entries:
                 entry.unread = False  # what Rakuten does when an item's infos are read
-        last_version = LAST_VERSIONS[call.action]
-        response = f"\n    <lastversion>{last_version}</lastversion>\n    <sellerid>{call.seller_id}</sellerid>{body}"
-        return _answer(call, [("itemid", itemid)], response)
+        head = f"\n    <lastversion>{call.last_version}</lastversion>\n    <sellerid>{call.seller_id}</sellerid>"
+        response = f"{head}{body}"
+        return call.answer(call.echo(), response)
 
     def _contact_user(self, call: Call) -> Reply:
         itemid = call.required("itemid")
@@ -273,7 +261,7 @@ class AfterSaleDesk:
             raise _refused(f"Item {itemid}: the buyer can only be contacted about a confirmed sale.")
         with self._lock:
             self._add(itemid, SimMessage(self._now(None), sale.login, sale.buyer_login, content, unread=False))
-        return _answer(call, [("itemid", itemid), ("content", content)], _status_response(call, "SENT"))
+        return call.status_answer("SENT")
 
     def _contact_us(self, call: Call) -> Reply:
         itemid = call.required("itemid")
@@ -288,8 +276,7 @@ class AfterSaleDesk:
             mail_id = str(next(self._mail_ids))
             subject = parent_mail.subject if parent_mail.subject.startswith("Re: ") else f"Re: {parent_mail.subject}"
             self._add(itemid, SimMail(mail_id, self._now(None), sale.login, CUSTOMER_SERVICE, subject, content, False))
-        echo = [("itemid", itemid), ("mailparentid", parent), ("content", content)]
-        return _answer(call, echo, _status_response(call, "SENT"))
+        return call.status_answer("SENT")
 
     def _cancel_item(self, call: Call) -> Reply:
         itemid = call.required("itemid")
@@ -301,8 +288,7 @@ class AfterSaleDesk:
         with self._lock:
             thread = self._threads.setdefault(itemid, _Thread())
             thread.logs.append(SimLog(self._now(None), "ITEM_CANCELLED", "Vous avez annulé la vente.", comment))
-        echo = [("itemid", itemid), ("comment", comment)]
-        return _answer(call, echo, _status_response(call, "CANCELLED"))
+        return call.status_answer("CANCELLED")
 
     # internals -------------------------------------------------------------------------------------------------
 
@@ -344,18 +330,6 @@ def _refused(*details: str) -> ServiceError:
 
 def _parameter(detail: str) -> ServiceError:
     return parameter_error(detail)
-
-
-def _answer(call: Call, echo: list[tuple[str, str]], response: str) -> Reply:
-    root = _RESULT_ROOTS[call.action]
-    body = result_document(
-        root, call.action.value, version=call.version, user=call.login, params=echo, response=response
-    )
-    return Reply(200, body)
-
-
-def _status_response(call: Call, status: str) -> str:
-    return f"\n    <lastversion>{LAST_VERSIONS[call.action]}</lastversion>\n    <status>{text(status)}</status>"
 
 
 def _item_infos(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
+from devkit.rakuten_simulator.envelopes import CAPTURED, Envelope
 from devkit.rakuten_simulator.render import error_document
 
 
@@ -25,6 +27,19 @@ class Fault(StrEnum):
     # The action IS carried out, then the connection is closed without a byte of answer: what a client sees when
     # Rakuten applies a call and the answer is lost on the way (proxy reset, network cut).
     APPLIED_THEN_DROPPED = "applied_then_dropped"
+    # Well-formed answers that must not count as done. The action is NOT carried out. The two status faults
+    # only change per-item actions (acceptsale, refusesale, settrackingpackageinfos); other actions answer as usual.
+    STATUS_UNEXPECTED = "status_unexpected"  # response/status holds a word that means nothing done ("PENDING")
+    STATUS_EMPTY = "status_empty"  # response/status is empty, written in the envelope's empty form
+    OTHER_ACTION_DOCUMENT = "other_action_document"  # another action's answer: its root, its own success word
+    NO_RESPONSE_ELEMENT = "no_response_element"  # the action's root and request echo, but no <response>
+
+
+# Faults answered by SalesService itself, from the request: they depend on the action and the envelope.
+ANSWER_FAULTS = frozenset(
+    {Fault.STATUS_UNEXPECTED, Fault.STATUS_EMPTY, Fault.OTHER_ACTION_DOCUMENT, Fault.NO_RESPONSE_ELEMENT}
+)
+UNEXPECTED_STATUS = "PENDING"
 
 
 DEFAULT_DELAYS: dict[Fault, float] = {Fault.TIMEOUT: 10.0, Fault.SLOW: 2.0}
@@ -82,28 +97,53 @@ class FaultQueue:
 
 # Bodies of the faults that do not depend on the request --------------------------------------------------
 
-AUTH_ERROR_BODY = error_document(
-    "Sender", "InvalidUserConnection", "Unknown user or password.", ["The login or the token is not valid."]
-)
-QUOTA_EXCEEDED_BODY = error_document(
-    "Sender",
-    "InvalidUserRights",
-    "Quota exceeded.",
-    ["You have exceeded the maximum number of requests per hour. Please contact the seller support."],
-)
-SERVER_ERROR_BODY = error_document(
-    "ServerError", "ServerError", "Server not able to fullfill request.", ["Please try again later."]
-)
-PARAMETER_ERROR_BODY = error_document(
-    "Sender", "ParameterError", "Problem with parameters.", ["The parameter 'version' is invalid."]
-)
+_ERROR_FAULTS: dict[Fault, tuple[str, str, str, tuple[str, ...]]] = {
+    Fault.AUTH_ERROR: (
+        "Sender",
+        "InvalidUserConnection",
+        "Unknown user or password.",
+        ("The login or the token is not valid.",),
+    ),
+    Fault.QUOTA_EXCEEDED: (
+        "Sender",
+        "InvalidUserRights",
+        "Quota exceeded.",
+        ("You have exceeded the maximum number of requests per hour. Please contact the seller support.",),
+    ),
+    Fault.SERVER_ERROR: (
+        "ServerError",
+        "ServerError",
+        "Server not able to fullfill request.",
+        ("Please try again later.",),
+    ),
+    Fault.PARAMETER_ERROR: (
+        "Sender",
+        "ParameterError",
+        "Problem with parameters.",
+        ("The parameter 'version' is invalid.",),
+    ),
+}
+_ERROR_FAULTS[Fault.SERVER_ERROR_200] = _ERROR_FAULTS[Fault.SERVER_ERROR]
+
+
+@functools.cache
+def error_fault_body(fault: Fault, envelope: Envelope = CAPTURED) -> bytes:
+    """The errorresponse an error fault answers with, written as ``envelope`` writes documents."""
+    error_type, code, message, details = _ERROR_FAULTS[fault]
+    return error_document(error_type, code, message, details, envelope=envelope)
+
+
+AUTH_ERROR_BODY = error_fault_body(Fault.AUTH_ERROR)
+QUOTA_EXCEEDED_BODY = error_fault_body(Fault.QUOTA_EXCEEDED)
+SERVER_ERROR_BODY = error_fault_body(Fault.SERVER_ERROR)
+PARAMETER_ERROR_BODY = error_fault_body(Fault.PARAMETER_ERROR)
 MALFORMED_BODY = (
     b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
     b"<getnewsalesresult><response><lastversion>2017-08-07</lastversion>"
     b"<sales><sale><purchaseid>1</purchaseid></sales></sale></response>\n"
 )
 MAINTENANCE_PAGE = (
-    "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"ISO-8859-1\">"
+    '<!DOCTYPE html>\n<html lang="fr">\n<head><meta charset="ISO-8859-1">'
     "<title>Rakuten - Maintenance en cours</title></head>\n"
     "<body><h1>Site en maintenance</h1><p>Nous effectuons une opération de maintenance. "
     "Merci de réessayer dans quelques minutes.</p></body>\n</html>\n"

@@ -11,7 +11,8 @@ become character references, written outside the CDATA section that would otherw
 Characters XML forbids (C0 controls) go through untouched, as Rakuten lets them through.
 
 Documents are built from f-strings and one join: tens of thousands of sales must render in well under
-a second.
+a second. That is the ``CAPTURED`` envelope; any other (``envelopes.py``) is dressed from it afterwards by
+``dress``, which only the tests' small documents go through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from devkit.rakuten_simulator.envelopes import CAPTURED, DEFAULT_NAMESPACE, Envelope
 from devkit.rakuten_simulator.state import (
     VAT_RATE,
     BillingLine,
@@ -32,7 +34,7 @@ from devkit.rakuten_simulator.state import (
 )
 
 CONTENT_TYPE = "text/xml;charset=ISO-8859-1"
-NAMESPACE_BASE = "http://pmcdn.priceminister.com/res/schema/"
+NAMESPACE_BASE = DEFAULT_NAMESPACE
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _DECLARATION_LATIN1 = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
 _DECLARATION_CP1252 = b'<?xml version="1.0" encoding="windows-1252"?>\n'
@@ -100,21 +102,26 @@ def result_document(
     version: str,
     user: str,
     params: Sequence[tuple[str, str]],
-    response: str,
+    response: str | None,
+    envelope: Envelope = CAPTURED,
 ) -> bytes:
-    """A whole answer: declaration, namespaced root, request echo, then the pre-rendered response body."""
+    """A whole answer: declaration, namespaced root, request echo, then the pre-rendered response body
+    (``response`` None: no ``<response>`` element at all)."""
     namespace = f"{NAMESPACE_BASE}{schema}"
     echo = "".join(f"\n    <{name}>{text(value)}</{name}>" for name, value in params)
+    answer = f"  <response>{response}\n  </response>\n" if response is not None else ""
     document = (
         f'<{root} xmlns="{namespace}" xmlns:xsi="{_XSI}" '
         f'xsi:schemaLocation="{namespace} {namespace}/{schema}.{version}.xsd">\n'
         f"  <request>\n    <version>{text(version)}</version>\n    <user>{text(user)}</user>{echo}\n  </request>\n"
-        f"  <response>{response}\n  </response>\n</{root}>\n"
+        f"{answer}</{root}>\n"
     )
-    return encode_document(document)
+    return dress(document, envelope)
 
 
-def error_document(error_type: str, code: str, message: str, details: Iterable[str]) -> bytes:
+def error_document(
+    error_type: str, code: str, message: str, details: Iterable[str], *, envelope: Envelope = CAPTURED
+) -> bytes:
     namespace = f"{NAMESPACE_BASE}error"
     # Rakuten pads the detail CDATA with whitespace and newlines; parsers have to strip it.
     lines = "".join(f"\n      <detail>\n        {cdata(f' {detail} ')}\n      </detail>" for detail in details)
@@ -125,7 +132,122 @@ def error_document(error_type: str, code: str, message: str, details: Iterable[s
         f"    <message>{text(message)}</message>\n    <details>{lines}\n    </details>\n  </error>\n"
         f"</errorresponse>\n"
     )
-    return encode_document(document)
+    return dress(document, envelope)
+
+
+# envelopes ---------------------------------------------------------------------------------------------
+
+# A CDATA section ends at its first "]]>"; markup never holds ">" inside attribute values here; the rest is text.
+_TOKEN = re.compile(r"<!\[CDATA\[.*?\]\]>|<[^>]*>|[^<]+", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([^\s/>]+)")
+_REFERENCE = re.compile(r"&(#[xX][0-9A-Fa-f]+|#\d+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def dress(document: str, envelope: Envelope) -> bytes:
+    """``document`` (rendered as captured, without declaration) as ``envelope`` writes it, in bytes."""
+    if envelope.restyles_text:
+        document = _restyle(document, envelope)
+    if envelope.renames_namespace:
+        document = _renamespace(document, envelope)
+    if envelope is CAPTURED or (envelope.encoding == "iso-8859-1" and envelope.declared and not envelope.standalone):
+        return encode_document(document)
+    standalone = ' standalone="no"' if envelope.standalone else ""
+    if envelope.encoding == "utf-8":
+        body, label = document.encode("utf-8"), "UTF-8"
+    elif envelope.encoding == "windows-1252":
+        body, label = document.encode("cp1252"), "windows-1252"
+    else:
+        try:
+            body, label = document.encode("iso-8859-1"), "ISO-8859-1"
+        except UnicodeEncodeError:
+            body, label = document.encode("cp1252"), "windows-1252"
+    if not envelope.declared:
+        return body
+    return f'<?xml version="1.0" encoding="{label}"{standalone}?>\n'.encode("ascii") + body
+
+
+def _restyle(document: str, envelope: Envelope) -> str:
+    """Rewrite every leaf element's value: padded CDATA for text, the envelope's form for empty values."""
+    out: list[str] = []
+    pending: list[str] = []  # a start tag and the character data after it, while it may still be a leaf
+    for match in _TOKEN.finditer(document):
+        token = match.group()
+        if token.startswith("<![CDATA[") or not token.startswith("<"):
+            if pending:
+                pending.append(token)
+            else:
+                out.append(token)
+            continue
+        if token.startswith("</") and pending:
+            out.append(_leaf(pending, envelope))
+            pending = []
+            continue
+        out.extend(pending)
+        pending = []
+        if token.endswith("/>"):
+            out.append(_empty(_tag_name(token), token, envelope))
+        elif token.startswith(("<?", "<!", "</")):
+            out.append(token)
+        else:
+            pending = [token]
+    out.extend(pending)
+    return "".join(out)
+
+
+def _leaf(tokens: list[str], envelope: Envelope) -> str:
+    start, content = tokens[0], tokens[1:]
+    name = _tag_name(start)
+    value = "".join(_character_data(token) for token in content).strip()
+    if not value:
+        original = f"{''.join(tokens)}</{name}>"
+        return _empty(name, original, envelope, start=start)
+    if envelope.padded_cdata:
+        padded = f"\n    {value}\n  "
+        return f"{start}{cdata(padded)}</{name}>"
+    return f"{''.join(tokens)}</{name}>"
+
+
+def _empty(name: str, original: str, envelope: Envelope, *, start: str | None = None) -> str:
+    form = envelope.empty_form
+    if form == "as-captured":
+        return original
+    start = start or f"<{name}>"
+    if form == "self-closing":
+        return f"{start[:-1]}/>"
+    if form == "open-close":
+        return f"{start}</{name}>"
+    return f"{start}<![CDATA[]]></{name}>"
+
+
+def _tag_name(tag: str) -> str:
+    match = _TAG_NAME.match(tag)
+    return match.group(1) if match else ""
+
+
+def _character_data(token: str) -> str:
+    if token.startswith("<![CDATA["):
+        return token[9:-3]
+    return _REFERENCE.sub(_dereference, token) if "&" in token else token
+
+
+def _dereference(match: re.Match[str]) -> str:
+    entity = match.group(1)
+    if entity[0] == "#":
+        return chr(int(entity[2:], 16) if entity[1] in "xX" else int(entity[1:]))
+    return _NAMED[entity]
+
+
+def _renamespace(document: str, envelope: Envelope) -> str:
+    """Change the namespace declarations of the root start tag (the only one that carries any)."""
+    end = document.index(">") + 1
+    start_tag = document[:end]
+    if envelope.namespace is None:
+        start_tag = re.sub(r'\s+(?:xmlns(?::xsi)?|xsi:schemaLocation)="[^"]*"', "", start_tag)
+    else:
+        start_tag = start_tag.replace(NAMESPACE_BASE, envelope.namespace)
+        start_tag = start_tag.replace('xmlns="', f'xmlns="{envelope.namespace_padding}', 1)
+    return start_tag + document[end:]
 
 
 # sales ------------------------------------------------------------------------------------------------

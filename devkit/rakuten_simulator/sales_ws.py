@@ -3,8 +3,14 @@
 Decisions where Rakuten's behaviour is not documented (docs/rakuten-api.md §3, §8):
 
 * HTTP status of errors: ``errorresponse`` bodies come with 400 (ParameterError, refused business
-  actions), 401 (InvalidUserConnection), 403 (InvalidUserRights, e.g. quota) or 500 (ServerError).
-  Clients must read the body first, as with the real service.
+  actions), 401 (InvalidUserConnection), 403 (InvalidUserRights, e.g. quota) or 500 (ServerError); under an
+  envelope with ``errors_http_200`` they all come with 200. Clients must read the body first, as with the
+  real service.
+* What a seller may send (``rules.py``): a ``transporter_name`` outside Rakuten's list or a tracking number
+  of the wrong shape for the carrier is a ParameterError naming the parameter; acting on a sale past its
+  acceptance deadline is an ``InvalidItemStatus`` refusal.
+* The request echo repeats each parameter the action takes, as received (settrackingpackageinfos in
+  camelCase, ``purchasedate`` as ``dd/mm/yyyy``), as the captures show.
 * Acting on an item in the wrong state (accepting twice, tracking before acceptance or after shipping):
   ``Sender`` / ``InvalidItemStatus`` errors whose details use the French wording Rakuten's shipping
   reports use (``Article <id> : statut incorrect``, ``Article <id> : a déjà été expédié``).
@@ -20,11 +26,13 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from devkit.rakuten_simulator.envelopes import CAPTURED, Envelope
+from devkit.rakuten_simulator.faults import UNEXPECTED_STATUS, Fault
 from devkit.rakuten_simulator.render import (
     CONTENT_TYPE,
     billing_response,
@@ -35,7 +43,9 @@ from devkit.rakuten_simulator.render import (
     status_response,
     todo_response,
 )
+from devkit.rakuten_simulator.rules import ACCEPTANCE_WINDOW, is_accepted_carrier, tracking_number_fits
 from devkit.rakuten_simulator.state import (
+    PARIS,
     InvalidTransitionError,
     ItemState,
     PlatformState,
@@ -59,6 +69,10 @@ LAST_VERSIONS: dict[Action, str] = {
     Action.GET_ITEM_TODO_LIST: "2011-09-01",
     Action.GET_BILLING_INFORMATION: "2016-03-16",
     Action.GET_SHIPPING_INFORMATION: "2017-09-12",
+    Action.GET_ITEM_INFOS: "2017-08-07",
+    Action.CONTACT_USER_ABOUT_ITEM: "2011-02-02",
+    Action.CONTACT_US_ABOUT_ITEM: "2011-09-01",
+    Action.CANCEL_ITEM: "2011-02-02",
 }
 _RESULT_ROOTS: dict[Action, tuple[str, str]] = {
     # root element, schema name in the namespace URI
@@ -70,6 +84,51 @@ _RESULT_ROOTS: dict[Action, tuple[str, str]] = {
     Action.GET_ITEM_TODO_LIST: ("getitemtodolistresult", "getitemtodolist"),
     Action.GET_BILLING_INFORMATION: ("getbillinginformationresult", "getbillinginformation"),
     Action.GET_SHIPPING_INFORMATION: ("getshippinginformationresult", "getshippinginformation"),
+    Action.GET_ITEM_INFOS: ("getiteminfosresult", "getiteminfos"),
+    Action.CONTACT_USER_ABOUT_ITEM: ("contactuseraboutitemresult", "contactuseraboutitem"),
+    Action.CONTACT_US_ABOUT_ITEM: ("contactusaboutitemresult", "contactusaboutitem"),
+    Action.CANCEL_ITEM: ("cancelitemresult", "cancelitem"),
+}
+# The success word of each per-item action (docs/rakuten-api.md §2.4, §2.5; SHIBA's fixtures for the after-sale ones).
+_SUCCESS_STATUS: dict[Action, str] = {
+    Action.ACCEPT_SALE: "Accepted",
+    Action.REFUSE_SALE: "Refused",
+    Action.SET_TRACKING: "OK",
+    Action.CONTACT_USER_ABOUT_ITEM: "SENT",
+    Action.CONTACT_US_ABOUT_ITEM: "SENT",
+    Action.CANCEL_ITEM: "CANCELLED",
+}
+# Whose answer Fault.OTHER_ACTION_DOCUMENT sends instead: a plausible mix-up for each action.
+_MIXED_UP_WITH: dict[Action, Action] = {
+    Action.ACCEPT_SALE: Action.SET_TRACKING,
+    Action.REFUSE_SALE: Action.ACCEPT_SALE,
+    Action.SET_TRACKING: Action.ACCEPT_SALE,
+    Action.GET_NEW_SALES: Action.GET_CURRENT_SALES,
+    Action.GET_CURRENT_SALES: Action.GET_NEW_SALES,
+    Action.GET_ITEM_TODO_LIST: Action.GET_NEW_SALES,
+    Action.GET_BILLING_INFORMATION: Action.GET_SHIPPING_INFORMATION,
+    Action.GET_SHIPPING_INFORMATION: Action.GET_BILLING_INFORMATION,
+    Action.GET_ITEM_INFOS: Action.GET_ITEM_TODO_LIST,
+    Action.CONTACT_USER_ABOUT_ITEM: Action.CONTACT_US_ABOUT_ITEM,
+    Action.CONTACT_US_ABOUT_ITEM: Action.CONTACT_USER_ABOUT_ITEM,
+    Action.CANCEL_ITEM: Action.REFUSE_SALE,
+}
+# The parameters each action echoes in <request>, and the name it echoes them under.
+_ECHOED: dict[Action, tuple[tuple[str, str], ...]] = {
+    Action.ACCEPT_SALE: (("itemid", "itemid"), ("shippingfromcountry", "shippingfromcountry")),
+    Action.REFUSE_SALE: (("itemid", "itemid"),),
+    Action.SET_TRACKING: (
+        ("itemid", "itemid"),
+        ("transporter_name", "transporterName"),
+        ("tracking_number", "trackingNumber"),
+        ("tracking_url", "trackingUrl"),
+    ),
+    Action.GET_BILLING_INFORMATION: (("purchaseid", "purchaseid"),),
+    Action.GET_SHIPPING_INFORMATION: (("purchaseid", "purchaseid"),),
+    Action.GET_ITEM_INFOS: (("itemid", "itemid"),),
+    Action.CONTACT_USER_ABOUT_ITEM: (("itemid", "itemid"), ("content", "content")),
+    Action.CONTACT_US_ABOUT_ITEM: (("itemid", "itemid"), ("mailparentid", "mailparentid"), ("content", "content")),
+    Action.CANCEL_ITEM: (("itemid", "itemid"), ("comment", "comment")),
 }
 _VERSION_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURSOR_FORMAT = "sim1"
@@ -94,8 +153,9 @@ class ServiceError(Exception):
         self.message = message
         self.details = details
 
-    def reply(self) -> Reply:
-        return Reply(self.status, error_document(self.error_type, self.code, self.message, self.details))
+    def reply(self, envelope: Envelope = CAPTURED) -> Reply:
+        body = error_document(self.error_type, self.code, self.message, self.details, envelope=envelope)
+        return Reply(200 if envelope.errors_http_200 else self.status, body)
 
 
 def parameter_error(detail: str) -> ServiceError:
@@ -132,6 +192,7 @@ class Call:
     login: str
     seller_id: str
     params: Mapping[str, str]
+    envelope: Envelope = field(default=CAPTURED)
 
     def required(self, name: str) -> str:
         value = self.params.get(name, "").strip()
@@ -143,10 +204,26 @@ class Call:
         value = self.params.get(name, "").strip()
         return value or None
 
-    def answer(self, echo: list[tuple[str, str]], response: str) -> Reply:
-        root, schema = _RESULT_ROOTS[self.action]
-        body = result_document(root, schema, version=self.version, user=self.login, params=echo, response=response)
+    def echo(self) -> list[tuple[str, str]]:
+        """The action's parameters as received, under the names Rakuten echoes them with."""
+        return [(echoed, self.params[name]) for name, echoed in _ECHOED.get(self.action, ()) if name in self.params]
+
+    def answer(self, echo: list[tuple[str, str]], response: str | None, *, as_action: Action | None = None) -> Reply:
+        root, schema = _RESULT_ROOTS[as_action or self.action]
+        body = result_document(
+            root,
+            schema,
+            version=self.version,
+            user=self.login,
+            params=echo,
+            response=response,
+            envelope=self.envelope,
+        )
         return Reply(200, body)
+
+    def status_answer(self, status: str, extra: list[tuple[str, str]] | None = None) -> Reply:
+        response = status_response(last_version=self.last_version, status=status, extra=extra or ())
+        return self.answer(self.echo(), response)
 
     @property
     def last_version(self) -> str:
@@ -156,11 +233,21 @@ class Call:
 class SalesService:
     """Answers ``/sales_ws`` requests against a :class:`PlatformState`."""
 
-    def __init__(self, state: PlatformState, *, page_size: int, after_sale: AfterSaleDesk | None = None) -> None:
+    def __init__(
+        self,
+        state: PlatformState,
+        *,
+        page_size: int,
+        clock: Callable[[], datetime],
+        acceptance_window: timedelta = ACCEPTANCE_WINDOW,
+        after_sale: AfterSaleDesk | None = None,
+    ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._state = state
         self._page_size = page_size
+        self._clock = clock
+        self._acceptance_window = acceptance_window
         self._after_sale = after_sale
         self._handlers: dict[Action, Callable[[Call], Reply]] = {
             Action.GET_NEW_SALES: self._get_new_sales,
@@ -175,14 +262,39 @@ class SalesService:
         if after_sale is not None:  # getiteminfos, the two contact actions, cancelitem
             self._handlers.update(after_sale.handlers())
 
-    def handle(self, params: Mapping[str, str]) -> Reply:
+    def handle(self, params: Mapping[str, str], envelope: Envelope = CAPTURED) -> Reply:
         try:
-            call = self._authenticate(params)
+            call = self._authenticate(params, envelope)
             return self._handlers[call.action](call)
         except ServiceError as error:
-            return error.reply()
+            return error.reply(envelope)
 
-    def _authenticate(self, params: Mapping[str, str]) -> Call:
+    def handle_without_acting(self, params: Mapping[str, str], envelope: Envelope, fault: Fault) -> Reply:
+        """A well-formed answer that must not count as done (``faults.ANSWER_FAULTS``); nothing is carried out.
+
+        Authentication and parameters are still checked first, as they would be before Rakuten acts.
+        """
+        try:
+            call = self._authenticate(params, envelope)
+            success = _SUCCESS_STATUS.get(call.action)
+            if fault is Fault.NO_RESPONSE_ELEMENT:
+                return call.answer(call.echo(), None)
+            if fault is Fault.OTHER_ACTION_DOCUMENT:
+                other = _MIXED_UP_WITH[call.action]
+                other_success = _SUCCESS_STATUS.get(other)
+                if other_success is not None:
+                    response = status_response(last_version=LAST_VERSIONS[other], status=other_success)
+                    return call.answer(call.echo(), response, as_action=other)
+                # A listing answered under another listing's root: the content is this action's own.
+                real = self._handlers[call.action](call)
+                return Reply(real.status, _swap_root(real.body, call.action, other))
+            if success is None:  # the status faults leave actions without a status alone
+                return self._handlers[call.action](call)
+            return call.status_answer(UNEXPECTED_STATUS if fault is Fault.STATUS_UNEXPECTED else "")
+        except ServiceError as error:
+            return error.reply(envelope)
+
+    def _authenticate(self, params: Mapping[str, str], envelope: Envelope = CAPTURED) -> Call:
         raw_action = params.get("action", "").strip()
         if not raw_action:
             raise mandatory("action")
@@ -203,7 +315,7 @@ class SalesService:
             raise mandatory("pwd")
         if not self._state.authenticate(login, token):
             raise AUTHENTICATION_FAILED
-        return Call(action, version, login, self._state.seller_id(login), params)
+        return Call(action, version, login, self._state.seller_id(login), params, envelope)
 
     # sales listings -----------------------------------------------------------------------------------
 
@@ -247,18 +359,28 @@ class SalesService:
     def _accept_sale(self, call: Call) -> Reply:
         itemid = call.required("itemid")
         origin = call.optional("shippingfromcountry")
+        self._check_deadline(call, itemid)
         self._move(call, itemid, ItemState.ACCEPTED, shipping_from_country=origin)
-        echo = [("itemid", itemid)]
-        extra: list[tuple[str, str]] = []
-        if origin is not None:
-            echo.append(("shippingfromcountry", origin))
-            extra.append(("shippingfromcountry", origin))
-        return call.answer(echo, status_response(last_version=call.last_version, status="Accepted", extra=extra))
+        extra = [("shippingfromcountry", origin)] if origin is not None else []
+        return call.status_answer("Accepted", extra)
 
     def _refuse_sale(self, call: Call) -> Reply:
         itemid = call.required("itemid")
+        self._check_deadline(call, itemid)
         self._move(call, itemid, ItemState.REFUSED)
-        return call.answer([("itemid", itemid)], status_response(last_version=call.last_version, status="Refused"))
+        return call.status_answer("Refused")
+
+    def _check_deadline(self, call: Call, itemid: str) -> None:
+        """A sale still awaiting the seller past its acceptance window can no longer be accepted or refused."""
+        try:
+            item = self._state.item(itemid, login=call.login)
+            sale = self._state.sale(item.purchaseid)
+        except UnknownEntityError:
+            raise invalid("itemid") from None
+        now = self._clock()
+        now = now.replace(tzinfo=PARIS) if now.tzinfo is None else now  # a naive clock reads Paris time
+        if item.status is ItemState.TO_CONFIRM and now > sale.purchase_date + self._acceptance_window:
+            raise invalid_item_status(f"Article {itemid} : le délai d'acceptation est dépassé")
 
     def _set_tracking(self, call: Call) -> Reply:
         itemid = call.required("itemid")
@@ -266,17 +388,18 @@ class SalesService:
         number = call.required("tracking_number")
         url = call.optional("tracking_url")
         current = self._item_status(call, itemid)
-        if url is None and carrier.casefold() == "autre":
+        if not is_accepted_carrier(carrier):
+            raise invalid("transporter_name")
+        if url is None and carrier == "Autre":
             raise parameter_error("The parameter tracking_url is mandatory when transporter_name is Autre.")
         if url is not None and not _is_web_url(url):
             raise invalid("tracking_url")
+        if not tracking_number_fits(carrier, number):
+            raise invalid("tracking_number")
         if current is ItemState.SHIPPED:
             raise invalid_item_status(f"Article {itemid} : a déjà été expédié")
         self._move(call, itemid, ItemState.SHIPPED, tracking=SimTracking(carrier, number, url))
-        echo = [("itemid", itemid), ("transporterName", carrier), ("trackingNumber", number)]
-        if url is not None:
-            echo.append(("trackingUrl", url))
-        return call.answer(echo, status_response(last_version=call.last_version, status="OK"))
+        return call.status_answer("OK")
 
     def _item_status(self, call: Call, itemid: str) -> ItemState:
         try:
@@ -314,7 +437,7 @@ class SalesService:
         response = billing_response(
             purchaseid, billing_lines(sale), last_version=call.last_version, seller_id=call.seller_id
         )
-        return call.answer([("purchaseid", purchaseid)], response)
+        return call.answer(call.echo(), response)
 
     def _get_shipping_information(self, call: Call) -> Reply:
         purchaseid = call.required("purchaseid")
@@ -325,7 +448,7 @@ class SalesService:
         if not sale.is_current:
             raise unknown_error(f"Purchase {purchaseid} has not been confirmed yet.")
         response = shipping_response(sale, last_version=call.last_version, seller_id=call.seller_id)
-        return call.answer([("purchaseid", purchaseid)], response)
+        return call.answer(call.echo(), response)
 
 
 def _purchase_date(value: str | None) -> date | None:
@@ -352,6 +475,15 @@ def _decode_token(token: str) -> tuple[SortKey, date | None]:
         return (-float(int(timestamp)), purchaseid), (date.fromisoformat(since) if since else None)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid("nexttoken") from None
+
+
+def _swap_root(body: bytes, action: Action, other: Action) -> bytes:
+    """``body`` with ``action``'s root element (and schema name) renamed to ``other``'s."""
+    root, schema = _RESULT_ROOTS[action]
+    other_root, other_schema = _RESULT_ROOTS[other]
+    for old, new in ((f"<{root}", f"<{other_root}"), (f"</{root}>", f"</{other_root}>"), (schema, other_schema)):
+        body = body.replace(old.encode(), new.encode())
+    return body
 
 
 def _is_web_url(url: str) -> bool:

@@ -17,20 +17,20 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devkit.rakuten_simulator.after_sale import AfterSaleControls, AfterSaleDesk
+from devkit.rakuten_simulator.envelopes import CAPTURED, Envelope, envelope_named
 from devkit.rakuten_simulator.faults import (
-    AUTH_ERROR_BODY,
+    ANSWER_FAULTS,
     GATEWAY_TIMEOUT_TEXT,
     MAINTENANCE_PAGE,
     MALFORMED_BODY,
-    PARAMETER_ERROR_BODY,
-    QUOTA_EXCEEDED_BODY,
-    SERVER_ERROR_BODY,
     SERVICE_UNAVAILABLE_TEXT,
     Fault,
     FaultPlan,
     FaultQueue,
+    error_fault_body,
 )
 from devkit.rakuten_simulator.generator import AddressMode, SaleGenerator
+from devkit.rakuten_simulator.rules import ACCEPTANCE_WINDOW
 from devkit.rakuten_simulator.sales_ws import Reply, SalesService
 from devkit.rakuten_simulator.state import (
     ItemState,
@@ -67,8 +67,10 @@ class RakutenSimulator(AfterSaleControls):
     """A stateful fake of Rakuten France's ``sales_ws``, served over HTTP on loopback.
 
     ``seed`` makes generated sales reproducible; ``page_size`` is how many sales a getcurrentsales page
-    holds; ``clock`` gives "now" (for generated purchase dates and recorded requests): an aware datetime,
-    a naive one being read as Paris time.
+    holds; ``clock`` gives "now" (for generated purchase dates, acceptance deadlines and recorded requests):
+    an aware datetime, a naive one being read as Paris time. ``envelope`` is how answers are written
+    (``envelopes.ENVELOPES``, by name or value) for every account that was not given its own;
+    ``acceptance_window`` is how long after the purchase a sale may still be accepted or refused.
     """
 
     def __init__(
@@ -79,13 +81,19 @@ class RakutenSimulator(AfterSaleControls):
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], datetime] | None = None,
+        envelope: Envelope | str = CAPTURED,
+        acceptance_window: timedelta = ACCEPTANCE_WINDOW,
     ) -> None:
         self._host = host
         self._port = port
         self._clock = clock or _utc_now
+        self._seed = seed
+        self._acceptance_window = acceptance_window
         self._state = PlatformState()
         self._after_sale = AfterSaleDesk(self._state, clock=self._clock)
-        self._service = SalesService(self._state, page_size=page_size, after_sale=self._after_sale)
+        self._service = self._new_service(page_size)
+        self.envelope = envelope_named(envelope)
+        self._account_envelopes: dict[str, Envelope] = {}
         self._generator = SaleGenerator(seed)
         self._generator_lock = threading.Lock()
         self._faults = FaultQueue()
@@ -133,6 +141,29 @@ class RakutenSimulator(AfterSaleControls):
     ) -> None:
         self.stop()
 
+    def reset(self, *, page_size: int | None = None) -> None:
+        """Forget every account, sale, fault and recorded request, as a new simulator would (same seed and
+        envelope), while the server keeps running: what lets a test module share one server between tests."""
+        if page_size is not None:
+            self._page_size = page_size
+        with self._generator_lock:
+            self._state = PlatformState()
+            self._after_sale = AfterSaleDesk(self._state, clock=self._clock)
+            self._service = self._new_service(self._page_size)
+            self._generator = SaleGenerator(self._seed)
+        self._account_envelopes.clear()
+        self._faults.clear()
+        self.reset_requests()
+
+    def _new_service(self, page_size: int) -> SalesService:
+        return SalesService(
+            self._state,
+            page_size=page_size,
+            clock=self._clock,
+            acceptance_window=self._acceptance_window,
+            after_sale=self._after_sale,
+        )
+
     @property
     def page_size(self) -> int:
         return self._page_size
@@ -147,12 +178,21 @@ class RakutenSimulator(AfterSaleControls):
 
     # accounts and sales -------------------------------------------------------------------------------
 
-    def add_account(self, login: str, token: str, *, seller_id: str | None = None) -> None:
-        """Create a seller account (or change an existing one's token)."""
+    def add_account(
+        self, login: str, token: str, *, seller_id: str | None = None, envelope: Envelope | str | None = None
+    ) -> None:
+        """Create a seller account (or change an existing one's token); ``envelope``: how its answers are written
+        (default: the simulator's ``envelope``)."""
         if seller_id is None:
             with self._generator_lock:
                 seller_id = self._generator.seller_id()
         self._state.add_account(login, token, seller_id)
+        if envelope is not None:
+            self._account_envelopes[login] = envelope_named(envelope)
+
+    def envelope_for(self, login: str | None) -> Envelope:
+        """How answers to requests made with ``login`` are written."""
+        return self._account_envelopes.get(login or "", self.envelope)
 
     def seller_id(self, login: str) -> str:
         return self._state.seller_id(login)
@@ -342,7 +382,8 @@ class RakutenSimulator(AfterSaleControls):
             send(reply)
             return
         plan = self._faults.take(action)
-        reply = self._service.handle(params) if plan is None else self._faulty_reply(plan, params)
+        envelope = self.envelope_for(params.get("login", "").strip())
+        reply = self._service.handle(params, envelope) if plan is None else self._faulty_reply(plan, params, envelope)
         self._record(
             RecordedRequest(
                 action=action,
@@ -360,27 +401,35 @@ class RakutenSimulator(AfterSaleControls):
             return  # carried out, never answered: the handler closes the connection (HTTP/1.0)
         send(reply)
 
-    def _faulty_reply(self, plan: FaultPlan, params: Mapping[str, str]) -> Reply:
+    def _faulty_reply(self, plan: FaultPlan, params: Mapping[str, str], envelope: Envelope) -> Reply:
         fault = plan.fault
         if fault in (Fault.SLOW, Fault.APPLIED_THEN_DROPPED):
-            return self._service.handle(params)
+            return self._service.handle(params, envelope)
         if fault is Fault.TRUNCATED_XML:
-            whole = self._service.handle(params)
+            whole = self._service.handle(params, envelope)
             return Reply(whole.status, whole.body[: len(whole.body) // 2])
+        if fault in ANSWER_FAULTS:
+            return self._service.handle_without_acting(params, envelope, fault)
+        status = _ERROR_FAULT_STATUSES.get(fault)
+        if status is not None:
+            return Reply(status, error_fault_body(fault, envelope))
         return _FIXED_FAULT_REPLIES[fault]
 
 
+# Error documents written in the account's envelope; the status is the fault's own whatever the envelope.
+_ERROR_FAULT_STATUSES: dict[Fault, int] = {
+    Fault.AUTH_ERROR: 401,
+    Fault.QUOTA_EXCEEDED: 403,
+    Fault.SERVER_ERROR: 500,
+    Fault.SERVER_ERROR_200: 200,
+    Fault.PARAMETER_ERROR: 400,
+}
 _FIXED_FAULT_REPLIES: dict[Fault, Reply] = {
-    Fault.AUTH_ERROR: Reply(401, AUTH_ERROR_BODY),
-    Fault.QUOTA_EXCEEDED: Reply(403, QUOTA_EXCEEDED_BODY),
-    Fault.SERVER_ERROR: Reply(500, SERVER_ERROR_BODY),
-    Fault.SERVER_ERROR_200: Reply(200, SERVER_ERROR_BODY),
     Fault.HTTP_503: Reply(503, SERVICE_UNAVAILABLE_TEXT, _TEXT_PLAIN, (("Retry-After", "30"),)),
     Fault.TIMEOUT: Reply(504, GATEWAY_TIMEOUT_TEXT, _TEXT_PLAIN),
     Fault.MALFORMED_XML: Reply(200, MALFORMED_BODY),
     Fault.HTML_MAINTENANCE: Reply(200, MAINTENANCE_PAGE, _TEXT_HTML),
     Fault.HTML_MAINTENANCE_503: Reply(503, MAINTENANCE_PAGE, _TEXT_HTML),
-    Fault.PARAMETER_ERROR: Reply(400, PARAMETER_ERROR_BODY),
 }
 
 

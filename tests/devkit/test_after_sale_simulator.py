@@ -7,18 +7,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from devkit.rakuten_simulator import Fault, RakutenSimulator
+from devkit.rakuten_simulator import ENVELOPES, Fault, RakutenSimulator
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import BusinessError, ParameterError, ServerError
 
 LOGIN, TOKEN = "boutique", "token-123456"
 
 
-@pytest.fixture
-def sim() -> Iterator[RakutenSimulator]:
-    with RakutenSimulator(seed=3) as simulator:
-        simulator.add_account(LOGIN, TOKEN)
+# Through the client, so once per envelope Rakuten has been seen to use (as tests/rakuten/test_client.py).
+@pytest.fixture(scope="module", params=list(ENVELOPES))
+def served(request: pytest.FixtureRequest) -> Iterator[RakutenSimulator]:
+    with RakutenSimulator(seed=3, envelope=request.param) as simulator:
         yield simulator
+
+
+@pytest.fixture
+def sim(served: RakutenSimulator) -> RakutenSimulator:
+    served.reset()
+    served.add_account(LOGIN, TOKEN)
+    return served
 
 
 @pytest.fixture

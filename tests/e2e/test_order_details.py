@@ -46,15 +46,17 @@ def test_mark_shipped_comes_prefilled_with_the_label_and_sends_that_number(stack
     view = stack.opened_views(VIEW_SHIP)[-1]
     inputs = {block["block_id"]: block["element"] for block in view["blocks"] if block["type"] == "input"}
     assert inputs["ship_tracking_number"]["initial_value"] == label.number
-    assert inputs["ship_carrier"]["initial_option"]["value"] == "Chronopost"
+    # CHRONOPOST in capitals: the spelling most connectors send and the simulator (as Rakuten) accepts.
+    assert inputs["ship_carrier"]["initial_option"]["value"] == "CHRONOPOST"
 
     items = len(stack.simulator.sale(purchaseid).items)
-    stack.submit_ship(view, carrier="Chronopost", tracking=label.number)
+    stack.submit_ship(view, carrier="CHRONOPOST", tracking=label.number)
     stack.wait_until(lambda: len(stack.simulator.requests_for(SET_TRACKING)) == items)
     sent = {
         (r.params["transporter_name"], r.params["tracking_number"]) for r in stack.simulator.requests_for(SET_TRACKING)
     }
-    assert sent == {("Chronopost", label.number)}
+    assert sent == {("CHRONOPOST", label.number)}
+    assert {item.status for item in stack.simulator.sale(purchaseid).items} == {"SHIPPED"}  # and Rakuten took it
 
 
 def test_details_come_a_few_orders_per_poll_labels_first_and_never_twice(stack: LocalStack) -> None:

@@ -6,6 +6,8 @@ import dataclasses
 
 import pytest
 
+from devkit.rakuten_simulator import ACCEPTED_CARRIERS
+from devkit.rakuten_simulator.rules import tracking_number_fits
 from rakuten.carriers import (
     AUTRE,
     CARRIERS,
@@ -17,13 +19,14 @@ from rakuten.carriers import (
     validate_tracking,
 )
 
-# The two connector lists of docs/rakuten-api.md §5, spelled as they send them (CHRONOPOST folded into Chronopost).
+# The two connector lists of docs/rakuten-api.md §5, spelled as they send them; where they disagree (plentymarkets'
+# "Chronopost" against Common-Services' and WillZWL's "CHRONOPOST") the majority spelling is kept.
 CS_LIST = [
-    "Colis Prive", "So Colissimo", "Colissimo", "DPD", "Mondial Relay", "Kiala", "TNT", "UPS", "Fedex",
+    "Colis Prive", "So Colissimo", "Colissimo", "CHRONOPOST", "DPD", "Mondial Relay", "Kiala", "TNT", "UPS", "Fedex",
     "Tatex", "GLS", "DHL", "France Express", "Courrier Suivi", "Exapaq", "Autre",
 ]
 PLENTY_ADDITIONS = [
-    "Geodis", "WeDo Logistics", "4PX", "Mondial Relay prépayé", "Chronopost", "Cubyn", "DPD Germany", "DPD UK",
+    "Geodis", "WeDo Logistics", "4PX", "Mondial Relay prépayé", "Cubyn", "DPD Germany", "DPD UK",
     "B2C Europe", "TrackYourParcel", "Yun Express", "China EMS", "Swiss Post", "PostNL International",
     "Royal Mail", "CNE Express", "S.F. Express", "Singapore Post", "Hong Kong Post", "Bpost",
 ]
@@ -42,8 +45,8 @@ def test_autre_is_last() -> None:
     assert CARRIERS[-1] == AUTRE
 
 
-def test_chronopost_appears_once() -> None:
-    assert [name for name in CARRIERS if name.lower() == "chronopost"] == ["Chronopost"]
+def test_chronopost_appears_once_in_the_capitals_most_connectors_send() -> None:
+    assert [name for name in CARRIERS if name.lower() == "chronopost"] == ["CHRONOPOST"]
 
 
 def test_every_carrier_finds_itself() -> None:
@@ -57,9 +60,9 @@ def test_every_carrier_finds_itself() -> None:
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("chronopost", "Chronopost"),
-        ("CHRONOPOST", "Chronopost"),
-        ("  Chrono post ", "Chronopost"),
+        ("chronopost", "CHRONOPOST"),
+        ("Chronopost", "CHRONOPOST"),
+        ("  Chrono post ", "CHRONOPOST"),
         ("mondial relay prepaye", "Mondial Relay prépayé"),
         ("MONDIAL RELAY PRÉPAYÉ", "Mondial Relay prépayé"),
         ("mondial relay", "Mondial Relay"),
@@ -75,7 +78,7 @@ def test_every_carrier_finds_itself() -> None:
         ("postnl", "PostNL International"),
         ("autre", "Autre"),
         ("Other", "Autre"),
-        ("shop2shop", "Chronopost"),
+        ("shop2shop", "CHRONOPOST"),
     ],
 )
 def test_lookup_ignores_case_accents_and_spacing(typed: str, expected: str) -> None:
@@ -94,8 +97,8 @@ def test_unknown_carriers_give_none(typed: str) -> None:
         ("So Colissimo", "So Colissimo"),
         ("SO COLISSIMO", "So Colissimo"),
         ("Colissimo", "Colissimo"),
-        ("Chronopost", "Chronopost"),
-        ("Shop2Shop by Chronopost", "Chronopost"),
+        ("Chronopost", "CHRONOPOST"),
+        ("Shop2Shop by Chronopost", "CHRONOPOST"),
         ("Relais Kiala", "Kiala"),
         ("Relai Kiala", "Kiala"),
         ("Mondial Relay prépayé", "Mondial Relay prépayé"),
@@ -224,6 +227,32 @@ def test_carrier_specific_number_rules(carrier: str, number: str, valid: bool) -
         with pytest.raises(InvalidTrackingError) as caught:
             validate_tracking(carrier, number, None)
         assert caught.value.field == "tracking_number"
+
+
+# ------------------------------------------------------------------- against what Rakuten accepts
+
+
+def test_the_carrier_table_is_spelled_exactly_as_rakuten_accepts_it() -> None:
+    # The simulator's list is written from the notes, independently of this table: every name the bot offers
+    # or derives must be one Rakuten takes, byte for byte (Rakuten matches carrier names exactly, case included).
+    assert set(CARRIERS) == set(ACCEPTED_CARRIERS)
+    derived = {lookup_carrier(name) for name in (*CARRIERS, "La Poste", "Shop2Shop", "Other", "chronopost")}
+    shipping_types = ("So Colissimo", "Chronopost", "Point relais Mondial Relay", "Mondial Relay prépayé")
+    derived |= {carrier_for_shipping_type(kind) for kind in shipping_types}
+    assert derived <= set(ACCEPTED_CARRIERS)
+
+
+PROBES = sorted({number for _, number, _ in CARRIER_RULES} | {"6A 123 456 789 01", "xy123456789fr", "1234567890"})
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_no_number_the_bot_lets_through_is_one_rakuten_refuses(carrier: str) -> None:
+    for probe in PROBES:
+        try:
+            tracking = validate_tracking(carrier, probe, "https://t.example/1")
+        except InvalidTrackingError:
+            continue
+        assert tracking_number_fits(tracking.carrier, tracking.number), (carrier, probe)
 
 
 def test_carrier_rule_message_says_what_is_expected() -> None:

@@ -1,19 +1,26 @@
 """RakutenClient against the bundled simulator over real HTTP on loopback, plus a few MockTransport cases
-for failures the simulator does not produce (exceptions carrying the URL, cursors that loop)."""
+for failures the simulator does not produce (exceptions carrying the URL, cursors that loop).
+
+Every test that talks to the simulator runs once per envelope Rakuten has been seen to use (namespaces,
+encodings, CDATA padding, empty forms, errors with HTTP 200: ``devkit.rakuten_simulator.ENVELOPES``), so that
+no parsing assumption can hide behind the one the simulator writes by default. One server per envelope serves
+the whole module; each test starts from a reset one.
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from devkit.rakuten_simulator import Fault, RakutenSimulator
+from devkit.rakuten_simulator import ACCEPTANCE_WINDOW, ENVELOPES, Fault, RakutenSimulator
 from rakuten import (
+    CARRIERS,
     AuthenticationError,
     BusinessError,
     InvalidTrackingError,
@@ -27,6 +34,7 @@ from rakuten import (
     RetryPolicy,
     ServerError,
     TransportError,
+    UnexpectedStatusError,
 )
 from rakuten.actions import VERSIONS, Action
 
@@ -36,11 +44,17 @@ FAST = RetryPolicy(attempts=4, initial_wait=0.001, max_wait=0.01)
 FIXED_NOW = datetime(2024, 7, 21, 12, 34, 56, tzinfo=UTC)
 
 
-@pytest.fixture
-def sim() -> Iterator[RakutenSimulator]:
-    with RakutenSimulator(seed=1, page_size=50) as simulator:
-        simulator.add_account(LOGIN, TOKEN)
+@pytest.fixture(scope="module", params=list(ENVELOPES))
+def served(request: pytest.FixtureRequest) -> Iterator[RakutenSimulator]:
+    with RakutenSimulator(seed=1, page_size=50, envelope=request.param) as simulator:
         yield simulator
+
+
+@pytest.fixture
+def sim(served: RakutenSimulator) -> RakutenSimulator:
+    served.reset()
+    served.add_account(LOGIN, TOKEN)
+    return served
 
 
 @pytest.fixture
@@ -190,6 +204,162 @@ def test_billing_and_shipping_information(sim: RakutenSimulator, client: Rakuten
     assert request.params["purchaseid"] == purchaseid
 
 
+# ------------------------------------------------------------------------------- answers are checked
+
+# Each per-item action: an item in the state it needs, and the call. ``done`` tells whether it took effect.
+ItemCall = Callable[[RakutenClient], object]
+
+
+def _accept(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _new_itemid(sim)
+    return itemid, lambda client: client.accept_sale(itemid)
+
+
+def _refuse(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _new_itemid(sim)
+    return itemid, lambda client: client.refuse_sale(itemid)
+
+
+def _track(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    return itemid, lambda client: client.set_tracking(itemid, carrier="DHL", tracking_number="JJD0146000037")
+
+
+def _write_to_buyer(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    return itemid, lambda client: client.contact_user_about_item(itemid, "Bonjour, c'est parti.")
+
+
+def _answer_customer_service(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    mail_id = sim.customer_service_writes(itemid, "Une question")
+    return itemid, lambda client: client.contact_us_about_item(itemid, "Voici", parent_mail_id=mail_id)
+
+
+def _cancel(sim: RakutenSimulator) -> tuple[str, ItemCall]:
+    itemid = _accepted_itemid(sim)
+    return itemid, lambda client: client.cancel_item(itemid, comment="Rupture de stock")
+
+
+ITEM_ACTIONS: dict[str, Callable[[RakutenSimulator], tuple[str, ItemCall]]] = {
+    "acceptsale": _accept,
+    "refusesale": _refuse,
+    "settrackingpackageinfos": _track,
+    "contactuseraboutitem": _write_to_buyer,
+    "contactusaboutitem": _answer_customer_service,
+    "cancelitem": _cancel,
+}
+
+
+def _effect(sim: RakutenSimulator, itemid: str) -> tuple[str, int, int]:
+    """What an action may change: the item's status and what the seller wrote about it."""
+    return sim.item(itemid).status, len(sim.seller_messages(itemid)), len(sim.seller_mails(itemid))
+
+
+@pytest.mark.parametrize("action", list(ITEM_ACTIONS))
+@pytest.mark.parametrize(("fault", "shown"), [(Fault.STATUS_UNEXPECTED, "“PENDING”"), (Fault.STATUS_EMPTY, "without")])
+def test_a_status_that_does_not_mean_done_is_a_business_error_never_a_success(
+    sim: RakutenSimulator, client: RakutenClient, action: str, fault: Fault, shown: str
+) -> None:
+    itemid, act = ITEM_ACTIONS[action](sim)
+    before = _effect(sim, itemid)
+    sim.inject_fault(action, fault, times=5)
+    with pytest.raises(UnexpectedStatusError) as caught:
+        act(client)
+    assert isinstance(caught.value, BusinessError)
+    assert shown in caught.value.message
+    assert len(sim.requests_for(action)) == 1  # not retried: whether anything happened is for a person to judge
+    assert _effect(sim, itemid) == before
+
+
+@pytest.mark.parametrize("action", list(ITEM_ACTIONS))
+@pytest.mark.parametrize("fault", [Fault.OTHER_ACTION_DOCUMENT, Fault.NO_RESPONSE_ELEMENT])
+def test_another_actions_document_or_no_response_is_retried_not_taken_for_done(
+    sim: RakutenSimulator, client: RakutenClient, action: str, fault: Fault
+) -> None:
+    itemid, act = ITEM_ACTIONS[action](sim)
+    before = _effect(sim, itemid)
+    sim.inject_fault(action, fault)
+    result = act(client)
+    assert result.status in ("Accepted", "Refused", "OK", "SENT", "CANCELLED")  # type: ignore[attr-defined]
+    assert [request.fault for request in sim.requests_for(action)] == [fault, None]
+    assert _effect(sim, itemid) != before  # done once, by the second try
+
+
+@pytest.mark.parametrize("action", list(ITEM_ACTIONS))
+def test_another_actions_document_that_lasts_is_malformed_and_nothing_is_done(
+    sim: RakutenSimulator, client: RakutenClient, action: str
+) -> None:
+    itemid, act = ITEM_ACTIONS[action](sim)
+    before = _effect(sim, itemid)
+    sim.inject_fault(action, Fault.OTHER_ACTION_DOCUMENT, times=-1)
+    with pytest.raises(MalformedResponseError, match="unexpected document"):
+        act(client)
+    assert len(sim.requests_for(action)) == 4
+    assert _effect(sim, itemid) == before
+
+
+@pytest.mark.parametrize("action", ["getnewsales", "getcurrentsales", "getitemtodolist", "getiteminfos"])
+def test_a_listing_answered_with_another_actions_document_is_read_again(
+    sim: RakutenSimulator, client: RakutenClient, action: str
+) -> None:
+    new_ids = sim.generate_sales(LOGIN, 2, new=True)
+    current_ids = sim.generate_sales(LOGIN, 2, new=False)
+    sim.inject_fault(action, Fault.OTHER_ACTION_DOCUMENT)
+    if action == "getnewsales":
+        assert sorted(sale.purchaseid for sale in client.get_new_sales()) == sorted(new_ids)
+    elif action == "getcurrentsales":
+        assert sorted(sale.purchaseid for sale in client.get_current_sales(date(2000, 1, 1))) == sorted(current_ids)
+    elif action == "getiteminfos":
+        itemid = sim.sale(current_ids[0]).items[0].itemid
+        assert client.get_item_infos(itemid).itemid == itemid
+    else:
+        assert client.check_credentials() == sim.seller_id(LOGIN)
+    assert [request.fault for request in sim.requests_for(action)] == [Fault.OTHER_ACTION_DOCUMENT, None]
+
+
+# A number of each carrier's shape, for carriers whose numbers have one.
+SAMPLE_NUMBERS = {
+    "Colissimo": "6A12345678901",
+    "So Colissimo": "6A12345678901",
+    "CHRONOPOST": "XY123456789FR",
+    "Mondial Relay": "12345678",
+    "Mondial Relay prépayé": "12345678",
+    "UPS": "1Z999AA10123456784",
+}
+
+
+def test_every_carrier_the_bot_offers_is_one_rakuten_takes(sim: RakutenSimulator, client: RakutenClient) -> None:
+    purchaseid = sim.add_sale(LOGIN, new=False, items=[{} for _ in CARRIERS])
+    itemids = [item.itemid for item in sim.sale(purchaseid).items]
+    for itemid, carrier in zip(itemids, CARRIERS, strict=True):
+        number = SAMPLE_NUMBERS.get(carrier, "AB12345678")
+        client.set_tracking(itemid, carrier=carrier, tracking_number=number, tracking_url="https://t.example/1")
+    sent = [request.params["transporter_name"] for request in sim.requests_for("settrackingpackageinfos")]
+    assert sent == list(CARRIERS)
+    assert {sim.item(itemid).status for itemid in itemids} == {"SHIPPED"}
+
+
+@pytest.mark.parametrize("typed", ["Chronopost", "chronopost", "Shop2Shop by Chronopost"])
+def test_chronopost_goes_out_in_the_capitals_rakuten_takes(
+    sim: RakutenSimulator, client: RakutenClient, typed: str
+) -> None:
+    itemid = _accepted_itemid(sim)
+    client.set_tracking(itemid, carrier=typed, tracking_number="XY123456789FR")
+    (request,) = sim.requests_for("settrackingpackageinfos")
+    assert request.params["transporter_name"] == "CHRONOPOST"
+    assert sim.item(itemid).status == "SHIPPED"
+
+
+def test_a_sale_past_its_acceptance_deadline_is_a_business_error(sim: RakutenSimulator, client: RakutenClient) -> None:
+    purchaseid = sim.add_sale(LOGIN, purchase_date=datetime.now(UTC) - ACCEPTANCE_WINDOW - timedelta(hours=1))
+    itemid = sim.sale(purchaseid).items[0].itemid
+    with pytest.raises(BusinessError, match="délai d'acceptation"):
+        client.accept_sale(itemid)
+    assert len(sim.requests_for("acceptsale")) == 1
+    assert sim.item(itemid).status == "TO_CONFIRM"
+
+
 # ------------------------------------------------------------------------------------ Rakuten errors
 
 
@@ -291,18 +461,19 @@ def test_a_timeout_is_retried(sim: RakutenSimulator) -> None:
 def test_timeouts_that_last_end_in_a_transport_error(sim: RakutenSimulator) -> None:
     sim.inject_fault("getnewsales", Fault.TIMEOUT, times=-1, delay=3.0)
     policy = RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01)
+    # Every attempt is held, so a short timeout cannot make this flaky; it keeps the run short.
     with (
-        RakutenClient(LOGIN, TOKEN, base_url=sim.url, retry=policy, timeout=0.2) as impatient,
+        RakutenClient(LOGIN, TOKEN, base_url=sim.url, retry=policy, timeout=0.05) as impatient,
         pytest.raises(TransportError) as caught,
     ):
         impatient.get_new_sales()
-    assert str(caught.value) == "getnewsales: no answer from Rakuten within 0.2 s"
+    assert str(caught.value) == "getnewsales: no answer from Rakuten within 0.05 s"
     assert caught.value.retryable
     assert len(sim.requests_for("getnewsales")) == 2
 
 
 def test_slow_answers_within_the_timeout_are_fine(sim: RakutenSimulator, client: RakutenClient) -> None:
-    sim.inject_fault("getitemtodolist", Fault.SLOW, delay=0.3)
+    sim.inject_fault("getitemtodolist", Fault.SLOW, delay=0.05)
     assert client.check_credentials() == sim.seller_id(LOGIN)
     assert len(sim.requests_for("getitemtodolist")) == 1
 

@@ -18,6 +18,7 @@ from rakuten.errors import (
     PermissionDeniedError,
     QuotaExceededError,
     ServerError,
+    UnexpectedStatusError,
 )
 from rakuten.models import AddressKind, ItemStatus, Money, Sale
 from rakuten.parsing import (
@@ -545,24 +546,110 @@ def test_accept_status_and_extra_fields() -> None:
     }
 
 
+def _status_document(root: str, status: str, *, response: bool = True) -> etree._Element:
+    body = f"<lastversion>2011-02-02</lastversion>{status}"
+    inner = f"<response>{body}</response>" if response else body
+    return _root(f'<{root} xmlns="{NS}x"><request><itemid>3</itemid></request>{inner}</{root}>')
+
+
+ACTION_ROOTS = {
+    "acceptsale": "saleacceptanceresult",
+    "refusesale": "salerefusalresult",
+    "settrackingpackageinfos": "setshippingpackageinfosresult",
+    "cancelitem": "cancelitemresult",
+    "contactuseraboutitem": "contactuseraboutitemresult",
+}
+
+
 @pytest.mark.parametrize(
-    ("document", "expected"),
+    ("action", "status"),
     [
-        ("<salerefusalresult><response><status>Refused</status></response></salerefusalresult>", "Refused"),
-        (
-            "<setshippingpackageinfosresult><response><status><![CDATA[ OK ]]></status></response>"
-            "</setshippingpackageinfosresult>",
-            "OK",
-        ),
-        ("<whateverresult><response><statut>OK : done</statut></response></whateverresult>", "OK : done"),
-        ("<refusesaleresult><status>Refused</status></refusesaleresult>", "Refused"),
-        ("<refusesaleresult><response/></refusesaleresult>", ""),
+        ("acceptsale", "<status>Accepted</status>"),
+        ("acceptsale", "<status><![CDATA[\n   ACCEPTED\n ]]></status>"),
+        ("refusesale", "<status>Refused</status>"),
+        ("refusesale", "<statut> refused </statut>"),
+        ("settrackingpackageinfos", "<status><![CDATA[ OK ]]></status>"),
+        ("settrackingpackageinfos", "<status>\n  ok\n</status>"),
+        ("cancelitem", "<status>CANCELLED</status>"),
+        ("contactuseraboutitem", "<status><![CDATA[SENT]]></status>"),
     ],
-    ids=["refuse", "tracking", "statut", "no-response-wrapper", "no-status"],
 )
-def test_action_statuses(document: str, expected: str) -> None:
-    result = parse_action_status(_root(document), action="refusesale", itemid="3")
-    assert result.status == expected
+def test_the_status_that_means_done_makes_a_result(action: str, status: str) -> None:
+    result = parse_action_status(_status_document(ACTION_ROOTS[action], status), action=action, itemid="3")
+    assert result.status.casefold() == _plain_status(status).casefold()
+    assert result.extra == {"lastversion": "2011-02-02"}
+
+
+def _plain_status(status: str) -> str:
+    return etree.fromstring(f"<x>{status}</x>")[0].text.strip()
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "shown"),
+    [
+        ("acceptsale", "<status>PENDING</status>", "“PENDING”"),
+        ("acceptsale", "<status>OK</status>", "“OK”"),  # another action's word is not this one's
+        ("acceptsale", "<status>Refused</status>", "“Refused”"),
+        ("refusesale", "<status>Accepted</status>", "“Accepted”"),
+        ("settrackingpackageinfos", "<status><![CDATA[\n  KO : numéro incorrect\n]]></status>", "“KO : numéro"),
+        ("settrackingpackageinfos", "<status>OK : done</status>", "“OK : done”"),
+        ("cancelitem", "<status>This item cannot be cancelled</status>", "cannot be cancelled"),
+        ("contactuseraboutitem", "<status>NOT_SENT</status>", "“NOT_SENT”"),
+        ("acceptsale", "<status/>", "without a status"),
+        ("acceptsale", "<status></status>", "without a status"),
+        ("acceptsale", "<status><![CDATA[]]></status>", "without a status"),
+        ("refusesale", "<status><![CDATA[\n  \n]]></status>", "without a status"),
+        ("settrackingpackageinfos", "", "without a status"),
+    ],
+)
+def test_any_other_status_is_a_business_error_with_rakutens_word(action: str, status: str, shown: str) -> None:
+    with pytest.raises(UnexpectedStatusError) as caught:
+        parse_action_status(_status_document(ACTION_ROOTS[action], status), action=action, itemid="3")
+    error = caught.value
+    assert isinstance(error, BusinessError)
+    assert not error.retryable
+    assert shown in str(error)
+    assert error.action == action
+
+
+@pytest.mark.parametrize(
+    ("action", "document"),
+    [
+        # a document of another action, even one that says that action went well
+        ("acceptsale", "<setshippingpackageinfosresult><response><status>OK</status></response>"
+         "</setshippingpackageinfosresult>"),
+        ("settrackingpackageinfos", "<saleacceptanceresult><response><status>Accepted</status></response>"
+         "</saleacceptanceresult>"),
+        ("refusesale", "<saleacceptanceresult><response><status>Refused</status></response></saleacceptanceresult>"),
+        ("acceptsale", "<getnewsalesresult><response><status>Accepted</status></response></getnewsalesresult>"),
+        ("acceptsale", "<response><status>Accepted</status></response>"),
+        # the right root without its response element
+        ("acceptsale", "<saleacceptanceresult><status>Accepted</status></saleacceptanceresult>"),
+        ("refusesale", "<salerefusalresult><request><itemid>3</itemid></request></salerefusalresult>"),
+        ("settrackingpackageinfos", "<setshippingpackageinfosresult/>"),
+    ],
+)
+def test_a_document_without_the_expected_root_or_response_is_malformed(action: str, document: str) -> None:
+    with pytest.raises(MalformedResponseError, match="unexpected document") as caught:
+        parse_action_status(_root(document), action=action, itemid="3")
+    assert caught.value.retryable
+
+
+@pytest.mark.parametrize("root", ["salerefusalresult", "refusesaleresult", "Salerefusalresult"])
+def test_refusesale_whose_root_was_never_seen_takes_any_root_of_its_own(root: str) -> None:
+    result = parse_action_status(_status_document(root, "<status>Refused</status>"), action="refusesale", itemid="3")
+    assert result.status == "Refused"
+
+
+def test_an_error_answer_to_an_action_is_still_the_error() -> None:
+    document = (
+        "<errorresponse><error><type>Sender</type><code>InvalidItemStatus</code><message>No.</message>"
+        "<details><detail>Article 3 : a déjà été expédié</detail></details></error></errorresponse>"
+    )
+    with pytest.raises(BusinessError) as caught:
+        parse_action_status(_root(document), action="settrackingpackageinfos", itemid="3")
+    assert not isinstance(caught.value, UnexpectedStatusError)
+    assert caught.value.details == ("Article 3 : a déjà été expédié",)
 
 
 # ---------------------------------------------------------------------------------- after-sale data
