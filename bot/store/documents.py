@@ -9,7 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.accounts import AccountRecord, AccountSettings, DailySummaryMark
+from bot.domain.accounts import (
+    AccountRecord,
+    AccountSettings,
+    DailySummaryMark,
+    FailureKind,
+    PollFailure,
+    PollHealth,
+)
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import (
     CardRef,
@@ -106,6 +113,9 @@ def _pending(doc: dict[str, Any] | None) -> PendingAction | None:
         attempts=doc.get("attempts", 0),
         last_error=doc.get("last_error"),
         shipment=_shipment(doc.get("shipment")),
+        by=doc.get("by"),
+        next_try_at=_dt(doc.get("next_try_at")),
+        resumed=doc.get("resumed", False),
     )
 
 
@@ -194,3 +204,21 @@ def account_from_doc(doc: dict[str, Any]) -> AccountRecord:
 
 def audit_from_doc(doc: dict[str, Any]) -> AuditEntry:
     return AuditEntry(**{**doc, "at": _dt(doc["at"]), "itemids": tuple(doc.get("itemids") or ())})
+
+
+def poll_health_from_doc(doc: dict[str, Any]) -> PollHealth:
+    error = doc.get("last_error")
+    return PollHealth(
+        last_attempt_at=_dt(doc.get("last_attempt_at")),
+        last_success_at=_dt(doc.get("last_success_at")),
+        last_error=PollFailure(FailureKind(error["kind"]), error.get("detail", "")) if error else None,
+        last_error_at=_dt(doc.get("last_error_at")),
+        consecutive_failures=doc.get("consecutive_failures", 0),
+        outage_alerted=doc.get("outage_alerted", False),
+        quota_blocked_until={
+            action: moment
+            for action, at in (doc.get("quota_blocked_until") or {}).items()
+            if (moment := _dt(at)) is not None
+        },
+        quota_notified=dict(doc.get("quota_notified") or {}),
+    )

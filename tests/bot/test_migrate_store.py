@@ -183,4 +183,4 @@ def test_the_command_line_runs_it(tmp_path: Path, pg_url: str) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[3].split() == ["orders", "20", "20"]
     assert "Every count matches." in done.stdout
-    assert "migrated from nothing to revision 0001" in done.stderr  # the one log line of the schema's creation
+    assert "migrated from nothing to revision 0002" in done.stderr  # the one log line of the schema's creation
