@@ -37,9 +37,10 @@ from bot.slack.access import SlackAccessGate
 from bot.slack.permalinks import Permalinks
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
-from bot.startup import open_cipher_for_run, open_store_for_run
+from bot.startup import open_cipher_for_run, open_leases_for_run, open_store_for_run
 from bot.store import Store
 from bot.store.base import PruneReport
+from bot.store.work import WorkLeases
 from bot.ui.i18n import Languages
 from bot.ui.notices import SlackNotices
 from bot.ui.screens import Screens
@@ -50,6 +51,7 @@ from rakuten.client import RetryPolicy
 logger = logging.getLogger(__name__)
 
 FOLLOW_UP_JOB_ID = "follow-up"
+PENDING_ACTIONS_JOB_ID = "pending-actions"
 
 
 def utc_now() -> datetime:
@@ -81,17 +83,29 @@ class AppContext:
     slack_access: SlackAccess
     reminders: Reminders
     summaries: DailySummaries
+    leases: WorkLeases  # who polls which account and sends which action, in this process or across replicas
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
         return maintain_store(self.store, self.publisher, self.settings, self.clock)
 
     def start_polling(self) -> None:
-        """First poll of every account now, then on schedule; actions a previous run left pending resume; the
-        reminders and daily summary job runs now and every minute or so."""
+        """Polls of every account on the schedule (the first one now for an account never polled); actions a
+        previous run (or a dead replica) left pending resume, now and every few seconds; the reminders and daily
+        summary job runs now and every minute or so."""
+        tuning = self.settings.tuning
         self.actions.resume_pending()
-        self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=self.settings.tuning.follow_up_seconds)
+        self.scheduler.add_periodic(PENDING_ACTIONS_JOB_ID, self.resume_actions, seconds=tuning.action_sweep_seconds)
+        self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=tuning.follow_up_seconds)
         self.scheduler.start(account.login for account in self.store.list_accounts())
+
+    def resume_actions(self) -> None:
+        """Take over the pending actions nobody is sending (a replica died with them); the store failing is said
+        once per run and tried again at the next one."""
+        try:
+            self.actions.resume_pending()
+        except Exception:
+            logger.exception("pending actions: the look for abandoned ones failed; the next one tries again")
 
     def follow_up(self) -> None:
         """Reminders, then the daily summaries; one failing (the store, a bug) does not hold up the other."""
@@ -106,6 +120,7 @@ class AppContext:
         self.scheduler.shutdown()
         self.slack_work.close()
         self.runner.close()
+        self.leases.close()
         self.poster.close()
         self.clients.close()
         self.store.close()
@@ -163,7 +178,9 @@ def build_context(
     store = store or open_store_for_run(
         settings.data_dir, start_empty=start_empty, database_url=settings.database_url
     )
+    leases: WorkLeases | None = None
     try:
+        leases = open_leases_for_run(store, recheck=settings.tuning.poll_recheck_seconds)
         cipher = open_cipher_for_run(
             settings.data_dir,
             settings.secret_key,
@@ -192,6 +209,8 @@ def build_context(
             clock=clock,
             reports=notices,
             schedule=RetrySchedule(tuning.action_retry_delays),
+            leases=leases,
+            takeover_after=tuning.action_takeover_seconds,
         )
         desk = OrderDesk(store, permissions)
         acceptance = AcceptanceService(store=store, desk=desk, actions=actions, clock=clock)
@@ -210,6 +229,8 @@ def build_context(
             poller.poll,
             interval=settings.poll_seconds,
             maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
+            leases=leases,
+            health=poller.health,
         )
         status = StatusService(
             store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health
@@ -266,10 +287,13 @@ def build_context(
                 claim_grace=claim_grace,
                 access=gate,
             ),
+            leases=leases,
             clock=clock,
         )
         _connect_env_account(context)
     except BaseException:
+        if leases is not None:
+            leases.close()
         store.close()
         raise
     return context
