@@ -7,8 +7,9 @@ try of an item's action) exclusive is a *session advisory lock* taken on this pr
 - at most one session holds a given lock, so two replicas never poll one account at the same time, and a poll that
   overruns its interval is not joined by a second one;
 - the server releases a session's locks when the session ends, and a process killed with ``kill -9`` ends its
-  session at once (the kernel closes its socket), so a dead replica's accounts are free for the others immediately
-  and are polled at their next due time, at most one interval after the last poll began; for a replica cut off
+  session at once (the kernel closes its socket), so a dead replica's accounts are free for the others immediately:
+  a poll it left unfinished (its "being polled" mark still there, its lock gone) is run again by another replica at
+  its next look at the schedule, and its other accounts are polled at their due times; for a replica cut off
   without its socket closing (a network partition), TCP keepalives end the session within about half a minute;
 - no timer decides that a live holder is dead: a replica stalled by a long pause keeps its locks, so there is no
   expiry to race against.
@@ -125,8 +126,12 @@ class PostgresLeases:
             return []
         claimed: list[PollLease] = []
         with self._session() as conn:
+            # Due accounts, and accounts marked as being polled: if such a mark's lock is free, the replica that
+            # made it died mid-poll (a live one clears the mark before letting go of the lock), so the poll it
+            # left unfinished is run again now rather than at the next due time.
             due = conn.execute(
-                "SELECT login FROM poll_schedule WHERE due_at <= clock_timestamp() ORDER BY due_at"
+                "SELECT login FROM poll_schedule WHERE due_at <= clock_timestamp() OR polled_by IS NOT NULL "
+                "ORDER BY due_at"
             ).fetchall()
             for (login,) in due:
                 if len(claimed) >= limit:
@@ -136,7 +141,8 @@ class PostgresLeases:
                     continue  # being polled, here or by another replica
                 row = conn.execute(
                     "UPDATE poll_schedule SET due_at = clock_timestamp() + make_interval(secs => %s), polled_by = %s, "
-                    "poll_started_at = clock_timestamp() WHERE login = %s AND due_at <= clock_timestamp() "
+                    "poll_started_at = clock_timestamp() "
+                    "WHERE login = %s AND (due_at <= clock_timestamp() OR polled_by IS NOT NULL) "
                     "RETURNING due_at, health",
                     (interval, self._replica, login),
                 ).fetchone()

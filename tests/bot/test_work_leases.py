@@ -247,6 +247,25 @@ def test_a_replica_whose_session_ends_frees_its_accounts_at_once(pg_harness: Har
     assert second.try_hold("action:boutique/1/9001")
 
 
+def test_a_poll_left_unfinished_by_a_dead_replica_is_run_again_at_once(pg_harness: Harness, pg_url: str) -> None:
+    first, second = pg_harness.pg_leases(), pg_harness.pg_leases()
+    first.schedule(pg_harness.account("boutique"), now=True)
+    first.schedule(pg_harness.account("autre"), now=True)
+    (unfinished,) = first.claim_due(1, HOUR)
+    (finished,) = first.claim_due(1, HOUR)
+    first.release(finished, HOUR)
+    assert second.claim_due(8, HOUR) == []  # one is being polled, the other not due for an hour
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (f"rakuten-bot {first.replica}",),
+        )
+
+    # Not due for an hour, but its poll was cut short: the other replica runs it now. The finished one waits.
+    assert logins(second.claim_due(8, HOUR)) == [unfinished.login]
+
+
 def test_a_process_killed_with_sigkill_holds_nothing(pg_harness: Harness, pg_url: str) -> None:
     """A real process: it claims, says so, and is killed before it can release anything."""
     survivor = pg_harness.leases()
