@@ -49,6 +49,7 @@ KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 10, 5, 3
 HEALTH_CHECK_TIMEOUT = 3  # seconds; libpq's shortest connect timeout is 2
 HEALTH_CHECK_CACHE = 1.0  # seconds a reachability answer is reused (a load balancer may ask many times a second)
 DEFAULT_RECHECK = 1.0  # seconds between two looks at the schedule, for accounts other replicas made due
+MIN_WAIT = 0.01  # an account due but not claimable (held elsewhere a moment longer) is looked at again this soon
 
 # The lock's key: 64 bits of the schema and the work's name, so that stores in two schemas of one database (the
 # tests' way) never exclude each other.
@@ -83,6 +84,7 @@ class PostgresLeases:
         self._where = describe_database(conninfo)
         self._conninfo = with_connect_timeout(conninfo)
         self._recheck = recheck
+        self._wait = recheck
         self._monotonic = monotonic
         self._lock = threading.Lock()  # one statement sequence at a time on the lease connection
         self._conn: psycopg.Connection[Any] | None = None
@@ -123,6 +125,7 @@ class PostgresLeases:
 
     def claim_due(self, limit: int, interval: float) -> list[PollLease]:
         if limit <= 0:
+            self._wait = self._recheck  # no free worker: a finished poll wakes the dispatcher
             return []
         claimed: list[PollLease] = []
         with self._session() as conn:
@@ -151,6 +154,7 @@ class PostgresLeases:
                     continue
                 due_at, health = row
                 claimed.append(PollLease(login, due_at, poll_health_from_doc(health) if health else None))
+            self._wait = self._recheck if len(claimed) >= limit else self._until_next_due(conn)
         return claimed
 
     def release(self, lease: PollLease, interval: float, health: PollHealth | None = None) -> bool:
@@ -183,7 +187,9 @@ class PostgresLeases:
         return row[0] if row else None
 
     def wait_hint(self) -> float:
-        return self._recheck
+        """Until the next due time (as of the last claim), at most ``recheck``: other replicas change the schedule
+        (poll now, a connect, a poll that ended) and the dispatcher here is not told."""
+        return self._wait
 
     def shared_health(self) -> dict[str, PollHealth] | None:
         with self._session() as conn:
@@ -232,6 +238,14 @@ class PostgresLeases:
             conn.close()  # ends the session: the server releases whatever it still held
 
     # --- internals ----------------------------------------------------------------------------------------------------
+
+    def _until_next_due(self, conn: psycopg.Connection[Any]) -> float:
+        row = conn.execute(
+            "SELECT EXTRACT(EPOCH FROM min(due_at) - clock_timestamp()) FROM poll_schedule WHERE polled_by IS NULL"
+        ).fetchone()
+        if row is None or row[0] is None:
+            return self._recheck
+        return min(max(float(row[0]), MIN_WAIT), self._recheck)
 
     def _take(self, conn: psycopg.Connection[Any], key: str) -> bool:
         row = conn.execute(f"SELECT {_LOCK}", (key,)).fetchone()
