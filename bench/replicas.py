@@ -227,35 +227,40 @@ def measure(run: Run, args: argparse.Namespace, table: Table) -> None:
         table.add("gap between two polls of one account, s", spread.p50, spread.p99, spread.maximum, spread.count)
     table.add("accounts polled in the window", len(window), None, None, None)
 
-    # kill -9 of the replica polling the most accounts at an instant when at least one poll is under way
-    wait_until(lambda: bool(run.schedule()[0]), timeout=2 * poll_seconds + 10, every=0.005)
+    stop_feeding.set()
+    feeder.join(timeout=10)
+
+    # kill -9 in the middle of a poll: the replica posting a new order's card, Slack's answer held until it is dead
+    target = run.rng.choice(run.accounts)
+    run.add_order(target)
+    hold = run.slack.hold("chat.postMessage", timeout=60)
+    wait_until(hold.carried_out.is_set, timeout=2 * poll_seconds + 10, every=0.01)
     pollers, due = run.schedule()
-    by_replica = Counter(pollers.values())
-    victim_id = by_replica.most_common(1)[0][0] if by_replica else run.replicas[0].replica_id
-    victim = next(replica for replica in run.replicas if replica.replica_id == victim_id)
-    its_accounts = [login for login, by in pollers.items() if by == victim_id]
+    victim = next(replica for replica in run.replicas if replica.replica_id == pollers[target])
+    its_accounts = [login for login, by in pollers.items() if by == victim.replica_id]
     victim.kill()
     killed_at = datetime.now(UTC)
+    hold.release()
     wait_until(
         lambda: all(run.polls_since(killed_at).get(login) for login in run.accounts), timeout=4 * poll_seconds + 30
     )
     after = run.polls_since(killed_at)
-    taken_over = [(min(after[login]) - killed_at).total_seconds() for login in its_accounts]
+    taken_over = Distribution.of([(min(after[login]) - killed_at).total_seconds() for login in its_accounts])
     lateness = [max((min(after[login]) - max(due[login], killed_at)).total_seconds(), 0.0) for login in run.accounts]
-    if taken_over:
-        spread = Distribution.of(taken_over)
-        table.add("kill -9: its accounts polled again after, s", spread.p50, spread.p99, spread.maximum, spread.count)
-    else:
-        table.add("kill -9: its accounts polled again after, s", None, None, None, 0)
     late = Distribution.of(lateness)
-    table.add("kill -9: first poll after it, late by, s", late.p50, late.p99, late.maximum, late.count)
+    table.add(
+        "kill -9 mid-poll: its accounts polled again after, s",
+        taken_over.p50,
+        taken_over.p99,
+        taken_over.maximum,
+        taken_over.count,
+    )
+    table.add("kill -9 mid-poll: first poll of each account, late by, s", late.p50, late.p99, late.maximum, late.count)
     table.note(
-        f"Killed replica {victim.index} while it was polling {len(its_accounts)} of {accounts} accounts "
-        f"(replicas were polling {dict(by_replica)} accounts at that instant)."
+        f"Killed replica {victim.index} while it was posting a card of {target} (it was polling "
+        f"{len(its_accounts)} of {accounts} accounts at that instant: {', '.join(sorted(its_accounts))})."
     )
 
-    stop_feeding.set()
-    feeder.join(timeout=10)
     wait_until(run.all_carded, timeout=max(60.0, accounts / 2), every=0.5)
     cards = run.cards()
     duplicates = sum(count - 1 for count in cards.values() if count > 1)
