@@ -231,6 +231,8 @@ def measure(run: Run, args: argparse.Namespace, table: Table) -> None:
     feeder.join(timeout=10)
 
     # kill -9 in the middle of a poll: the replica posting a new order's card, Slack's answer held until it is dead
+    # (once every earlier order has its card, so that the card held is that one's)
+    wait_until(run.all_carded, timeout=max(60.0, accounts / 2), every=0.5)
     target = run.rng.choice(run.accounts)
     run.add_order(target)
     hold = run.slack.hold("chat.postMessage", timeout=60)
