@@ -135,8 +135,10 @@ class Run:
                 for _ in range(2):
                     self.add_order(login)
 
-    def add_order(self, login: str) -> None:
-        self.orders[self.simulator.add_sale(login, new=False)] = self.channel(login)
+    def add_order(self, login: str) -> str:
+        purchaseid = self.simulator.add_sale(login, new=False)
+        self.orders[purchaseid] = self.channel(login)
+        return purchaseid
 
     def start_replicas(self, count: int, poll_seconds: float) -> None:
         env = {
@@ -234,9 +236,11 @@ def measure(run: Run, args: argparse.Namespace, table: Table) -> None:
     # (once every earlier order has its card, so that the card held is that one's)
     wait_until(run.all_carded, timeout=max(60.0, accounts / 2), every=0.5)
     target = run.rng.choice(run.accounts)
-    run.add_order(target)
     hold = run.slack.hold("chat.postMessage", timeout=60)
+    purchaseid = run.add_order(target)
     wait_until(hold.carried_out.is_set, timeout=2 * poll_seconds + 10, every=0.01)
+    if purchaseid not in run.cards():
+        raise RuntimeError(f"the message held is not the card of order {purchaseid}: the measure would be wrong")
     pollers, due = run.schedule()
     victim = next(replica for replica in run.replicas if replica.replica_id == pollers[target])
     its_accounts = [login for login, by in pollers.items() if by == victim.replica_id]
