@@ -20,8 +20,11 @@ from bot.crypto import TokenCipher, TokenDecryptError
 from bot.domain.accounts import AccountRecord
 from bot.rakuten_clients import RakutenClients
 from bot.services.acceptance import AcceptanceService
+from bot.services.account_locks import AccountLocks
 from bot.services.accounts import AccountService
+from bot.services.after_sale import AfterSaleDesk
 from bot.services.background import BackgroundRunner
+from bot.services.cancellation import CancelService
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
 from bot.services.daily_summary import DailySummaries
 from bot.services.item_actions import ItemActions, RetrySchedule
@@ -29,6 +32,7 @@ from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.poller import Poller
 from bot.services.reminders import Reminders
+from bot.services.replies import ReplyService
 from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
 from bot.services.slack_access import SlackAccess
@@ -52,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 FOLLOW_UP_JOB_ID = "follow-up"
 PENDING_ACTIONS_JOB_ID = "pending-actions"
+TODO_JOB_ID = "after-sale"
 
 
 def utc_now() -> datetime:
@@ -83,6 +88,9 @@ class AppContext:
     slack_access: SlackAccess
     reminders: Reminders
     summaries: DailySummaries
+    after_sale: AfterSaleDesk
+    replies: ReplyService
+    cancellation: CancelService
     leases: WorkLeases  # who polls which account and sends which action, in this process or across replicas
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -95,8 +103,10 @@ class AppContext:
         summary job runs now and every minute or so."""
         tuning = self.settings.tuning
         self.actions.resume_pending()
+        self.replies.resume_pending()
         self.scheduler.add_periodic(PENDING_ACTIONS_JOB_ID, self.resume_actions, seconds=tuning.action_sweep_seconds)
         self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=tuning.follow_up_seconds)
+        self.scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds)
         self.scheduler.start(account.login for account in self.store.list_accounts())
 
     def resume_actions(self) -> None:
@@ -107,9 +117,22 @@ class AppContext:
         except Exception:
             logger.exception("pending actions: the look for abandoned ones failed; the next one tries again")
 
+    def todo_poll(self) -> None:
+        """Rakuten's to-do list, each account's claims and messages into their cards' threads (its own schedule)."""
+        try:
+            self.after_sale.run()
+        except Exception:
+            logger.exception("to-do poll: the run failed; the next one tries again")
+
     def follow_up(self) -> None:
-        """Reminders, then the daily summaries; one failing (the store, a bug) does not hold up the other."""
-        for name, job in (("reminders", self.reminders.run), ("daily summary", self.summaries.run)):
+        """Reminders, the daily summaries, and after-sale messages a failed post left behind; one failing (the
+        store, a bug) does not hold up the others."""
+        jobs = (
+            ("reminders", self.reminders.run),
+            ("daily summary", self.summaries.run),
+            ("after-sale messages", self.after_sale.post_pending),
+        )
+        for name, job in jobs:
             try:
                 job()
             except Exception:
@@ -199,6 +222,7 @@ def build_context(
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
         publisher = CardPublisher(store, poster, clock=clock, cards=notices, burst_threshold=tuning.burst_threshold)
         permissions = Permissions(web_client, store, settings.admins)
+        locks = AccountLocks()
         runner = BackgroundRunner()
         actions = ItemActions(
             store=store,
@@ -224,6 +248,7 @@ def build_context(
             notices=notices,
             on_new_orders=acceptance.auto_accept,
             access=gate,
+            locks=locks,
         )
         scheduler = PollScheduler(
             poller.poll,
@@ -231,6 +256,18 @@ def build_context(
             maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
             leases=leases,
             health=poller.health,
+        )
+        after_sale = AfterSaleDesk(
+            store,
+            clients,
+            publisher,
+            poster,
+            clock=clock,
+            notices=notices,
+            tuning=tuning,
+            locks=locks,
+            health=poller.health,
+            access=gate,
         )
         status = StatusService(
             store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health
@@ -287,6 +324,19 @@ def build_context(
                 claim_grace=claim_grace,
                 access=gate,
             ),
+            after_sale=after_sale,
+            replies=ReplyService(
+                store=store,
+                desk=desk,
+                clients=clients,
+                after_sale=after_sale,
+                runner=runner,
+                web_client=web_client,
+                clock=clock,
+                reports=notices,
+                schedule=RetrySchedule(tuning.action_retry_delays),
+            ),
+            cancellation=CancelService(desk=desk, actions=actions),
             leases=leases,
             clock=clock,
         )

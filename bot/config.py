@@ -26,6 +26,8 @@ DEFAULT_RAKUTEN_API_URL = DEFAULT_BASE_URL
 # Rakuten's hourly quotas are per account and per action but unpublished; connectors poll every 15 min.
 # Ten minutes keeps new orders prompt while staying far below any plausible hourly quota.
 DEFAULT_POLL_SECONDS = 600.0
+# Rakuten's to-do list (claims, unread messages), on its own schedule: connectors sync every 15-20 min.
+DEFAULT_TODO_POLL_SECONDS = 900.0
 DEFAULT_PORT = 3000
 # The daily summary's time (Europe/Paris): before the day's first parcels, after the night's orders.
 DEFAULT_DAILY_SUMMARY_AT = time(8, 30)
@@ -71,6 +73,13 @@ class Tuning:
     action_sweep_seconds: float = 5.0
     # Replicas: how often a process looks at the shared poll schedule (accounts other replicas made due, or freed).
     poll_recheck_seconds: float = 1.0
+    # After sale: getiteminfos calls per to-do poll and account at most (each marks messages read at Rakuten, and
+    # its hourly quota is unknown); the rest wait for the next poll, unread at Rakuten.
+    todo_reads_per_poll: int = 50
+    # An open claim or an unanswered message is read again this often (a state change, a reply made on the site).
+    after_sale_recheck_seconds: float = 3600.0
+    # An item in the to-do list whose order the store lacks is looked for in current sales this far back.
+    after_sale_catch_up_days: int = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,7 @@ class Settings:
     rakuten_token: str | None = field(default=None, repr=False)
     rakuten_channel: str | None = None
     poll_seconds: float = DEFAULT_POLL_SECONDS
+    todo_poll_seconds: float = DEFAULT_TODO_POLL_SECONDS  # RAKUTEN_TODO_POLL_SECONDS
     data_dir: Path = Path("data")
     secret_key: str | None = field(default=None, repr=False)
     admins: frozenset[str] = frozenset()
@@ -178,6 +188,13 @@ class Settings:
                 DEFAULT_RULES.ship_within_working_days,
                 maximum=MAX_SHIP_WITHIN_WORKING_DAYS,
             ),
+            message_reminder_after=timedelta(
+                hours=get.positive_number(
+                    "RAKUTEN_MESSAGE_REMINDER_HOURS",
+                    DEFAULT_RULES.message_reminder_after.total_seconds() / 3600,
+                    unit="hours",
+                )
+            ),
         )
 
         database_url = get.text("DATABASE_URL")
@@ -194,6 +211,7 @@ class Settings:
             rakuten_token=token,
             rakuten_channel=channel,
             poll_seconds=get.positive_number("RAKUTEN_POLL_SECONDS", DEFAULT_POLL_SECONDS),
+            todo_poll_seconds=get.positive_number("RAKUTEN_TODO_POLL_SECONDS", DEFAULT_TODO_POLL_SECONDS),
             data_dir=Path(get.text("RAKUTEN_DATA_DIR") or "data"),
             secret_key=get.text("RAKUTEN_SECRET_KEY"),
             admins=admins,

@@ -20,7 +20,7 @@ import httpx
 
 from bot.app import AppContext, build_app, build_context, utc_now
 from bot.config import Settings, Tuning
-from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
+from bot.constants import AFTER_SALE_EVENT_TYPE, COMMAND, ORDER_EVENT_TYPE, VIEW_CANCEL, VIEW_REPLY, VIEW_SHIP
 from bot.domain.orders import OrderRef
 from bot.health import health_report, readiness_report
 from bot.runtime import settle_heap
@@ -66,6 +66,8 @@ class StackOptions:
     clock: Callable[[], datetime] = utc_now
     # RAKUTEN_DAILY_SUMMARY_AT as parsed (None: off, as the harness default, so that other tests see no summary).
     daily_summary_at: time_of_day | None = None
+    # RAKUTEN_TODO_POLL_SECONDS: the to-do poll's interval once the scheduler runs (tests call todo_poll() by hand).
+    todo_poll_seconds: float = 900.0
 
 
 class LocalStack:
@@ -168,6 +170,7 @@ class LocalStack:
             default_locale=self.options.locale,
             port=0,
             daily_summary_at=self.options.daily_summary_at,
+            todo_poll_seconds=self.options.todo_poll_seconds,
             tuning=self.options.tuning,
         )
 
@@ -276,6 +279,51 @@ class LocalStack:
         }
         if itemids is not None:
             values[BLOCK_ITEMS] = {ACTION_ITEMS: checkboxes_state(list(itemids))}
+        return self.submit_view(view, values, user=user)
+
+    # ------------------------------------------------------------------ after sale
+
+    def todo_poll(self, login: str = LOGIN) -> Any:
+        """One to-do poll (claims and messages into the cards' threads), as its schedule makes them."""
+        return self.bot.after_sale.poll(login)
+
+    def thread(self, purchaseid: str, channel: str = CHANNEL) -> list[StoredMessage]:
+        """The after-sale messages in the order card's thread, oldest first."""
+        card = self.card_for(purchaseid, channel)
+        return [
+            message
+            for message in self.slack.messages(channel)
+            if message.thread_ts == (card.thread_ts or card.ts)
+            and (message.metadata or {}).get("event_type") == AFTER_SALE_EVENT_TYPE
+            and _payload(message).get("purchaseid") == purchaseid
+        ]
+
+    def submit_reply(
+        self, view: dict[str, Any], *, text: str, to: str | None = None, user: str = SELLER
+    ) -> httpx.Response:
+        """Submit a Reply modal; ``to`` is a target's value (``buyer:ITEMID``), else the one it opened with."""
+        from bot.constants import ACTION_REPLY_TEXT, ACTION_REPLY_TO, BLOCK_REPLY_TEXT, BLOCK_REPLY_TO
+
+        assert view.get("callback_id") == VIEW_REPLY
+        if to is None:
+            block = next(block for block in view["blocks"] if block.get("block_id") == BLOCK_REPLY_TO)
+            to = (block["element"].get("initial_option") or {}).get("value")
+        values: dict[str, Any] = {
+            BLOCK_REPLY_TO: {ACTION_REPLY_TO: static_select_state(to, to)},
+            BLOCK_REPLY_TEXT: {ACTION_REPLY_TEXT: text_input_state(text)},
+        }
+        return self.submit_view(view, values, user=user)
+
+    def submit_cancel(
+        self, view: dict[str, Any], *, reason: str, itemids: Iterable[str] | None = None, user: str = SELLER
+    ) -> httpx.Response:
+        from bot.constants import ACTION_CANCEL_ITEMS, ACTION_CANCEL_REASON, BLOCK_CANCEL_ITEMS, BLOCK_CANCEL_REASON
+        from devkit.slack_requests import checkboxes_state
+
+        assert view.get("callback_id") == VIEW_CANCEL
+        values: dict[str, Any] = {BLOCK_CANCEL_REASON: {ACTION_CANCEL_REASON: text_input_state(reason)}}
+        if itemids is not None:
+            values[BLOCK_CANCEL_ITEMS] = {ACTION_CANCEL_ITEMS: checkboxes_state(list(itemids))}
         return self.submit_view(view, values, user=user)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:

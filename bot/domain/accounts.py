@@ -85,6 +85,8 @@ class AccountStatus:
     health: PollHealth = field(default_factory=PollHealth)
     next_poll: datetime | None = None
     open_orders: tuple[OrderRecord, ...] = ()
+    unanswered_messages: int = 0  # buyer messages waiting for an answer, closed orders included
+    open_claims: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ class DailyFigures:
     shipped: tuple[OrderRecord, ...] = ()  # with an item shipped yesterday
     to_ship: tuple[OrderRecord, ...] = ()  # open and accepted, oldest first
     late: tuple[OrderRecord, ...] = ()  # late to accept or to ship, oldest first
-    # Filled by the buyer-messages part when it comes; a summary leaves out a line whose count is 0.
+    # Every open claim and unanswered buyer message, closed orders included; a summary leaves out a line at 0.
     open_claims: int = 0
     unanswered_messages: int = 0
 
@@ -80,7 +80,10 @@ def daily_figures(orders: Iterable[OrderRecord], day: date, now: datetime, rules
     shipped: list[OrderRecord] = []
     to_ship: list[OrderRecord] = []
     late: list[OrderRecord] = []
+    open_claims = unanswered = 0
     for order in orders:
+        open_claims += len(order.after_sale.open_claims())
+        unanswered += len(order.after_sale.unanswered())
         placed = order_age_reference(order)
         if placed is not None and paris_day(placed) == yesterday:
             new.append(order)
@@ -99,6 +102,8 @@ def daily_figures(orders: Iterable[OrderRecord], day: date, now: datetime, rules
         shipped=tuple(sorted(shipped, key=_placed)),
         to_ship=tuple(sorted(to_ship, key=_accepted)),
         late=tuple(sorted(late, key=_placed)),
+        open_claims=open_claims,
+        unanswered_messages=unanswered,
     )
 
 

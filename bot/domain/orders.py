@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.after_sale import AfterSale
 from rakuten.models import Address, ItemStatus, Money
 
 
@@ -56,6 +57,7 @@ class PendingKind(StrEnum):
     ACCEPT = "accept"
     REFUSE = "refuse"
     SHIP = "ship"
+    CANCEL = "cancel"  # cancelitem: an accepted item the seller cannot ship
 
 
 # Seconds between the tries of an accept / refuse / tracking call through a Rakuten outage: about an hour in all.
@@ -75,6 +77,7 @@ class PendingAction:
     attempts: int = 0
     last_error: str | None = None
     shipment: Shipment | None = None
+    comment: str | None = None  # a cancellation's reason, passed on to the buyer
     # The process (replica id) that claimed it or made its latest try; the next try is due at ``next_try_at``
     # (None: at once). Another process takes it over once it is due and left alone for a while (a replica that
     # died), and then tells the requester how it ended (``resumed``): they may have seen nothing since the ack.
@@ -174,6 +177,7 @@ class OrderRecord:
     billing_checks: int = 0  # getbillinginformation calls that gave no total
     accepted_at: datetime | None = None  # when the bot saw the last item accepted (None: accepted before it looked)
     reminders: dict[str, ReminderMark] = field(default_factory=dict)  # by reminder key (``DueReminder.key``)
+    after_sale: AfterSale = field(default_factory=AfterSale)  # messages, claims, replies (bot.domain.after_sale)
 
     @property
     def key(self) -> str:

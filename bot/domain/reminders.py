@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.after_sale import ThreadEntry
 from bot.domain.deadlines import (
     DeadlineRules,
     accept_deadline,
@@ -28,7 +29,7 @@ class ReminderKind(StrEnum):
     ACCEPT_SOON = "accept_soon"  # little time left to accept the sale
     ACCEPT_EXPIRED = "accept_expired"  # the acceptance deadline has passed, the sale still waits
     SHIP_LATE = "ship_late"  # accepted, not shipped after the working days allowed
-    # The buyer-messages part adds: MESSAGE_UNANSWERED = "message_unanswered" (subject: the message's id).
+    MESSAGE_UNANSWERED = "message_unanswered"  # a buyer message waits for an answer (subject: the message's key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +71,29 @@ def shipping_reminders(order: OrderRecord, now: datetime, rules: DeadlineRules) 
         yield DueReminder(ReminderKind.SHIP_LATE, due_at=deadline, deadline=deadline)
 
 
-REMINDER_RULES: tuple[ReminderRule, ...] = (acceptance_reminders, shipping_reminders)
+def message_reminders(order: OrderRecord, now: datetime, rules: DeadlineRules) -> Iterable[DueReminder]:
+    """A buyer message unanswered ``message_reminder_after``: one reminder per message, for the oldest one waiting
+    on each item (a later one gets its own once the seller has answered and the buyer writes again)."""
+    oldest: dict[str, ThreadEntry] = {}
+    for entry in order.after_sale.unanswered():
+        oldest.setdefault(entry.itemid, entry)
+    for entry in oldest.values():
+        if entry.moment is None:
+            continue
+        due_at = aware(entry.moment) + rules.message_reminder_after
+        if now >= due_at:
+            yield DueReminder(ReminderKind.MESSAGE_UNANSWERED, due_at=due_at, subject=entry.key)
+
+
+REMINDER_RULES: tuple[ReminderRule, ...] = (acceptance_reminders, shipping_reminders, message_reminders)
 
 
 def reminders_due_now(
     order: OrderRecord, now: datetime, rules: DeadlineRules, rule_set: Sequence[ReminderRule] = REMINDER_RULES
 ) -> list[DueReminder]:
-    """Every reminder the order is due at ``now``, claimed or not; none once the order is closed."""
-    if not order.is_open:
+    """Every reminder the order is due at ``now``, claimed or not; none once the order is closed, unless its after
+    sale still waits on the seller (a buyer writes after the parcel left)."""
+    if not order.is_open and not order.after_sale.needs_attention:
         return []
     moment = aware(now)
     return [reminder for rule in rule_set for reminder in rule(order, moment, rules)]

@@ -119,6 +119,14 @@ _DONE_STATE = {
     PendingKind.ACCEPT: ItemState.TO_SHIP,
     PendingKind.REFUSE: ItemState.REFUSED,
     PendingKind.SHIP: ItemState.SHIPPED,
+    PendingKind.CANCEL: ItemState.CANCELLED,
+}
+# Shipping and cancelling start from an accepted item; accepting and refusing from one awaiting the decision.
+_START_STATE = {
+    PendingKind.ACCEPT: ItemState.TO_ACCEPT,
+    PendingKind.REFUSE: ItemState.TO_ACCEPT,
+    PendingKind.SHIP: ItemState.TO_SHIP,
+    PendingKind.CANCEL: ItemState.TO_SHIP,
 }
 
 
@@ -166,6 +174,7 @@ class ItemActions:
         itemids: Collection[str] | None = None,
         shipment: Shipment | None = None,
         detail: str | None = None,
+        comment: str | None = None,
     ) -> Claim:
         """Claim the items this action applies to and record who asked, in one durable local write (fast: made
         before Slack gets its ack, so that a crash right after the ack loses nothing; a restart resumes it).
@@ -174,7 +183,7 @@ class ItemActions:
         under the store lock: a double click or a repeated submit claims nothing, so nothing is sent twice.
         ``itemids`` narrows the choice (None: every eligible item).
         """
-        start_state = ItemState.TO_SHIP if kind is PendingKind.SHIP else ItemState.TO_ACCEPT
+        start_state = _START_STATE[kind]
         now = self._clock()
         claimed: list[str] = []
 
@@ -182,7 +191,12 @@ class ItemActions:
             for item in current.items:
                 if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
                     item.pending = PendingAction(
-                        kind, actor, now, shipment=replace(shipment) if shipment else None, by=self._leases.replica
+                        kind,
+                        actor,
+                        now,
+                        shipment=replace(shipment) if shipment else None,
+                        comment=comment,
+                        by=self._leases.replica,
                     )
                     item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
                     claimed.append(item.itemid)
@@ -439,6 +453,8 @@ class ItemActions:
             return client.accept_sale(itemid, shipping_from_country=country)
         if kind is PendingKind.REFUSE:
             return client.refuse_sale(itemid)
+        if kind is PendingKind.CANCEL:
+            return client.cancel_item(itemid, comment=pending.comment or "")
         shipment = pending.shipment
         return client.set_tracking(
             itemid,

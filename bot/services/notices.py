@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.accounts import AccountRecord, PollFailure
+from bot.domain.after_sale import Party, ThreadEntry
 from bot.domain.daily_summary import DailyFigures
 from bot.domain.orders import OrderRecord, PendingKind, Shipment
 from bot.domain.reminders import DueReminder
@@ -19,11 +20,13 @@ from bot.slack.notify import Postable
 __all__ = [
     "ActionOutcome",
     "ActionReports",
+    "AfterSaleNotices",
     "ChannelNotices",
     "FollowUpNotices",
     "OrderCards",
     "Postable",
     "RenderedCard",
+    "ReplyReports",
 ]
 
 
@@ -68,6 +71,15 @@ class FollowUpNotices(Protocol):
         ...
 
 
+class AfterSaleNotices(Protocol):
+    """What goes in an order card's thread about its after sale, in the account's channel language."""
+
+    def thread_entry(self, account: AccountRecord, order: OrderRecord, entry: ThreadEntry) -> Postable:
+        """A buyer message, a customer-service mail, a claim's opening, change or closing, or a reply sent from
+        Slack (``entry.sent_by``)."""
+        ...
+
+
 class ActionOutcome(StrEnum):
     """How an accept / refuse / ship request ended, or where it stands."""
 
@@ -94,4 +106,19 @@ class ActionReports(Protocol):
         reason: Sentence | str | None = None,
         retry_at: datetime | None = None,
         shipment: Shipment | None = None,
+    ) -> Postable: ...
+
+
+class ReplyReports(Protocol):
+    """What the person who wrote a reply is told about it, in their own language."""
+
+    def reply_result(
+        self,
+        user_id: str,
+        purchaseid: str,
+        to: Party,
+        outcome: ActionOutcome,
+        *,
+        reason: Sentence | str | None = None,
+        retry_at: datetime | None = None,
     ) -> Postable: ...

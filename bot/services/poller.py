@@ -28,6 +28,7 @@ from bot.config import Tuning
 from bot.domain.accounts import AccountRecord, FailureKind, PollFailure, PollHealth
 from bot.domain.orders import OrderRecord, OrderState, PrepaidLabel
 from bot.rakuten_clients import RakutenClients
+from bot.services.account_locks import AccountLocks
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
 from bot.services.notices import ChannelNotices, Postable
 from bot.services.poll_failures import classify, is_foreseen
@@ -84,8 +85,10 @@ class Poller:
         on_new_orders: NewOrdersHook | None = None,
         health: PollHealthBoard | None = None,
         access: SlackAccessGate | None = None,
+        locks: AccountLocks | None = None,
     ) -> None:
         self._store = store
+        self._locks = locks or AccountLocks()
         self._access = access
         self._notices = notices
         self._clients = clients
@@ -105,7 +108,8 @@ class Poller:
                 return PollOutcome(login, ok=True, skipped=True)
             self._running.add(login)
         try:
-            outcome = self._poll(login)
+            with self._locks.lock(login):  # the after-sale desk posts cards too (orders older than the bot)
+                outcome = self._poll(login)
         except Exception as error:  # whatever stops a poll is counted and told, not just logged
             return self._failed(login, error)
         finally:

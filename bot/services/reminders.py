@@ -90,7 +90,10 @@ class Reminders:
                 return report
             now = self._clock()
             for account in self._store.list_accounts():
-                for order in self._store.iter_orders(account.login, open_only=True):
+                followed = {order.purchaseid: order for order in self._store.iter_orders(account.login, open_only=True)}
+                for order in self._store.list_after_sale_orders(account.login):
+                    followed.setdefault(order.purchaseid, order)  # closed, with a buyer message still waiting
+                for order in followed.values():
                     try:
                         self._follow_up(account, order, now, report)
                     except (SlackWriteError, HistoryReadError, CardRecoveryError) as error:

@@ -48,12 +48,12 @@ DEFAULT_POOL_SIZE = 10
 
 _UPSERT_ORDER = """
     INSERT INTO orders (account, purchaseid, is_open, purchase_at, closed_at, personal_data_purged, card_channel,
-                        card_ts, doc)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        card_ts, doc, after_sale_open)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (account, purchaseid) DO UPDATE SET
         is_open = EXCLUDED.is_open, purchase_at = EXCLUDED.purchase_at, closed_at = EXCLUDED.closed_at,
         personal_data_purged = EXCLUDED.personal_data_purged, card_channel = EXCLUDED.card_channel,
-        card_ts = EXCLUDED.card_ts, doc = EXCLUDED.doc
+        card_ts = EXCLUDED.card_ts, doc = EXCLUDED.doc, after_sale_open = EXCLUDED.after_sale_open
 """
 # Newest purchase first, undated orders last; ties as the embedded store breaks them (higher purchaseid first).
 _NEWEST_FIRST = "ORDER BY purchase_at DESC NULLS LAST, purchaseid DESC, account DESC"
@@ -191,6 +191,20 @@ class PostgresStore:
             rows = conn.execute(
                 "SELECT doc FROM orders WHERE purchaseid = %s ORDER BY account || '/' || purchaseid", (purchaseid,)
             ).fetchall()
+        return [order_from_doc(doc) for (doc,) in rows]
+
+    def find_order_by_item(self, account: str, itemid: str) -> OrderRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT doc FROM orders WHERE account = %s AND doc -> 'items' @> %s LIMIT 1",
+                (account, Jsonb([{"itemid": itemid}])),
+            ).fetchone()
+        return order_from_doc(row[0]) if row else None
+
+    def list_after_sale_orders(self, account: str | None = None) -> list[OrderRecord]:
+        conditions, params = _filters(account=account, after_sale_open=True)
+        with self._reading() as conn:
+            rows = conn.execute(f"SELECT doc FROM orders {conditions} {_NEWEST_FIRST}", params).fetchall()  # noqa: S608
         return [order_from_doc(doc) for (doc,) in rows]
 
     def list_orders(self, account: str | None = None, *, open_only: bool = True) -> list[OrderRecord]:
@@ -392,6 +406,7 @@ class PostgresStore:
             card.channel if card else None,
             card.ts if card else None,
             Jsonb(doc),
+            order.after_sale.needs_attention,
         )
 
 

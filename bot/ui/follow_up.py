@@ -96,6 +96,14 @@ def reminder_text(
                 purchaseid=purchaseid,
                 deadline=deadline,
             )
+        case ReminderKind.MESSAGE_UNANSWERED:
+            waited = t.duration(now - (reminder.due_at - rules.message_reminder_after))
+            return marker + t.gettext(
+                "💬 A buyer message on order {purchaseid} has waited {waited} for an answer. Use Reply on its card "
+                "(or on the message).",
+                purchaseid=purchaseid,
+                waited=waited,
+            )
     return marker + t.gettext("🔔 Order {purchaseid} needs your attention.", purchaseid=purchaseid)
 
 

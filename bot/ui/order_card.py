@@ -28,12 +28,15 @@ from slack_sdk.models.metadata import Metadata
 
 from bot.constants import (
     ACTION_ACCEPT,
+    ACTION_CANCEL_ITEM,
     ACTION_MARK_SHIPPED,
     ACTION_REFUSE,
+    ACTION_REPLY,
     ACTION_SHOW_ADDRESS,
     ORDER_EVENT_TYPE,
 )
 from bot.domain.accounts import AccountSettings
+from bot.domain.after_sale import AfterSale
 from bot.domain.deadlines import DEFAULT_RULES, DeadlineRules, is_late_to_ship, ship_deadline
 from bot.domain.orders import (
     SHIPPABLE_STATES,
@@ -215,9 +218,13 @@ def order_ref(order: OrderRecord) -> OrderRef:
 def _card_blocks(
     t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None, late: str | None
 ) -> list[Block]:
+    state_text = _state_label(t, order, countdown, late)
+    shown_badges = badges(t, order.after_sale)
+    if shown_badges:
+        state_text = f"{state_text}\n*{' · '.join(shown_badges)}*"
     head: list[Block] = [
         HeaderBlock(block_id=BLOCK_HEADER, text=_header_text(t, order)),
-        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown, late))),
+        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=state_text)),
     ]
     express_mention = _express_mention(order, settings)
     if express_mention:
@@ -244,6 +251,18 @@ def _card_blocks(
     return [*head, *_item_blocks(t, order, item_budget, text_budget), *tail]
 
 
+def badges(t: Translator, after_sale: AfterSale) -> list[str]:
+    """``💬 message`` while a buyer message waits for an answer, ``⚠️ claim open`` while a claim is."""
+    shown: list[str] = []
+    waiting = len(after_sale.unanswered())
+    if waiting:
+        shown.append(t.ngettext("💬 message", "💬 {count} messages", waiting))
+    claims = len(after_sale.open_claims())
+    if claims:
+        shown.append(t.ngettext("⚠️ claim open", "⚠️ {count} claims open", claims))
+    return shown
+
+
 def _header_text(t: Translator, order: OrderRecord) -> str:
     if order.is_express:
         text = t.gettext("{marker} EXPRESS · Order {purchaseid}", marker=EXPRESS_MARKER, purchaseid=order.purchaseid)
@@ -262,6 +281,8 @@ def _state_label(t: Translator, order: OrderRecord, countdown: str | None, late:
         label = t.gettext("⏳ *Accepting on Rakuten…*")
     elif PendingKind.REFUSE in kinds:
         label = t.gettext("⏳ *Refusing on Rakuten…*")
+    elif PendingKind.CANCEL in kinds:
+        label = t.gettext("⏳ *Cancelling on Rakuten…*")
     else:
         state = order.state
         name = order_state_label(t, state)
@@ -474,6 +495,8 @@ def _pending_text(t: Translator, pending: PendingAction) -> str:
             )
     elif pending.kind is PendingKind.ACCEPT:
         what = t.gettext("⏳ accepting on Rakuten…")
+    elif pending.kind is PendingKind.CANCEL:
+        what = t.gettext("⏳ cancelling on Rakuten…")
     else:
         what = t.gettext("⏳ refusing on Rakuten…")
     details = []
@@ -488,6 +511,10 @@ def _pending_text(t: Translator, pending: PendingAction) -> str:
 
 
 def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
+    return [*_order_buttons(t, order, settings), *_after_sale_buttons(t, order)]
+
+
+def _order_buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
     value = encode_order_ref(order_ref(order))
     state = order.state
     pending_kinds = {item.pending.kind for item in order.items if item.pending is not None}
@@ -505,6 +532,30 @@ def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> li
         )
     if order.ship_to is not None and not order.personal_data_purged and not settings.show_full_address:
         buttons.append(ButtonElement(text=t.gettext("Show address"), action_id=ACTION_SHOW_ADDRESS, value=value))
+    return buttons
+
+
+def _after_sale_buttons(t: Translator, order: OrderRecord) -> list[ButtonElement]:
+    """Reply once there is a conversation (in any state: buyers write after the parcel left); Cancel item for an
+    accepted item not shipped, behind a confirmation."""
+    value = encode_order_ref(order_ref(order))
+    buttons: list[ButtonElement] = []
+    if order.after_sale.has_conversation and not order.personal_data_purged:
+        buttons.append(ButtonElement(text=t.gettext("Reply"), action_id=ACTION_REPLY, value=value))
+    if order.state in SHIPPABLE_STATES and shippable_items(order):
+        confirm = ConfirmObject(
+            title=t.gettext("Cancel an item?"),
+            text=t.gettext(
+                "Cancelling refunds the buyer and counts against your seller score. Only for an item you cannot "
+                "ship: you will give the reason next."
+            ),
+            confirm=t.gettext("Continue"),
+            deny=t.gettext("Back"),
+            style="danger",
+        )
+        buttons.append(
+            ButtonElement(text=t.gettext("Cancel item"), action_id=ACTION_CANCEL_ITEM, value=value, confirm=confirm)
+        )
     return buttons
 
 

@@ -39,6 +39,7 @@ class Screens:
             self._languages.user(user_id),
             self._status.accounts(),
             self._status.needing_action(user_id),
+            to_answer=self._status.to_answer(user_id),
             now=self._clock(),
             is_admin=self._status.is_admin(user_id),
             rules=self._rules,

@@ -23,6 +23,7 @@ import pytest
 
 from bot.crypto import TokenCipher
 from bot.domain.accounts import AccountRecord, AccountSettings
+from bot.domain.after_sale import ClaimInfo, EntryKind, ItemFetch, OutgoingReply, Party, ThreadEntry
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import CardRef, ItemState, OrderRecord, PendingAction, PendingKind, Shipment
 from bot.store import PruneReport, Store, StoreError, StoreLockedError, TinyDBStore
@@ -219,6 +220,123 @@ def test_order_round_trip_with_everything_set(store: Store) -> None:
     assert stored.purchase_date.utcoffset() == timedelta(hours=2)
 
 
+def with_conversation(order: OrderRecord, *, answered: bool = False, posted: bool = True) -> OrderRecord:
+    """The order with a buyer message on its first item (answered from Slack or not) and a claim that is over."""
+    itemid = order.items[0].itemid
+    after_sale = order.after_sale
+    after_sale.entries.append(
+        ThreadEntry(
+            key=f"message:{itemid}:abc",
+            kind=EntryKind.MESSAGE,
+            itemid=itemid,
+            party=Party.BUYER,
+            sent_at=NOW - timedelta(hours=2),
+            content="Bonjour, où est mon colis ?",
+            sender_name="zoe75",
+            stored_at=NOW,
+            post_claim="c1" if posted else None,
+            post_claimed_at=NOW if posted else None,
+            posted_ts="1719750000.000200" if posted else None,
+        )
+    )
+    after_sale.claims[itemid] = ClaimInfo("DAMAGED", "CLOSED", True, "abîmé", NOW - timedelta(days=1), NOW)
+    after_sale.fetches[itemid] = ItemFetch(NOW, NOW, ("CLAIM",), found_claim=True, requested=2, answered=2)
+    if answered:
+        after_sale.replies.append(
+            OutgoingReply("V1", itemid, Party.BUYER, "Parti ce matin.", "U123", NOW, attempts=1, done_at=NOW)
+        )
+        after_sale.entries.append(
+            ThreadEntry(
+                key="reply:V1",
+                kind=EntryKind.MESSAGE,
+                itemid=itemid,
+                party=Party.SELLER,
+                sent_at=NOW,
+                content="Parti ce matin.",
+                to=Party.BUYER,
+                sent_by="U123",
+                stored_at=NOW,
+                posted_ts="1719750000.000300",
+            )
+        )
+    return order
+
+
+def test_order_round_trip_with_an_after_sale_conversation(store: Store) -> None:
+    order = with_conversation(make_order("1001"), answered=True)
+    order.items[0].pending = PendingAction(PendingKind.CANCEL, "U123", NOW, comment="Rupture de stock")
+    store.save_order(order)
+
+    assert store.get_order("boutique-zoe", "1001") == order
+
+
+def test_an_order_stored_before_after_sale_loads_without_one(store: Store) -> None:
+    order = make_order("1001")
+    store.save_order(order)
+
+    stored = store.get_order("boutique-zoe", "1001")
+    assert stored is not None
+    assert stored.after_sale.entries == []
+    assert not stored.after_sale.needs_attention
+
+
+def test_find_order_by_item_open_or_closed_and_per_account(store: Store) -> None:
+    store.save_orders(
+        [
+            make_order("open"),
+            make_order("shipped", state=ItemState.SHIPPED, closed_at=NOW),
+            make_order("open", account="boutique-other"),
+        ]
+    )
+
+    found = store.find_order_by_item("boutique-zoe", "shipped-2")
+    assert found is not None
+    assert found.purchaseid == "shipped"
+    other = store.find_order_by_item("boutique-other", "open-1")
+    assert other is not None
+    assert other.account == "boutique-other"
+    assert store.find_order_by_item("boutique-zoe", "unknown-1") is None
+    assert store.find_order_by_item("boutique-nobody", "open-1") is None
+
+
+def test_after_sale_listing_follows_what_waits_on_the_seller(store: Store) -> None:
+    waiting = with_conversation(make_order("waiting", state=ItemState.SHIPPED, closed_at=NOW))
+    answered = with_conversation(make_order("answered"), answered=True)
+    unposted = with_conversation(make_order("unposted"), answered=True, posted=False)
+    store.save_orders([waiting, answered, unposted, make_order("quiet")])
+
+    listed = [order.purchaseid for order in store.list_after_sale_orders("boutique-zoe")]
+    assert sorted(listed) == ["unposted", "waiting"]
+    assert [order.purchaseid for order in store.list_after_sale_orders()] == listed
+    assert store.list_after_sale_orders("boutique-other") == []
+
+    def answer(order: OrderRecord) -> OrderRecord:
+        return with_conversation(make_order("waiting", state=ItemState.SHIPPED, closed_at=NOW), answered=True)
+
+    store.update_order("boutique-zoe", "waiting", answer)
+    assert [order.purchaseid for order in store.list_after_sale_orders("boutique-zoe")] == ["unposted"]
+
+
+def test_anonymising_blanks_what_buyers_wrote(store: Store) -> None:
+    order = with_conversation(make_order("old", state=ItemState.SHIPPED, closed_at=NOW - timedelta(days=100)))
+    order.after_sale.claims[order.items[0].itemid].comment = "Mon adresse est 8 rue des Lilas"
+    store.save_order(order)
+
+    store.prune(
+        NOW,
+        closed_retention=timedelta(days=365),
+        personal_data_retention=timedelta(days=90),
+        audit_retention=timedelta(days=730),
+    )
+
+    purged = store.get_order("boutique-zoe", "old")
+    assert purged is not None
+    assert [entry.content for entry in purged.after_sale.entries] == [""]
+    assert purged.after_sale.entries[0].sender_name is None
+    assert all(claim.comment is None for claim in purged.after_sale.claims.values())
+    assert purged.after_sale.entries[0].posted_ts == "1719750000.000200"
+
+
 def test_audit_and_meta_round_trip(store: Store) -> None:
     entry = AuditEntry(
         at=NOW, actor="U123", action="ship", account="boutique-zoe", purchaseid="1001", itemids=("1001-1",)
@@ -282,7 +400,7 @@ def test_saved_record_is_copied_at_save_time(store: Store) -> None:
 @pytest.mark.parametrize("implementation_class", [TinyDBStore, PostgresStore])
 def test_store_implements_every_protocol_method(implementation_class: type) -> None:
     methods = [(name, member) for name, member in inspect.getmembers(Store, inspect.isfunction) if name[0] != "_"]
-    assert len(methods) == 21
+    assert len(methods) == 23
     for name, member in methods:
         implementation = getattr(implementation_class, name)
         expected = list(inspect.signature(member).parameters)

@@ -1,5 +1,7 @@
 """Replicas: the poll schedule every process follows, and an index for the pending actions any process resumes.
 
+Revision 0003, after 0002.
+
 ``poll_schedule`` holds one row per connected account: when its next poll is due, which replica is polling it
 (for the operator; the exclusion itself is a session advisory lock, see ``bot.store.postgres_work``), and the
 account's polling health, handed from one replica to the next. The partial index lists the open orders that hold a
@@ -13,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
