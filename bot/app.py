@@ -104,10 +104,13 @@ class AppContext:
         tuning = self.settings.tuning
         self.actions.resume_pending()
         self.replies.resume_pending()
-        self.scheduler.add_periodic(PENDING_ACTIONS_JOB_ID, self.resume_actions, seconds=tuning.action_sweep_seconds)
-        self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=tuning.follow_up_seconds)
-        self.scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds)
-        self.scheduler.start(account.login for account in self.store.list_accounts())
+        scheduler = self.scheduler
+        scheduler.add_periodic(PENDING_ACTIONS_JOB_ID, self.resume_actions, seconds=tuning.action_sweep_seconds)
+        # Each done once per period whichever replica does it: their own claims keep each post once anyway; this
+        # keeps three replicas from reading every order, and Rakuten's to-do list, three times over.
+        scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=tuning.follow_up_seconds, one_replica=True)
+        scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds, one_replica=True)
+        scheduler.start(account.login for account in self.store.list_accounts())
 
     def resume_actions(self) -> None:
         """Take over the pending actions nobody is sending (a replica died with them); the store failing is said
@@ -268,6 +271,7 @@ def build_context(
             locks=locks,
             health=poller.health,
             access=gate,
+            leases=leases,
         )
         status = StatusService(
             store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health

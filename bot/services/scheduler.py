@@ -115,7 +115,7 @@ class PollScheduler:
             self._schedule(login, now=False)
         if self._maintenance is not None:
             self._scheduler.add_job(
-                self._maintenance,
+                self._on_one_replica(MAINTENANCE_JOB_ID, self._maintenance, MAINTENANCE_HOURS * 3600),
                 "interval",
                 hours=MAINTENANCE_HOURS,
                 id=MAINTENANCE_JOB_ID,
@@ -130,11 +130,14 @@ class PollScheduler:
         """Schedule an account's polls, the first one now (nothing once polling is stopped)."""
         self.poll_now(login)
 
-    def add_periodic(self, job_id: str, job: Callable[[], object], *, seconds: float) -> None:
+    def add_periodic(
+        self, job_id: str, job: Callable[[], object], *, seconds: float, one_replica: bool = False
+    ) -> None:
         """Run ``job`` every ``seconds``, the first time now (before or after ``start``). Its own rules decide what
-        is due; a run that finds nothing to do costs a few store reads."""
+        is due; a run that finds nothing to do costs a few store reads. ``one_replica``: with replicas, only one of
+        them runs it each period (work done for every account, whichever process does it)."""
         self._scheduler.add_job(
-            job,
+            self._on_one_replica(job_id, job, seconds) if one_replica else job,
             "interval",
             seconds=seconds,
             id=job_id,
@@ -189,6 +192,18 @@ class PollScheduler:
         """True once no poll runs (tests and benchmarks)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._inflight == 0, timeout)
+
+    def _on_one_replica(self, job_id: str, job: Callable[[], object], seconds: float) -> Callable[[], None]:
+        def run_if_mine() -> None:
+            try:
+                mine = self._leases.claim_periodic(job_id, seconds)
+            except StoreError as error:
+                logger.warning("job %s waits for the database: %s", job_id, error)
+                return
+            if mine:
+                job()
+
+        return run_if_mine
 
     # --- dispatching --------------------------------------------------------------------------------------------------
 

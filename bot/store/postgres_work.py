@@ -39,7 +39,7 @@ from bot.store.base import StoreError
 from bot.store.database_url import describe_database
 from bot.store.documents import poll_health_from_doc, to_doc
 from bot.store.postgres_schema import with_connect_timeout
-from bot.store.work import PollLease, new_replica_id, next_slot
+from bot.store.work import PERIODIC_SLACK, PollLease, new_replica_id, next_slot, poll_key
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,12 @@ MIN_WAIT = 0.01  # an account due but not claimable (held elsewhere a moment lon
 # tests' way) never exclude each other.
 _LOCK = "pg_try_advisory_lock(hashtextextended(current_schema() || '/' || %s, 0))"
 _UNLOCK = "pg_advisory_unlock(hashtextextended(current_schema() || '/' || %s, 0))"
+_CLAIM_PERIODIC = """
+    INSERT INTO periodic_runs AS runs (job, started_at) VALUES (%s, clock_timestamp())
+    ON CONFLICT (job) DO UPDATE SET started_at = EXCLUDED.started_at
+    WHERE runs.started_at <= clock_timestamp() - make_interval(secs => %s)
+    RETURNING started_at
+"""
 _SCHEDULE_IF_NEW = """
     INSERT INTO poll_schedule (login, due_at) SELECT login, clock_timestamp() FROM accounts WHERE login = %s
     ON CONFLICT (login) DO NOTHING
@@ -63,10 +69,6 @@ _SCHEDULE_NOW = """
     INSERT INTO poll_schedule (login, due_at) SELECT login, clock_timestamp() FROM accounts WHERE login = %s
     ON CONFLICT (login) DO UPDATE SET due_at = LEAST(poll_schedule.due_at, EXCLUDED.due_at)
 """
-
-
-def poll_key(login: str) -> str:
-    return f"poll:{login}"
 
 
 class PostgresLeases:
@@ -201,6 +203,10 @@ class PostgresLeases:
         with self._session() as conn:
             rows = conn.execute("SELECT login, polled_by FROM poll_schedule WHERE polled_by IS NOT NULL").fetchall()
         return dict(rows)
+
+    def claim_periodic(self, job: str, every: float) -> bool:
+        with self._session() as conn:
+            return conn.execute(_CLAIM_PERIODIC, (job, every * PERIODIC_SLACK)).fetchone() is not None
 
     # --- holds --------------------------------------------------------------------------------------------------------
 

@@ -29,6 +29,16 @@ from bot.domain.accounts import PollHealth
 LOCAL_MAX_WAIT = 60.0
 
 
+# A periodic job is run again once this share of its period has passed since the last run began, anywhere: the
+# replicas' timers fire at their own moments, and a replica that just missed the mark must not skip a whole period.
+PERIODIC_SLACK = 0.9
+
+
+def poll_key(login: str) -> str:
+    """The hold on one account's polls (and on posting its cards)."""
+    return f"poll:{login}"
+
+
 def new_replica_id() -> str:
     """This process's name in the leases: unique per start, so a restarted process never mistakes an earlier
     run's work for its own."""
@@ -92,6 +102,11 @@ class WorkLeases(Protocol):
 
     def shared_health(self) -> dict[str, PollHealth] | None:
         """Every account's polling health as the replicas left it; None where it is not shared."""
+        ...
+
+    def claim_periodic(self, job: str, every: float) -> bool:
+        """True when this process is to run ``job`` now: nobody started it in the last ``every`` seconds (a little
+        less: replicas' timers drift). Jobs that need doing once per period, not once per replica."""
         ...
 
     # --- holds on other work --------------------------------------------------------------------------------------
@@ -206,6 +221,9 @@ class LocalLeases:
 
     def shared_health(self) -> dict[str, PollHealth] | None:
         return None
+
+    def claim_periodic(self, job: str, every: float) -> bool:
+        return True  # the only process: its own timer is the period
 
     def try_hold(self, key: str) -> bool:
         with self._lock:

@@ -195,6 +195,23 @@ def test_holds_exclude_each_other_until_released(harness: Harness) -> None:
     assert leases.try_hold("action:boutique/1/9001")
 
 
+def test_a_periodic_job_is_run_once_per_period_across_replicas(harness: Harness) -> None:
+    first, second = harness.leases(), harness.leases()
+
+    runs = [first.claim_periodic("follow-up", 60), second.claim_periodic("follow-up", 60)]
+    other_job = second.claim_periodic("after-sale", 60)
+
+    if harness.kind == "local":
+        assert runs == [True, True]  # one process per store: its own timer is the period
+        return
+    assert runs == [True, False]
+    assert other_job
+    with psycopg.connect(harness.pg_url, autocommit=True) as conn:  # 55 s later: within the slack for drift
+        conn.execute("UPDATE periodic_runs SET started_at = started_at - interval '55 seconds'")
+    assert second.claim_periodic("follow-up", 60)
+    assert not first.claim_periodic("follow-up", 60)
+
+
 def test_next_slot_skips_the_runs_missed_while_a_poll_ran() -> None:
     assert next_slot(START, START + timedelta(minutes=25), 600) == START + timedelta(minutes=30)
     assert next_slot(START, START, 600) == START + timedelta(minutes=10)

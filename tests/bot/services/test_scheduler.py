@@ -461,6 +461,28 @@ def test_a_replica_that_dies_mid_poll_leaves_its_accounts_to_the_others(replicas
     assert set(second.polls.calls) == set(LOGINS)
 
 
+def test_a_job_for_one_replica_runs_once_per_period_whichever_replica_runs_it(replicas: Replicas) -> None:
+    period = 0.3
+    runs: list[tuple[str, float]] = []
+    three = replicas(3, HOUR)
+    for replica in three:
+        by = replica.polls.by
+        replica.scheduler.add_periodic(
+            "follow-up", lambda by=by: runs.append((by, time.monotonic())), seconds=period, one_replica=True
+        )
+        replica.scheduler.add_periodic(
+            "every-replica", lambda by=by: runs.append((f"all-{by}", time.monotonic())), seconds=HOUR
+        )
+    start(three)
+
+    wait_until(lambda: len([run for run in runs if not run[0].startswith("all-")]) >= 6, timeout=15)
+    stop(three)
+
+    shared = sorted(at for by, at in runs if not by.startswith("all-"))
+    assert min(later - earlier for earlier, later in itertools.pairwise(shared)) > period * 0.8
+    assert sorted(by for by, _ in runs if by.startswith("all-")) == ["all-replica-0", "all-replica-1", "all-replica-2"]
+
+
 def test_the_polling_health_goes_from_one_replica_to_the_next(replicas: Replicas) -> None:
     seen: list[tuple[str, int]] = []
     three = replicas(3, 0.05)

@@ -1,4 +1,5 @@
-"""Replicas: the poll schedule every process follows, and an index for the pending actions any process resumes.
+"""Replicas: the poll schedule every process follows, the periodic jobs one of them runs each time, and an index for
+the pending actions any process resumes.
 
 Revision 0003, after 0002.
 
@@ -38,6 +39,13 @@ def upgrade() -> None:
         sa.Column("health", JSONB),
     )
     op.create_index("poll_schedule_due", "poll_schedule", ["due_at"])
+    # Jobs that one replica runs per period (the to-do poll, reminders and summaries, maintenance): when the latest
+    # run began, by the server's clock.
+    op.create_table(
+        "periodic_runs",
+        sa.Column("job", sa.Text(collation="C"), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_index(
         "orders_with_pending_actions", "orders", ["account", "purchaseid"], postgresql_where=sa.text(PENDING)
     )
@@ -45,4 +53,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("orders_with_pending_actions", table_name="orders")
+    op.drop_table("periodic_runs")
     op.drop_table("poll_schedule")
