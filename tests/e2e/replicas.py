@@ -115,8 +115,17 @@ class Deployment:
         account = AccountRecord(login, cipher.encrypt(token), channel, connected_by="U0ADMIN")
         self.store.save_account(account)
 
-    def start(self, count: int, root: Path, *, poll_seconds: float, tuning: dict[str, Any] | None = None) -> None:
+    def start(
+        self,
+        count: int,
+        root: Path,
+        *,
+        poll_seconds: float,
+        tuning: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         env = {
+            **(env or {}),
             "DATABASE_URL": self.database_url,
             "RAKUTEN_SECRET_KEY": self.secret_key,
             "RAKUTEN_POLL_SECONDS": f"{poll_seconds:g}",

@@ -28,9 +28,11 @@ from bot.constants import ACTION_MARK_SHIPPED, ORDER_EVENT_TYPE, VIEW_SHIP
 from bot.domain.orders import ItemState, OrderRecord
 from bot.slack.http_server import HEALTH_PATH, READY_PATH
 from bot.store.postgres_store import PostgresStore
+from bot.store.work import PERIODIC_SLACK
 from devkit.local_stack import CHANNEL, SELLER, LocalStack, StackOptions, wait_until
 from devkit.rakuten_simulator import Fault, RecordedRequest
 from devkit.rakuten_simulator import ItemState as SimItemState
+from rakuten.actions import Action
 from tests.e2e.replicas import (
     GET_CURRENT_SALES,
     GET_NEW_SALES,
@@ -46,6 +48,7 @@ from tests.postgres import fresh_schema
 POLL = 1.0  # RAKUTEN_POLL_SECONDS of the replicas
 ACCOUNTS = [(f"boutique-{number}", f"token-{number}") for number in range(6)]
 COLISSIMO_NUMBER = "6A12345678901"
+TODO = Action.GET_ITEM_TODO_LIST.value
 
 
 @pytest.fixture
@@ -235,6 +238,37 @@ def test_a_retry_survives_the_replica_that_took_the_request(
     done_at = datetime.now(UTC)
     wait_until(lambda: datetime.now(UTC) > done_at + timedelta(seconds=1), timeout=5)
     assert len(stack.simulator.requests_for(SET_TRACKING)) == 2
+
+
+# --------------------------------------------------------------------------------------------- after sale
+
+
+def test_buyer_messages_reach_the_thread_once_and_one_replica_reads_the_to_do_list_per_period(
+    stack: LocalStack, deployment: Deployment, tmp_path: Path
+) -> None:
+    todo_seconds = 1.0
+    login, token = ACCOUNTS[0]
+    deployment.connect(login, token)
+    purchaseid = stack.simulator.add_sale(login, new=False, items=[{"headline": "Lampe de bureau"}])
+    itemid = stack.simulator.sale(purchaseid).items[0].itemid
+    deployment.start(
+        3, tmp_path, poll_seconds=POLL, env={"RAKUTEN_TODO_POLL_SECONDS": f"{todo_seconds:g}"}
+    )
+    stack.slack.wait_for(lambda: all_carded(stack, {purchaseid}), timeout=20)
+
+    stack.simulator.buyer_writes(itemid, "Bonjour, où est mon colis ?")
+    stack.slack.wait_for(lambda: len(stack.thread(purchaseid)) == 1, timeout=15)
+    stack.simulator.buyer_writes(itemid, "Merci de me répondre.")
+    stack.slack.wait_for(lambda: len(stack.thread(purchaseid)) == 2, timeout=15)
+    todo_calls = [request.at for request in stack.simulator.requests_for(TODO) if request.login == login]
+
+    assert len(stack.thread(purchaseid)) == 2  # each message once, whichever replica read it
+    assert stack.simulator.unread_count(itemid) == 0
+    # One replica of the three reads the to-do list each period, not each replica: over the span of the calls, no
+    # more runs than periods (a period is claimed in the database; each run reaches Rakuten a moment later).
+    span = (todo_calls[-1] - todo_calls[0]).total_seconds()
+    assert span > 3 * todo_seconds
+    assert len(todo_calls) - 1 <= span / (todo_seconds * PERIODIC_SLACK) + 1
 
 
 # --------------------------------------------------------------------------------------------- the database
