@@ -32,7 +32,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -54,6 +54,7 @@ from rakuten.actions import Action
 ROOT = Path(__file__).resolve().parents[1]
 GET_NEW_SALES = Action.GET_NEW_SALES.value
 START_TIMEOUT = 60.0
+CLOCK_FUZZ = timedelta(milliseconds=50)  # the database's and the simulator's clocks, read by two processes
 
 
 def free_port() -> int:
@@ -252,7 +253,13 @@ def measure(run: Run, args: argparse.Namespace, table: Table) -> None:
     )
     after = run.polls_since(killed_at)
     taken_over = Distribution.of([(min(after[login]) - killed_at).total_seconds() for login in its_accounts])
-    lateness = [max((min(after[login]) - max(due[login], killed_at)).total_seconds(), 0.0) for login in run.accounts]
+    # The others' accounts: how late past its due time (as the schedule said at the kill) each one's next poll began.
+    around = run.polls_since(killed_at - timedelta(seconds=2 * poll_seconds))
+    lateness = [
+        max((min(at for at in around[login] if at >= due[login] - CLOCK_FUZZ) - due[login]).total_seconds(), 0.0)
+        for login in run.accounts
+        if login not in its_accounts
+    ]
     late = Distribution.of(lateness)
     table.add(
         "kill -9 mid-poll: its accounts polled again after, s",
@@ -261,7 +268,7 @@ def measure(run: Run, args: argparse.Namespace, table: Table) -> None:
         taken_over.maximum,
         taken_over.count,
     )
-    table.add("kill -9 mid-poll: first poll of each account, late by, s", late.p50, late.p99, late.maximum, late.count)
+    table.add("kill -9: the other accounts' next poll, late by, s", late.p50, late.p99, late.maximum, late.count)
     table.note(
         f"Killed replica {victim.index} while it was posting a card of {target} (it was polling "
         f"{len(its_accounts)} of {accounts} accounts at that instant: {', '.join(sorted(its_accounts))})."
