@@ -134,6 +134,7 @@ class AppContext:
             ("reminders", self.reminders.run),
             ("daily summary", self.summaries.run),
             ("after-sale messages", self.after_sale.post_pending),
+            ("after-sale replies", self.replies.resume_pending),  # a reply whose replica died on the way
         )
         for name, job in jobs:
             try:
@@ -339,6 +340,8 @@ def build_context(
                 clock=clock,
                 reports=notices,
                 schedule=RetrySchedule(tuning.action_retry_delays),
+                leases=leases,
+                takeover_after=tuning.action_takeover_seconds,
             ),
             cancellation=CancelService(desk=desk, actions=actions),
             leases=leases,

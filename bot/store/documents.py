@@ -264,6 +264,8 @@ def _reply(doc: dict[str, Any]) -> OutgoingReply:
         last_error=doc.get("last_error"),
         done_at=_dt(doc.get("done_at")),
         failure=doc.get("failure"),
+        by=doc.get("by"),
+        next_try_at=_dt(doc.get("next_try_at")),
     )
 
 

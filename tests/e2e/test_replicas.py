@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bot.constants import ACTION_MARK_SHIPPED, ORDER_EVENT_TYPE, VIEW_SHIP
+from bot.constants import ACTION_MARK_SHIPPED, ACTION_REPLY, ORDER_EVENT_TYPE, VIEW_REPLY, VIEW_SHIP
 from bot.domain.orders import ItemState, OrderRecord
 from bot.slack.http_server import HEALTH_PATH, READY_PATH
 from bot.store.postgres_store import PostgresStore
@@ -36,6 +36,7 @@ from rakuten.actions import Action
 from tests.e2e.replicas import (
     GET_CURRENT_SALES,
     GET_NEW_SALES,
+    REPLICA_TUNING,
     SET_TRACKING,
     CuttableProxy,
     Deployment,
@@ -49,6 +50,7 @@ POLL = 1.0  # RAKUTEN_POLL_SECONDS of the replicas
 ACCOUNTS = [(f"boutique-{number}", f"token-{number}") for number in range(6)]
 COLISSIMO_NUMBER = "6A12345678901"
 TODO = Action.GET_ITEM_TODO_LIST.value
+CONTACT_BUYER = Action.CONTACT_USER_ABOUT_ITEM.value
 
 
 @pytest.fixture
@@ -269,6 +271,48 @@ def test_buyer_messages_reach_the_thread_once_and_one_replica_reads_the_to_do_li
     span = (todo_calls[-1] - todo_calls[0]).total_seconds()
     assert span > 3 * todo_seconds
     assert len(todo_calls) - 1 <= span / (todo_seconds * PERIODIC_SLACK) + 1
+
+
+def test_a_reply_survives_the_replica_that_took_it(stack: LocalStack, deployment: Deployment, tmp_path: Path) -> None:
+    login, token = ACCOUNTS[0]
+    deployment.connect(login, token)
+    purchaseid = stack.simulator.add_sale(login, new=False, items=[{"headline": "Lampe de bureau"}])
+    itemid = stack.simulator.sale(purchaseid).items[0].itemid
+    stack.simulator.buyer_writes(itemid, "Bonjour, où est mon colis ?")
+    # The minute's follow-up (which looks for abandoned replies) every half second here.
+    deployment.start(
+        2,
+        tmp_path,
+        poll_seconds=POLL,
+        tuning={**REPLICA_TUNING, "follow_up_seconds": 0.5},
+        env={"RAKUTEN_TODO_POLL_SECONDS": "1"},
+    )
+    stack.slack.wait_for(lambda: len(stack.thread(purchaseid)) == 1, timeout=20)
+    opener, submitter = deployment.replicas
+    stack.sender = opener.sender
+    assert stack.click(purchaseid, ACTION_REPLY, login=login).status_code == 200
+    stack.slack.wait_for(lambda: bool(stack.opened_views(VIEW_REPLY)), timeout=10)
+    (view,) = stack.opened_views(VIEW_REPLY)
+    stack.simulator.inject_fault(CONTACT_BUYER, Fault.HTTP_503)  # the first try meets an outage: a retry follows
+    stack.sender = submitter.sender
+    assert stack.submit_reply(view, text="Parti ce matin.").status_code == 200
+    stack.simulator.wait_for_requests(CONTACT_BUYER, 1, timeout=10)
+
+    def retry_on_record() -> bool:
+        replies = stored(deployment, login, purchaseid).after_sale.replies
+        return bool(replies) and replies[0].last_error is not None
+
+    wait_until(retry_on_record, timeout=5)
+    submitter.kill()
+
+    sent = stack.simulator.wait_for_requests(CONTACT_BUYER, 2, timeout=15)
+    assert [request.status for request in sent] == [503, 200]
+    stack.slack.wait_for(lambda: len(stack.thread(purchaseid)) == 2, timeout=10)  # the reply, in the thread once
+    assert [message.content for message in stack.simulator.seller_messages(itemid)] == ["Parti ce matin."]
+    done_at = datetime.now(UTC)
+    wait_until(lambda: datetime.now(UTC) > done_at + timedelta(seconds=1), timeout=5)
+    assert len(stack.simulator.requests_for(CONTACT_BUYER)) == 2
+    assert len(stack.thread(purchaseid)) == 2
 
 
 # --------------------------------------------------------------------------------------------- the database
