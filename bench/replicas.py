@@ -245,8 +245,8 @@ def measure(run: Run, args: argparse.Namespace, table: Table) -> None:
     pollers, due = run.schedule()
     victim = next(replica for replica in run.replicas if replica.replica_id == pollers[target])
     its_accounts = [login for login, by in pollers.items() if by == victim.replica_id]
+    killed_at = datetime.now(UTC)  # before the kill: the take-over may come within the milliseconds the kill takes
     victim.kill()
-    killed_at = datetime.now(UTC)
     hold.release()
     wait_until(
         lambda: all(run.polls_since(killed_at).get(login) for login in run.accounts), timeout=4 * poll_seconds + 30

@@ -125,8 +125,8 @@ def test_three_replicas_card_every_order_once_and_take_over_a_dead_one_s_account
     pollers = deployment.pollers()
     victim = deployment.by_id(pollers[victim_login])
     its_accounts = sorted(login for login, replica_id in pollers.items() if replica_id == victim.replica_id)
+    killed_at = datetime.now(UTC)  # before the kill: the take-over may come within the milliseconds the kill takes
     victim.kill()
-    killed_at = datetime.now(UTC)
     hold.release()
 
     def next_poll_after_kill(login: str) -> datetime | None:
