@@ -232,6 +232,10 @@ class PollScheduler:
             self._claiming = False
             self._warn_lease_failure(error)
             return
+        except Exception:  # a bug must not end the dispatcher thread, and with it every poll of this process
+            self._claiming = False
+            logger.exception("claiming polls failed; the next look tries again")
+            return
         self._claiming = True
         for lease in leases:
             with self._lock:
@@ -256,6 +260,9 @@ class PollScheduler:
         except StoreError as error:
             overran = False
             logger.warning("could not release the poll of %s (%s); its lease ends with the session", lease.login, error)
+        except Exception:  # a pool thread's exception would go unseen: say it
+            overran = False
+            logger.exception("releasing the poll of %s failed", lease.login)
         finally:
             with self._lock:
                 self._inflight -= 1
