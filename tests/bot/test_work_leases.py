@@ -24,6 +24,7 @@ from bot.store.postgres_work import PostgresLeases, reachability_problem
 from bot.store.work import LocalLeases, WorkLeases, next_slot
 from devkit.local_stack import wait_until
 from tests import factories
+from tests.postgres import end_session
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUR = 3600.0
@@ -254,11 +255,7 @@ def test_a_replica_whose_session_ends_frees_its_accounts_at_once(pg_harness: Har
     assert second.claim_due(8, HOUR) == []
     assert not second.try_hold("action:boutique/1/9001")
 
-    with psycopg.connect(pg_url, autocommit=True) as conn:  # the server ends the first replica's session
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (f"rakuten-bot {first.replica}",),
-        )
+    end_session(pg_url, f"rakuten-bot {first.replica}")  # the server ends the first replica's session
 
     assert logins(second.claim_due(8, HOUR)) == ["boutique"]
     assert second.try_hold("action:boutique/1/9001")
@@ -273,11 +270,7 @@ def test_a_poll_left_unfinished_by_a_dead_replica_is_run_again_at_once(pg_harnes
     first.release(finished, HOUR)
     assert second.claim_due(8, HOUR) == []  # one is being polled, the other not due for an hour
 
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (f"rakuten-bot {first.replica}",),
-        )
+    end_session(pg_url, f"rakuten-bot {first.replica}")
 
     # Not due for an hour, but its poll was cut short: the other replica runs it now. The finished one waits.
     assert logins(second.claim_due(8, HOUR)) == [unfinished.login]

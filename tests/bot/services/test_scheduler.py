@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -29,6 +28,7 @@ from bot.store.postgres_store import PostgresStore
 from bot.store.postgres_work import PostgresLeases
 from devkit.local_stack import wait_until
 from tests import factories
+from tests.postgres import end_session
 
 HOUR = 3600.0
 
@@ -449,11 +449,7 @@ def test_a_replica_that_dies_mid_poll_leaves_its_accounts_to_the_others(replicas
     start([second])
     held = set(first.polls.calls)
 
-    with psycopg.connect(pg_url, autocommit=True) as conn:  # its database session ends, as with kill -9
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (f"rakuten-bot {first.leases.replica}",),
-        )
+    end_session(pg_url, f"rakuten-bot {first.leases.replica}")  # its database session ends, as with kill -9
     died_at = time.monotonic()
 
     wait_until(lambda: held <= set(second.polls.calls), timeout=5)
