@@ -42,9 +42,10 @@ from bot.slack.permalinks import Permalinks
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
 from bot.slack.web_api import keep_alive_client
-from bot.startup import open_cipher_for_run, open_store_for_run
+from bot.startup import open_cipher_for_run, open_leases_for_run, open_store_for_run
 from bot.store import Store
 from bot.store.base import PruneReport
+from bot.store.work import WorkLeases
 from bot.ui.i18n import Languages
 from bot.ui.notices import SlackNotices
 from bot.ui.screens import Screens
@@ -55,6 +56,7 @@ from rakuten.client import RetryPolicy
 logger = logging.getLogger(__name__)
 
 FOLLOW_UP_JOB_ID = "follow-up"
+PENDING_ACTIONS_JOB_ID = "pending-actions"
 TODO_JOB_ID = "after-sale"
 
 
@@ -90,19 +92,34 @@ class AppContext:
     after_sale: AfterSaleDesk
     replies: ReplyService
     cancellation: CancelService
+    leases: WorkLeases  # who polls which account and sends which action, in this process or across replicas
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
         return maintain_store(self.store, self.publisher, self.settings, self.clock)
 
     def start_polling(self) -> None:
-        """First poll of every account now, then on schedule; actions a previous run left pending resume; the
-        reminders and daily summary job runs now and every minute or so."""
+        """Polls of every account on the schedule (the first one now for an account never polled); actions a
+        previous run (or a dead replica) left pending resume, now and every few seconds; the reminders and daily
+        summary job runs now and every minute or so."""
+        tuning = self.settings.tuning
         self.actions.resume_pending()
         self.replies.resume_pending()
-        self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=self.settings.tuning.follow_up_seconds)
-        self.scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds)
-        self.scheduler.start(account.login for account in self.store.list_accounts())
+        scheduler = self.scheduler
+        scheduler.add_periodic(PENDING_ACTIONS_JOB_ID, self.resume_actions, seconds=tuning.action_sweep_seconds)
+        # Each done once per period whichever replica does it: their own claims keep each post once anyway; this
+        # keeps three replicas from reading every order, and Rakuten's to-do list, three times over.
+        scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=tuning.follow_up_seconds, one_replica=True)
+        scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds, one_replica=True)
+        scheduler.start(account.login for account in self.store.list_accounts())
+
+    def resume_actions(self) -> None:
+        """Take over the pending actions nobody is sending (a replica died with them); the store failing is said
+        once per run and tried again at the next one."""
+        try:
+            self.actions.resume_pending()
+        except Exception:
+            logger.exception("pending actions: the look for abandoned ones failed; the next one tries again")
 
     def todo_poll(self) -> None:
         """Rakuten's to-do list, each account's claims and messages into their cards' threads (its own schedule)."""
@@ -118,6 +135,7 @@ class AppContext:
             ("reminders", self.reminders.run),
             ("daily summary", self.summaries.run),
             ("after-sale messages", self.after_sale.post_pending),
+            ("after-sale replies", self.replies.resume_pending),  # a reply whose replica died on the way
         )
         for name, job in jobs:
             try:
@@ -130,6 +148,7 @@ class AppContext:
         self.scheduler.shutdown()
         self.slack_work.close()
         self.runner.close()
+        self.leases.close()
         self.poster.close()
         self.clients.close()
         self.store.close()
@@ -187,7 +206,9 @@ def build_context(
     store = store or open_store_for_run(
         settings.data_dir, start_empty=start_empty, database_url=settings.database_url
     )
+    leases: WorkLeases | None = None
     try:
+        leases = open_leases_for_run(store, recheck=settings.tuning.poll_recheck_seconds)
         cipher = open_cipher_for_run(
             settings.data_dir,
             settings.secret_key,
@@ -217,6 +238,8 @@ def build_context(
             clock=clock,
             reports=notices,
             schedule=RetrySchedule(tuning.action_retry_delays),
+            leases=leases,
+            takeover_after=tuning.action_takeover_seconds,
         )
         desk = OrderDesk(store, permissions)
         acceptance = AcceptanceService(store=store, desk=desk, actions=actions, clock=clock)
@@ -236,6 +259,8 @@ def build_context(
             poller.poll,
             interval=settings.poll_seconds,
             maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
+            leases=leases,
+            health=poller.health,
         )
         after_sale = AfterSaleDesk(
             store,
@@ -248,6 +273,7 @@ def build_context(
             locks=locks,
             health=poller.health,
             access=gate,
+            leases=leases,
         )
         status = StatusService(
             store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health
@@ -315,12 +341,17 @@ def build_context(
                 clock=clock,
                 reports=notices,
                 schedule=RetrySchedule(tuning.action_retry_delays),
+                leases=leases,
+                takeover_after=tuning.action_takeover_seconds,
             ),
             cancellation=CancelService(desk=desk, actions=actions),
+            leases=leases,
             clock=clock,
         )
         _connect_env_account(context)
     except BaseException:
+        if leases is not None:
+            leases.close()
         store.close()
         raise
     return context

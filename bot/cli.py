@@ -177,13 +177,16 @@ def _serve_socket_mode(app: App, context: AppContext, settings: Settings, signal
 
 
 def _serve_http(app: App, context: AppContext, ready: Ready, signals: StopSignals) -> int:
-    from bot.health import health_report
+    from bot.health import health_report, readiness_report
     from bot.slack.http_server import HttpServer, SlackWsgiApp, raise_open_files_limit
 
     raise_open_files_limit()  # before the server sizes its connection limit to it
     settings = context.settings
     wsgi_app = SlackWsgiApp(
-        app, lambda: health_report(context), signing_secret=settings.slack_signing_secret or ""
+        app,
+        lambda: health_report(context),
+        signing_secret=settings.slack_signing_secret or "",
+        ready=lambda: readiness_report(context),
     )
     server = HttpServer(wsgi_app, listener=ready.listener)
     serving = threading.Thread(target=server.serve_forever, name="http-server", daemon=True)

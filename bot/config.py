@@ -68,6 +68,12 @@ class Tuning:
     follow_up_seconds: float = 60.0  # seconds between two runs of the reminders and daily summary job
     # A reminder or summary claimed this long ago and never recorded posted is settled from Slack's history.
     follow_up_claim_grace: float = 600.0
+    # Replicas (PostgreSQL): a pending action due and left alone this long by the process that owns it (dead, or its
+    # timer lost) is taken over by another; every process looks for such actions this often.
+    action_takeover_seconds: float = 30.0
+    action_sweep_seconds: float = 5.0
+    # Replicas: how often a process looks at the shared poll schedule (accounts other replicas made due, or freed).
+    poll_recheck_seconds: float = 1.0
     # After sale: getiteminfos calls per to-do poll and account at most (each marks messages read at Rakuten, and
     # its hourly quota is unknown); the rest wait for the next poll, unread at Rakuten.
     todo_reads_per_poll: int = 50

@@ -19,6 +19,7 @@ from bot.crypto import KEY_FILE_NAME, SecretKeyError, TokenCipher, create_key_fi
 from bot.domain.accounts import AccountRecord
 from bot.store import Store, StoreDataError, TinyDBStore
 from bot.store.data_dir import set_aside, set_aside_store
+from bot.store.work import LocalLeases, WorkLeases
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,17 @@ def open_store_for_run(data_dir: Path, *, start_empty: bool = False, database_ur
     folder = set_aside_store(data_dir)
     logger.warning("--start-empty: the old store files are in %s; starting with an empty store", folder)
     return TinyDBStore(data_dir)
+
+
+def open_leases_for_run(store: Store, *, recheck: float) -> WorkLeases:
+    """The leases on the bot's background work, beside its store: in this process's memory for the embedded store
+    (one process per data directory), in the database for PostgreSQL, so that replicas share the work."""
+    conninfo = getattr(store, "conninfo", None)  # the PostgreSQL store's own database
+    if conninfo is None:
+        return LocalLeases()
+    from bot.store.postgres_work import PostgresLeases  # psycopg is loaded only where it is used
+
+    return PostgresLeases(conninfo, recheck=recheck)
 
 
 def open_cipher_for_run(

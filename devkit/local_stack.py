@@ -22,7 +22,7 @@ from bot.app import AppContext, build_app, build_context, utc_now
 from bot.config import Settings, Tuning
 from bot.constants import AFTER_SALE_EVENT_TYPE, COMMAND, ORDER_EVENT_TYPE, VIEW_CANCEL, VIEW_REPLY, VIEW_SHIP
 from bot.domain.orders import OrderRef
-from bot.health import health_report
+from bot.health import health_report, readiness_report
 from bot.runtime import settle_heap
 from bot.services.poller import PollOutcome
 from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
@@ -98,7 +98,12 @@ class LocalStack:
         self.context = build_context(self.settings, clock=self.options.clock, retry=self.options.rakuten_retry)
         app = build_app(self.context)
         self._server = HttpServer(
-            SlackWsgiApp(app, lambda: health_report(self.context), signing_secret=SIGNING_SECRET),  # type: ignore[arg-type]
+            SlackWsgiApp(
+                app,
+                lambda: health_report(self.context),  # type: ignore[arg-type]
+                signing_secret=SIGNING_SECRET,
+                ready=lambda: readiness_report(self.context),  # type: ignore[arg-type]
+            ),
             host="127.0.0.1",
             port=0,
             threads=8,

@@ -61,3 +61,15 @@ def fresh_schema() -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
+def end_session(url: str, application_name: str) -> None:
+    """End the server session(s) of that application name, as a crash of their process would, and wait until the
+    server has let go of them (and of their locks): ``pg_terminate_backend`` alone only sends the signal."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        ended = conn.execute(
+            "SELECT bool_and(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    assert ended is not None
+    assert ended[0], f"no session of {application_name!r} ended"

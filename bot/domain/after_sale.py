@@ -121,6 +121,10 @@ class OutgoingReply:
     last_error: str | None = None
     done_at: datetime | None = None
     failure: str | None = None  # Rakuten's refusal, or why the bot gave up
+    # The process (replica id) that claimed it or made its latest try, and when its next try is due (None: at
+    # once): another process takes it over once it is due and left alone a while (the owner died).
+    by: str | None = None
+    next_try_at: datetime | None = None
 
     @property
     def pending(self) -> bool:

@@ -78,6 +78,12 @@ class PendingAction:
     last_error: str | None = None
     shipment: Shipment | None = None
     comment: str | None = None  # a cancellation's reason, passed on to the buyer
+    # The process (replica id) that claimed it or made its latest try; the next try is due at ``next_try_at``
+    # (None: at once). Another process takes it over once it is due and left alone for a while (a replica that
+    # died), and then tells the requester how it ended (``resumed``): they may have seen nothing since the ack.
+    by: str | None = None
+    next_try_at: datetime | None = None
+    resumed: bool = False
 
 
 @dataclass(slots=True)

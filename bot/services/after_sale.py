@@ -47,6 +47,7 @@ from bot.services.slack_history import HistoryReadError, marked_in_thread
 from bot.slack.access import SlackAccessGate
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
+from bot.store.work import LocalLeases, WorkLeases, poll_key
 from rakuten.actions import Action
 from rakuten.after_sale import ItemInfos
 from rakuten.client import RakutenClient
@@ -54,6 +55,7 @@ from rakuten.errors import AuthenticationError, QuotaExceededError, RakutenError
 from rakuten.models import PARIS
 
 logger = logging.getLogger(__name__)
+
 
 TODO = Action.GET_ITEM_TODO_LIST.value
 ITEM_INFOS = Action.GET_ITEM_INFOS.value
@@ -82,6 +84,11 @@ class AfterSaleReport:
         self.failure = self.failure or other.failure
 
 
+def todo_key(login: str) -> str:
+    """The hold on one account's to-do poll."""
+    return f"todo:{login}"
+
+
 class AfterSaleDesk:
     def __init__(
         self,
@@ -97,8 +104,12 @@ class AfterSaleDesk:
         health: PollHealthBoard | None = None,
         access: SlackAccessGate | None = None,
         new_claim: Callable[[], str] = lambda: uuid.uuid4().hex,
+        leases: WorkLeases | None = None,
     ) -> None:
         self._store = store
+        # With replicas, the account locks above hold in this process only: the holds on the leases keep one
+        # account's to-do poll on one replica at a time, and its card posting apart from its order poll anywhere.
+        self._leases: WorkLeases = leases or LocalLeases()
         self._clients = clients
         self._publisher = publisher
         self._poster = poster
@@ -119,6 +130,14 @@ class AfterSaleDesk:
     def claim_grace(self) -> timedelta:
         return timedelta(seconds=self._tuning.follow_up_claim_grace)
 
+    def _hold(self, key: str) -> bool:
+        """Across replicas, hold ``key``; the embedded store's only process has its account locks for that."""
+        return self._leases.alone or self._leases.try_hold(key)
+
+    def _let_go(self, key: str) -> None:
+        if not self._leases.alone:
+            self._leases.release_hold(key)
+
     # --- the scheduled runs ---------------------------------------------------------------------------------
 
     def run(self) -> AfterSaleReport:
@@ -135,7 +154,12 @@ class AfterSaleDesk:
                 return AfterSaleReport()
             self._running.add(login)
         try:
-            report = self._poll(login)
+            if not self._hold(todo_key(login)):
+                return AfterSaleReport()  # another replica is reading this account's to-do list right now
+            try:
+                report = self._poll(login)
+            finally:
+                self._let_go(todo_key(login))
         finally:
             with self._guard:
                 self._running.discard(login)
@@ -353,9 +377,14 @@ class AfterSaleDesk:
             # An order older than the bot, or finished before it saw it: its card comes first. The account's lock
             # keeps the poller from posting the same card at the same moment.
             with self._locks.lock(account.login):
-                current = self._store.get_order(account.login, purchaseid)
-                if current is not None and current.card is None:
-                    report.cards_posted += self._publisher.publish_missing(account, [current]).posted
+                if not self._hold(poll_key(account.login)):
+                    return  # the account's order poll runs on another replica: it posts the card, or a later run
+                try:
+                    current = self._store.get_order(account.login, purchaseid)
+                    if current is not None and current.card is None:
+                        report.cards_posted += self._publisher.publish_missing(account, [current]).posted
+                finally:
+                    self._let_go(poll_key(account.login))
             order = self._store.get_order(account.login, purchaseid)
             if order is None or order.card is None:
                 return

@@ -111,11 +111,27 @@ class CardPublisher:
         except SlackWriteError as error:
             if error.error not in {"message_not_found", "channel_not_found", "cant_update_message"}:
                 raise
-            # The card was deleted (or its channel archived): post a fresh one rather than lose an open order.
+            # The card was deleted (or its channel archived): post a fresh one rather than lose an open order. Only
+            # one of the processes (or threads) that find it gone replaces it: whoever forgets the gone card first,
+            # in one atomic update; the others see another card stored by then and leave it. The replacement is
+            # marked as being posted, so a crash right after posting it is recovered from the channel's history.
             logger.warning("card for order %s is gone (%s)", order.purchaseid, error.error)
-            self._store.update_order(order.account, order.purchaseid, _forget_card)
-            order.card = None
-            order.post_started_at = None
+            gone, now = order.card, self._clock()
+            forgotten: list[OrderRecord] = []
+
+            def forget_if_still_gone(current: OrderRecord) -> OrderRecord | None:
+                if current.card != gone:
+                    return None
+                _forget_card(current)
+                current.post_started_at = now if current.is_open else None
+                forgotten.append(current)
+                return current
+
+            self._store.update_order(order.account, order.purchaseid, forget_if_still_gone)
+            if not forgotten:
+                return False  # replaced already, by another process or thread
+            order.card, order.card_fingerprint, order.post_thread_ts = None, None, None
+            order.post_started_at = forgotten[0].post_started_at
             if not order.is_open:
                 return False
             self._post(account, order)

@@ -15,16 +15,22 @@ item is then sent here, one try at a time, each try recorded in the store before
   succeeds or the schedule runs out (then it is a definite failure);
 - a spent hourly quota: retried when the hour turns; the person who asked is told once.
 
-Pending actions live in the store, so a restart resumes them (``resume_pending``), and the person who asked is
-told how each resumed one ended.
+Pending actions live in the store, with the next try's due time and the process that owns them, so another
+process resumes them (``resume_pending``, at start and then every few seconds): a restart of the embedded store's
+only process at once, another replica once the action is due and its owner has left it alone for
+``takeover_after`` (the owner died, or lost its retry timer). The person who asked is told how each resumed one
+ended. One item's tries never overlap, whichever processes make them: each runs under the item's hold
+(``WorkLeases.try_hold``: a lock that dies with its process), and is counted in the store, under the order's row
+lock, only if nobody counted one since the caller last looked.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
@@ -49,7 +55,8 @@ from bot.services.card_publisher import CardPublisher
 from bot.services.notices import ActionOutcome, ActionReports, Postable
 from bot.slack.notify import tell_privately
 from bot.slack.poster import SlackWriteError
-from bot.store.base import Store
+from bot.store.base import Store, StoreError
+from bot.store.work import LocalLeases, WorkLeases
 from rakuten.carriers import InvalidTrackingError
 from rakuten.client import RakutenClient, RetryPolicy
 from rakuten.errors import QuotaExceededError, RakutenError
@@ -67,6 +74,18 @@ class RetrySchedule:
 
     def delay_after(self, attempts: int) -> float | None:
         return self.delays[attempts - 1] if attempts - 1 < len(self.delays) else None
+
+
+# How long a pending action may sit due without its owner trying it before another process takes it over: longer
+# than a try takes to start after the ack on a busy process, so a live owner is not second-guessed.
+DEFAULT_TAKEOVER_AFTER = 30.0
+# A try that finds its item held by another try (a sweep taking over at the same moment) looks again this often.
+HOLD_RETRY_DELAY = 0.5
+HOLD_RETRIES = 20
+
+
+def action_key(login: str, purchaseid: str, itemid: str) -> str:
+    return f"action:{login}/{purchaseid}/{itemid}"
 
 
 # Accept, refuse and tracking are not idempotent: the client must not resend one on its own, since only a try
@@ -123,8 +142,14 @@ class ItemActions:
         clock: Callable[[], datetime],
         reports: ActionReports,
         schedule: RetrySchedule | None = None,
+        leases: WorkLeases | None = None,
+        takeover_after: float = DEFAULT_TAKEOVER_AFTER,
     ) -> None:
         self._store = store
+        self._leases: WorkLeases = leases or LocalLeases()
+        self._takeover_after = timedelta(seconds=takeover_after)
+        self._queued: set[str] = set()  # items a resume_pending sent to the runner and that have not run yet
+        self._queued_lock = threading.Lock()
         self._reports = reports
         self._clients = clients
         self._publisher = publisher
@@ -166,7 +191,12 @@ class ItemActions:
             for item in current.items:
                 if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
                     item.pending = PendingAction(
-                        kind, actor, now, shipment=replace(shipment) if shipment else None, comment=comment
+                        kind,
+                        actor,
+                        now,
+                        shipment=replace(shipment) if shipment else None,
+                        comment=comment,
+                        by=self._leases.replica,
                     )
                     item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
                     claimed.append(item.itemid)
@@ -195,21 +225,40 @@ class ItemActions:
         self.refresh_card(claim.account, claim.purchaseid)
         self.send(claim.account, claim.purchaseid, list(claim.itemids))
 
-    def send(self, account: str, purchaseid: str, itemids: Sequence[str], *, resumed: bool = False) -> None:
-        """Send the claimed items' actions to Rakuten in the background (one job per item)."""
+    def send(self, account: str, purchaseid: str, itemids: Sequence[str]) -> None:
+        """Send the items this process just claimed to Rakuten in the background (one job per item)."""
         for itemid in itemids:
-            self._runner.submit(lambda itemid=itemid: self._attempt(account, purchaseid, itemid, resumed=resumed))
+            self._runner.submit(lambda itemid=itemid: self._attempt(account, purchaseid, itemid, expect=0))
 
     def resume_pending(self) -> int:
-        """At start: re-send every action a previous run left pending (crash, shutdown mid-retry)."""
+        """Send again every pending action that was abandoned: left by an earlier run of this process (at start), or
+        by a replica that died, or due and untouched for ``takeover_after``. Run at start and every few seconds;
+        returns how many items were sent."""
+        now = self._clock()
         count = 0
-        for account in self._store.list_accounts():
-            for order in self._store.list_orders(account.login, open_only=True):
-                pending = [item.itemid for item in order.items if item.pending is not None]
-                if pending:
-                    self.send(order.account, order.purchaseid, pending, resumed=True)
-                    count += len(pending)
+        for order in self._store.list_orders_with_pending():
+            for item in order.items:
+                if item.pending is None or not self._abandoned(item.pending, now):
+                    continue
+                key = action_key(order.account, order.purchaseid, item.itemid)
+                with self._queued_lock:
+                    if key in self._queued:
+                        continue  # sent by an earlier sweep, still waiting for a worker
+                    self._queued.add(key)
+                self._runner.submit(
+                    lambda order=order, itemid=item.itemid: self._attempt(
+                        order.account, order.purchaseid, itemid, expect=None
+                    )
+                )
+                count += 1
         return count
+
+    def _abandoned(self, pending: PendingAction, now: datetime) -> bool:
+        """May this process take the action over from whoever owns it?"""
+        if self._leases.alone and pending.by != self._leases.replica:
+            return True  # an earlier run's: nobody else can be working on it
+        due = pending.next_try_at or pending.requested_at
+        return now >= due + self._takeover_after
 
     def refresh_cards_later(self, account_login: str) -> None:
         """Re-render every open card of an account in the background (after a settings change)."""
@@ -230,13 +279,40 @@ class ItemActions:
         except SlackWriteError as error:
             logger.warning("could not update the card of order %s: %s", purchaseid, error)
 
-    def _attempt(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
+    def _attempt(self, login: str, purchaseid: str, itemid: str, *, expect: int | None, held_off: int = 0) -> None:
         """One try of one item's action, as a background job: whatever goes wrong ends the action visibly (the
-        card says it failed and why, the requester is told, the button comes back), never "sending…" forever."""
+        card says it failed and why, the requester is told, the button comes back), never "sending…" forever.
+
+        ``expect``: the tries this process counted when it claimed the item or scheduled this retry (nobody else may
+        have tried since); None: a take-over of an abandoned action (see ``resume_pending``).
+        """
+        key = action_key(login, purchaseid, itemid)
         try:
-            self._try_once(login, purchaseid, itemid, resumed=resumed)
+            held = self._leases.try_hold(key)
+        except StoreError as error:  # the database is out of reach: nothing can be recorded, a later sweep resumes it
+            logger.warning("order %s item %s: the try waits: %s", purchaseid, itemid, error)
+            held = False
+        if not held:
+            self._forget_queued(key, expect)
+            if expect is not None and held_off < HOLD_RETRIES:
+                # Another try holds the item (a take-over at this very moment): look again once it is over.
+                self._runner.submit_later(
+                    HOLD_RETRY_DELAY,
+                    lambda: self._attempt(login, purchaseid, itemid, expect=expect, held_off=held_off + 1),
+                )
+            return
+        try:
+            self._try_once(login, purchaseid, itemid, expect)
         except Exception as error:  # the job's boundary: a bug, or the bot's own failure (BotError)
             self._fail_in_bot(login, purchaseid, itemid, error)
+        finally:
+            self._leases.release_hold(key)
+            self._forget_queued(key, expect)
+
+    def _forget_queued(self, key: str, expect: int | None) -> None:
+        if expect is None:
+            with self._queued_lock:
+                self._queued.discard(key)
 
     def _fail_in_bot(self, login: str, purchaseid: str, itemid: str, error: Exception) -> None:
         if isinstance(error, BotError):
@@ -260,25 +336,26 @@ class ItemActions:
             ),
         )
 
-    def _try_once(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
-        """One try; ``resumed``: a previous run left it pending (its requester is told how it ends, having perhaps
-        seen nothing since the modal closed)."""
+    def _try_once(self, login: str, purchaseid: str, itemid: str, expect: int | None) -> None:
+        """One try, under the item's hold. A resumed action (``pending.resumed``: another process started it) is told
+        to its requester however it ends: they may have seen nothing since the modal closed."""
         account = self._store.get_account(login)
         if account is None:
             if self._pending_of(login, purchaseid, itemid) is not None:
                 self._finish(login, purchaseid, itemid, error="the Rakuten account was disconnected")
             return
-        sent = self._record_try(login, purchaseid, itemid)
+        sent = self._record_try(login, purchaseid, itemid, expect)
         if sent is None:
-            return  # done meanwhile (another attempt, or the order was pruned)
+            return  # done meanwhile, tried by another process since, or not abandoned after all
         pending, sent_before = sent
+        resumed = pending.resumed
         try:
             client = self._clients.client_for(account, retry=SINGLE_TRY)
             result = self._call(client, pending.kind, itemid, pending, account.settings.shipping_from_country)
         except QuotaExceededError as error:
             delay = max((error.retry_at - self._clock()).total_seconds(), 1.0)
             reason = "Rakuten's hourly quota is spent; it is sent again when the hour turns"
-            if self._note_failure(login, purchaseid, itemid, reason):
+            if self._note_failure(login, purchaseid, itemid, reason, retry_in=delay):
                 self._tell(
                     pending.requested_by,
                     account.channel_id,
@@ -290,7 +367,7 @@ class ItemActions:
                         retry_at=error.retry_at,
                     ),
                 )
-            self._retry_later(delay, login, purchaseid, itemid, resumed)
+            self._retry_later(delay, login, purchaseid, itemid, pending.attempts)
             self.refresh_card(login, purchaseid)
         except (RakutenError, InvalidTrackingError) as error:
             if isinstance(error, RakutenError) and sent_before and says_already_done(pending.kind, error):
@@ -299,7 +376,7 @@ class ItemActions:
             reason = error.message if isinstance(error, RakutenError) else str(error)
             if isinstance(error, RakutenError) and error.retryable:
                 delay = self._schedule.delay_after(pending.attempts)
-                first = self._note_failure(login, purchaseid, itemid, reason)
+                first = self._note_failure(login, purchaseid, itemid, reason, retry_in=delay)
                 if delay is not None:
                     if first:
                         self._tell(
@@ -316,7 +393,7 @@ class ItemActions:
                     logger.info(
                         "order %s item %s: %s; retry %d in %ss", purchaseid, itemid, reason, pending.attempts, delay
                     )
-                    self._retry_later(delay, login, purchaseid, itemid, resumed)
+                    self._retry_later(delay, login, purchaseid, itemid, pending.attempts)
                     self.refresh_card(login, purchaseid)
                     return
                 report_reason: Sentence | str = said(
@@ -350,8 +427,10 @@ class ItemActions:
                     ),
                 )
 
-    def _retry_later(self, delay: float, login: str, purchaseid: str, itemid: str, resumed: bool) -> None:
-        self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid, resumed=resumed))
+    def _retry_later(self, delay: float, login: str, purchaseid: str, itemid: str, attempts: int) -> None:
+        """This process's timer for the retry whose due time ``_note_failure`` stored; if the process dies first,
+        another one takes the retry over (``resume_pending``)."""
+        self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, itemid, expect=attempts))
 
     def _went_through(
         self, login: str, purchaseid: str, itemid: str, pending: PendingAction, channel: str, error: RakutenError
@@ -389,22 +468,41 @@ class ItemActions:
         item = order.item(itemid) if order else None
         return item.pending if item else None
 
-    def _record_try(self, login: str, purchaseid: str, itemid: str) -> tuple[PendingAction, bool] | None:
+    def _record_try(
+        self, login: str, purchaseid: str, itemid: str, expect: int | None
+    ) -> tuple[PendingAction, bool] | None:
         """Count the try about to go out, durably, before it goes: (the pending action, whether a try was already
-        sent before this one). None when nothing is pending on the item any more."""
+        sent before this one). None when nothing is pending on the item any more, when someone counted a try since
+        this process last looked (``expect``), or, for a take-over (``expect`` None), when it is not abandoned."""
+        me = self._leases.replica
+        now = self._clock()
 
-        def count(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> tuple[PendingAction, bool]:
+        def count(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> tuple[PendingAction, bool] | None:
+            if expect is not None and pending.attempts != expect:
+                return None
+            if expect is None:
+                if not self._abandoned(pending, now):
+                    return None
+                pending.resumed = pending.resumed or pending.by != me
             pending.attempts += 1
+            pending.by = me
+            pending.next_try_at = now  # in flight from now on: abandoned only if this process dies with it
             return replace(pending), pending.attempts > 1
 
         return self._change_pending(login, purchaseid, itemid, count)
 
-    def _note_failure(self, login: str, purchaseid: str, itemid: str, reason: str) -> bool:
-        """Keep why the try failed; True when it is the first failure (so the requester is told once)."""
+    def _note_failure(
+        self, login: str, purchaseid: str, itemid: str, reason: str, *, retry_in: float | None = None
+    ) -> bool:
+        """Keep why the try failed and when the retry is due (``retry_in`` seconds from now); True when it is the first
+        failure (so the requester is told once)."""
+        retry_at = self._clock() + timedelta(seconds=retry_in) if retry_in is not None else None
 
         def keep(_order: OrderRecord, _item: OrderItem, pending: PendingAction) -> bool:
             first = pending.last_error is None
             pending.last_error = reason
+            if retry_at is not None:
+                pending.next_try_at = retry_at
             return first
 
         return bool(self._change_pending(login, purchaseid, itemid, keep))
@@ -465,17 +563,20 @@ class ItemActions:
         login: str,
         purchaseid: str,
         itemid: str,
-        edit: Callable[[OrderRecord, OrderItem, PendingAction], _T],
+        edit: Callable[[OrderRecord, OrderItem, PendingAction], _T | None],
     ) -> _T | None:
         """Apply ``edit`` to the item's pending action in one store update, and return what it returns; None (and
-        nothing written) when the order, the item or its pending action is gone."""
+        nothing written) when the order, the item or its pending action is gone, or when ``edit`` returns None."""
         results: list[_T] = []
 
         def change(order: OrderRecord) -> OrderRecord | None:
             item = order.item(itemid)
             if item is None or item.pending is None:
                 return None
-            results.append(edit(order, item, item.pending))
+            result = edit(order, item, item.pending)
+            if result is None:
+                return None  # the edit declined: nothing written
+            results.append(result)
             return order
 
         self._store.update_order(login, purchaseid, change)

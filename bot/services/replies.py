@@ -6,7 +6,8 @@ store before Slack gets its ack, keyed by the modal's view id, so a double submi
 ack, in the background. Writing is not idempotent at Rakuten, so each try is counted in the store before it goes
 out, and a try whose answer was lost is never blindly repeated: Rakuten's history of the item is read first
 (``getiteminfos``), and the reply found there is done. A refusal is told to the person who wrote it, in Rakuten's
-words; an outage is retried on the action schedule.
+words; an outage is retried on the action schedule. With replicas, as item actions: one try of a reply at a time
+under its hold, and a reply whose replica died is taken over by another once due and left alone a while.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from bot.errors import BotError, describe
 from bot.rakuten_clients import RakutenClients
 from bot.services.after_sale import AfterSaleDesk
 from bot.services.background import BackgroundRunner
-from bot.services.item_actions import SINGLE_TRY, RetrySchedule
+from bot.services.item_actions import DEFAULT_TAKEOVER_AFTER, SINGLE_TRY, RetrySchedule
 from bot.services.notices import ActionOutcome, ReplyReports
 from bot.services.orders import OrderAccess, OrderDesk
 from bot.slack.notify import tell_privately
-from bot.store.base import Store
+from bot.store.base import Store, StoreError
+from bot.store.work import LocalLeases, WorkLeases
 from rakuten.after_sale import MESSAGE_MAX
 from rakuten.errors import QuotaExceededError, RakutenError
 
@@ -111,8 +113,12 @@ class ReplyService:
         clock: Callable[[], datetime],
         reports: ReplyReports,
         schedule: RetrySchedule | None = None,
+        leases: WorkLeases | None = None,
+        takeover_after: float = DEFAULT_TAKEOVER_AFTER,
     ) -> None:
         self._store = store
+        self._leases: WorkLeases = leases or LocalLeases()
+        self._takeover_after = timedelta(seconds=takeover_after)
         self._desk = desk
         self._clients = clients
         self._after_sale = after_sale
@@ -182,7 +188,16 @@ class ReplyService:
                 outcome.append("same")
                 return None
             replies.append(
-                OutgoingReply(reply_id, target.itemid, target.to, text, user_id, now, target.parent_mail_id)
+                OutgoingReply(
+                    reply_id,
+                    target.itemid,
+                    target.to,
+                    text,
+                    user_id,
+                    now,
+                    target.parent_mail_id,
+                    by=self._leases.replica,
+                )
             )
             return current
 
@@ -207,25 +222,44 @@ class ReplyService:
     def start(self, claim: ReplyClaim | None) -> None:
         """After the ack: send the claimed reply in the background."""
         if claim is not None:
-            self._runner.submit(lambda: self._attempt(claim.account, claim.purchaseid, claim.reply_id))
+            self._runner.submit(lambda: self._attempt(claim.account, claim.purchaseid, claim.reply_id, expect=0))
 
     def resume_pending(self) -> int:
-        """At start: send every reply a previous run left pending (its requester is told how it ends)."""
+        """Send every reply left abandoned: by an earlier run of this process (at start), by a replica that died, or
+        due and untouched for ``takeover_after`` (run at start, then with the minute's follow-up)."""
+        now = self._clock()
         count = 0
         for account in self._store.list_accounts():
             for order in self._store.list_after_sale_orders(account.login):
                 for reply in order.after_sale.replies:
-                    if reply.pending:
+                    if reply.pending and self._abandoned(reply, now):
                         self._runner.submit(
-                            lambda o=order, r=reply.reply_id: self._attempt(o.account, o.purchaseid, r)
+                            lambda o=order, r=reply.reply_id: self._attempt(o.account, o.purchaseid, r, expect=None)
                         )
                         count += 1
         return count
 
-    def _attempt(self, login: str, purchaseid: str, reply_id: str) -> None:
-        """One try, as a background job: whatever goes wrong ends visibly (the writer is told), never silently."""
+    def _abandoned(self, reply: OutgoingReply, now: datetime) -> bool:
+        if self._leases.alone and reply.by != self._leases.replica:
+            return True  # an earlier run's: nobody else can be sending it
+        return now >= (reply.next_try_at or reply.requested_at) + self._takeover_after
+
+    def _attempt(self, login: str, purchaseid: str, reply_id: str, *, expect: int | None) -> None:
+        """One try, as a background job: whatever goes wrong ends visibly (the writer is told), never silently.
+
+        Under the reply's hold (one try of a reply at a time, whichever replicas); ``expect``: the tries this process
+        counted when it claimed the reply or scheduled this retry; None: a take-over of an abandoned reply.
+        """
+        key = f"reply:{login}/{purchaseid}/{reply_id}"
         try:
-            self._try_once(login, purchaseid, reply_id)
+            held = self._leases.try_hold(key)
+        except StoreError as error:
+            logger.warning("order %s reply %s waits: %s", purchaseid, reply_id, error)
+            return  # nothing can be recorded: a later look for abandoned replies resumes it
+        if not held:
+            return  # another try of it is under way (a take-over at this very moment)
+        try:
+            self._try_once(login, purchaseid, reply_id, expect)
         except Exception as error:  # the job's boundary: a bug, or the bot's own failure (BotError)
             if isinstance(error, BotError):
                 logger.error("order %s reply %s stopped: %s", purchaseid, reply_id, describe(error))
@@ -234,13 +268,17 @@ class ReplyService:
             reply = self._fail(login, purchaseid, reply_id, describe(error))
             if reply is not None:
                 self._tell(login, purchaseid, reply, ActionOutcome.BOT_FAILED, reason=describe(error))
+        finally:
+            self._leases.release_hold(key)
 
-    def _try_once(self, login: str, purchaseid: str, reply_id: str) -> None:
+    def _try_once(self, login: str, purchaseid: str, reply_id: str, expect: int | None) -> None:
         account = self._store.get_account(login)
         order = self._store.get_order(login, purchaseid)
         reply = order.after_sale.reply(reply_id) if order is not None else None
         if account is None or order is None or reply is None or not reply.pending:
             return
+        if not self._mine_to_try(reply, expect, self._clock()):
+            return  # tried by another process since this one looked, or not abandoned after all
         if reply.attempts:
             # A try went out before and its answer never came back (a timeout, a crash): Rakuten's history says
             # whether it arrived. Reading it also marks the item's messages read: they are stored like a to-do read.
@@ -252,7 +290,7 @@ class ReplyService:
                 self._after_sale.publish(login, purchaseid)
                 self._tell(login, purchaseid, found, ActionOutcome.WENT_THROUGH)
                 return
-        sending = self._count_try(login, purchaseid, reply_id)
+        sending = self._count_try(login, purchaseid, reply_id, expect)
         if sending is None:
             return
         client = self._clients.client_for(account, retry=SINGLE_TRY)
@@ -264,11 +302,11 @@ class ReplyService:
             else:
                 client.contact_user_about_item(sending.itemid, sending.content)
         except QuotaExceededError as error:
-            first = self._note_error(login, purchaseid, reply_id, "Rakuten's hourly quota is spent")
+            delay = max((error.retry_at - self._clock()).total_seconds(), 1.0)
+            first = self._note_error(login, purchaseid, reply_id, "Rakuten's hourly quota is spent", retry_in=delay)
             if first:
                 self._tell(login, purchaseid, sending, ActionOutcome.WAITING_FOR_QUOTA, retry_at=error.retry_at)
-            delay = max((error.retry_at - self._clock()).total_seconds(), 1.0)
-            self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, reply_id))
+            self._retry_later(delay, login, purchaseid, reply_id, sending.attempts)
         except RakutenError as error:
             if not error.retryable:
                 failed = self._fail(login, purchaseid, reply_id, error.message)
@@ -276,7 +314,7 @@ class ReplyService:
                     self._tell(login, purchaseid, failed, ActionOutcome.REFUSED_BY_RAKUTEN, reason=error.message)
                 return
             delay = self._schedule.delay_after(sending.attempts)
-            first = self._note_error(login, purchaseid, reply_id, error.message)
+            first = self._note_error(login, purchaseid, reply_id, error.message, retry_in=delay)
             if delay is None:
                 reason = said(
                     "Rakuten could not be reached after {attempts} attempts ({reason})",
@@ -289,7 +327,7 @@ class ReplyService:
                 return
             if first:
                 self._tell(login, purchaseid, sending, ActionOutcome.QUEUED, reason=error.message)
-            self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, reply_id))
+            self._retry_later(delay, login, purchaseid, reply_id, sending.attempts)
         else:
             self._sent(login, purchaseid, reply_id)
             self._after_sale.publish(login, purchaseid)
@@ -297,15 +335,27 @@ class ReplyService:
 
     # --- the store ------------------------------------------------------------------------------------------
 
-    def _count_try(self, login: str, purchaseid: str, reply_id: str) -> OutgoingReply | None:
-        """Count the try about to go out, durably, before it goes; None when the reply is no longer pending."""
+    def _retry_later(self, delay: float, login: str, purchaseid: str, reply_id: str, attempts: int) -> None:
+        """This process's timer for the retry whose due time is stored; if the process dies first, another takes
+        the retry over (``resume_pending``)."""
+        self._runner.submit_later(delay, lambda: self._attempt(login, purchaseid, reply_id, expect=attempts))
+
+    def _mine_to_try(self, reply: OutgoingReply, expect: int | None, now: datetime) -> bool:
+        return reply.attempts == expect if expect is not None else self._abandoned(reply, now)
+
+    def _count_try(self, login: str, purchaseid: str, reply_id: str, expect: int | None) -> OutgoingReply | None:
+        """Count the try about to go out, durably, before it goes; None when the reply is no longer pending, or
+        no longer this process's to try (see ``_mine_to_try``)."""
         taken: list[OutgoingReply] = []
+        now = self._clock()
 
         def count(order: OrderRecord) -> OrderRecord | None:
             reply = order.after_sale.reply(reply_id)
-            if reply is None or not reply.pending:
+            if reply is None or not reply.pending or not self._mine_to_try(reply, expect, now):
                 return None
             reply.attempts += 1
+            reply.by = self._leases.replica
+            reply.next_try_at = now  # in flight: abandoned only if this process dies with it
             taken.append(dataclasses.replace(reply))
             return order
 
@@ -321,8 +371,11 @@ class ReplyService:
 
         self._store.update_order(login, purchaseid, done)
 
-    def _note_error(self, login: str, purchaseid: str, reply_id: str, reason: str) -> bool:
+    def _note_error(
+        self, login: str, purchaseid: str, reply_id: str, reason: str, *, retry_in: float | None = None
+    ) -> bool:
         first: list[bool] = []
+        retry_at = self._clock() + timedelta(seconds=retry_in) if retry_in is not None else None
 
         def keep(order: OrderRecord) -> OrderRecord | None:
             reply = order.after_sale.reply(reply_id)
@@ -330,6 +383,8 @@ class ReplyService:
                 return None
             first.append(reply.last_error is None)
             reply.last_error = reason
+            if retry_at is not None:
+                reply.next_try_at = retry_at
             return order
 
         self._store.update_order(login, purchaseid, keep)

@@ -1,20 +1,21 @@
 """What ``/rakuten status``, ``/rakuten orders`` and the Home tab show, as data (``bot.ui.screens`` renders it).
 
-Accounts come with their polling health from memory (``PollHealthBoard``), where the poller keeps it.
+Accounts come with their polling health from memory (``PollHealthBoard``), where the poller keeps it; with replicas,
+from the database, where each replica leaves it for the next (whichever replica answers, it shows the same).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.accounts import AccountStatus
+from bot.domain.accounts import AccountStatus, PollHealth
 from bot.domain.after_sale import waiting_since
 from bot.domain.orders import OrderRecord
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.poll_health import PollHealthBoard
 from bot.services.scheduler import PollScheduler
-from bot.store.base import Store
+from bot.store.base import Store, StoreError
 
 
 class StatusService:
@@ -35,13 +36,16 @@ class StatusService:
 
     def accounts(self) -> list[AccountStatus]:
         """Every connected account with its health, next poll, open orders and what waits for an answer."""
+        shared = self._shared_health()
         statuses = []
         for account in self._store.list_accounts():
             followed = self._store.list_after_sale_orders(account.login)
             statuses.append(
                 AccountStatus(
                     account=account,
-                    health=self._health.get(account.login),
+                    health=(shared.get(account.login) or PollHealth())
+                    if shared is not None
+                    else self._health.get(account.login),
                     next_poll=self._scheduler.next_poll(account.login),
                     open_orders=tuple(self._store.list_orders(account.login, open_only=True)),
                     unanswered_messages=sum(len(order.after_sale.unanswered()) for order in followed),
@@ -63,6 +67,15 @@ class StatusService:
                     waiting.append((since, order))
         waiting.sort(key=lambda pair: (pair[0], pair[1].purchaseid))
         return [order for _, order in waiting]
+
+    def _shared_health(self) -> dict[str, PollHealth] | None:
+        leases = self._scheduler.leases
+        if not leases.shares_health:
+            return None
+        try:
+            return leases.shared_health()
+        except StoreError:
+            return None  # the database is out of reach: this replica's own view, rather than nothing
 
     def needing_action(self, user_id: str) -> list[OrderRecord]:
         """Open orders of the accounts ``user_id`` may act on."""

@@ -1,4 +1,5 @@
-"""HTTP mode: Slack's Request URL (``POST /slack/events``) and ``GET /healthz`` on a production WSGI server.
+"""HTTP mode: Slack's Request URL (``POST /slack/events``), ``GET /healthz`` and ``GET /readyz`` on a production WSGI
+server.
 
 Waitress serves requests on a thread pool, so a slow listener never holds up the next request's ack. The
 Request URL is public: before Bolt sees a request, its body is bounded and its Slack signature checked
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 # Connections beyond what the descriptors left after this many can hold would fail at accept() instead.
 _RESERVED_FDS = 128
 _POOL_START_TIMEOUT = 5.0
@@ -74,7 +76,8 @@ class ServerLimits:
 
 class SlackWsgiApp:
     """Bolt's WSGI adapter for Slack's path behind a guard, plus a health check that says whether polling is
-    alive. Only requests Slack signed, of bounded size and readable shape, reach Bolt."""
+    alive and a readiness check for a load balancer (``ready``; without it, the health check answers there too).
+    Only requests Slack signed, of bounded size and readable shape, reach Bolt."""
 
     def __init__(
         self,
@@ -84,12 +87,14 @@ class SlackWsgiApp:
         signing_secret: str,
         rejections: RejectionLog | None = None,
         clock: Callable[[], float] = time.time,
+        ready: Callable[[], tuple[bool, dict]] | None = None,
     ) -> None:
         if not signing_secret:
             raise ValueError("HTTP mode needs Slack's signing secret to verify requests")
         self._app = app
         self._slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self._health = health
+        self._ready = ready or health
         self._signing_secret = signing_secret
         self.rejections = rejections or RejectionLog(logger)
         self._clock = clock
@@ -98,8 +103,8 @@ class SlackWsgiApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
-        if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            healthy, detail = self._health()
+        if path in (HEALTH_PATH, READY_PATH) and method in ("GET", "HEAD"):
+            healthy, detail = (self._health if path == HEALTH_PATH else self._ready)()
             body = json.dumps({"status": "ok" if healthy else "unhealthy", **detail}).encode()
             start_response(
                 "200 OK" if healthy else "503 Service Unavailable",

@@ -9,7 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.accounts import AccountRecord, AccountSettings, DailySummaryMark
+from bot.domain.accounts import (
+    AccountRecord,
+    AccountSettings,
+    DailySummaryMark,
+    FailureKind,
+    PollFailure,
+    PollHealth,
+)
 from bot.domain.after_sale import (
     AfterSale,
     ClaimInfo,
@@ -133,6 +140,9 @@ def _pending(doc: dict[str, Any] | None) -> PendingAction | None:
         last_error=doc.get("last_error"),
         shipment=_shipment(doc.get("shipment")),
         comment=doc.get("comment"),
+        by=doc.get("by"),
+        next_try_at=_dt(doc.get("next_try_at")),
+        resumed=doc.get("resumed", False),
     )
 
 
@@ -254,6 +264,8 @@ def _reply(doc: dict[str, Any]) -> OutgoingReply:
         last_error=doc.get("last_error"),
         done_at=_dt(doc.get("done_at")),
         failure=doc.get("failure"),
+        by=doc.get("by"),
+        next_try_at=_dt(doc.get("next_try_at")),
     )
 
 
@@ -303,3 +315,21 @@ def account_from_doc(doc: dict[str, Any]) -> AccountRecord:
 
 def audit_from_doc(doc: dict[str, Any]) -> AuditEntry:
     return AuditEntry(**{**doc, "at": _dt(doc["at"]), "itemids": tuple(doc.get("itemids") or ())})
+
+
+def poll_health_from_doc(doc: dict[str, Any]) -> PollHealth:
+    error = doc.get("last_error")
+    return PollHealth(
+        last_attempt_at=_dt(doc.get("last_attempt_at")),
+        last_success_at=_dt(doc.get("last_success_at")),
+        last_error=PollFailure(FailureKind(error["kind"]), error.get("detail", "")) if error else None,
+        last_error_at=_dt(doc.get("last_error_at")),
+        consecutive_failures=doc.get("consecutive_failures", 0),
+        outage_alerted=doc.get("outage_alerted", False),
+        quota_blocked_until={
+            action: moment
+            for action, at in (doc.get("quota_blocked_until") or {}).items()
+            if (moment := _dt(at)) is not None
+        },
+        quota_notified=dict(doc.get("quota_notified") or {}),
+    )

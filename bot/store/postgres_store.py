@@ -81,6 +81,7 @@ class PostgresStore:
         self._where = describe_database(conninfo)
         self._clock = clock
         conninfo = with_connect_timeout(conninfo)
+        self._conninfo = conninfo
         upgrade_schema(conninfo)
         self._pool = ConnectionPool(
             conninfo,
@@ -105,6 +106,11 @@ class PostgresStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def conninfo(self) -> str:
+        """The connection string it was opened with (for the replicas' leases, on the same database)."""
+        return self._conninfo
 
     @property
     def where(self) -> str:
@@ -209,6 +215,15 @@ class PostgresStore:
         """Like ``list_orders``, building one record at a time (the documents are fetched at once: no connection
         stays checked out while the caller iterates)."""
         return (order_from_doc(doc) for doc in self._order_docs(account, open_only=open_only))
+
+    def list_orders_with_pending(self) -> list[OrderRecord]:
+        # The condition is the partial index's (migration 0002): only orders with a pending action are read.
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM orders WHERE is_open AND doc @? '$.items[*].pending ? (@ != null)' "
+                "ORDER BY account, purchaseid"
+            ).fetchall()
+        return [order_from_doc(doc) for (doc,) in rows]
 
     def save_order(self, order: OrderRecord) -> None:
         self.save_orders([order])

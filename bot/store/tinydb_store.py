@@ -195,6 +195,11 @@ class TinyDBStore:
         """Like ``list_orders``, building one record at a time."""
         return (order_from_doc(doc) for doc in self._order_docs(account, open_only=open_only))
 
+    def list_orders_with_pending(self) -> list[OrderRecord]:
+        # Few orders are open and the documents are in memory: a scan is cheap enough for a sweep every few seconds.
+        docs = self._order_docs(None, open_only=True)
+        return [order_from_doc(doc) for doc in docs if any(item.get("pending") for item in doc.get("items", []))]
+
     def save_order(self, order: OrderRecord) -> None:
         self.save_orders([order])
 

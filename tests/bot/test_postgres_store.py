@@ -263,7 +263,7 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert {"bot.store.migrations", "bot.store.migrations.versions"} <= set(packages)
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"bot.store.migrations" = ["script.py.mako"]' in pyproject
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 # --- the server: unreachable, restarted, chosen by DATABASE_URL ----------------------------------------

@@ -202,6 +202,9 @@ def test_order_round_trip_with_everything_set(store: Store) -> None:
         attempts=1,
         last_error="timeout",
         shipment=Shipment("Autre", "TRK1", tracking_url="https://track.example/TRK1"),
+        by="replica-a",
+        next_try_at=NOW + timedelta(seconds=30),
+        resumed=True,
     )
     order.items[1].failure = "Item already shipped"
     order.card = dataclasses.replace(card_of("boutique-zoe", "1001"), thread_ts="1719749999.000001")
@@ -397,7 +400,7 @@ def test_saved_record_is_copied_at_save_time(store: Store) -> None:
 @pytest.mark.parametrize("implementation_class", [TinyDBStore, PostgresStore])
 def test_store_implements_every_protocol_method(implementation_class: type) -> None:
     methods = [(name, member) for name, member in inspect.getmembers(Store, inspect.isfunction) if name[0] != "_"]
-    assert len(methods) == 22
+    assert len(methods) == 23
     for name, member in methods:
         implementation = getattr(implementation_class, name)
         expected = list(inspect.signature(member).parameters)
@@ -573,6 +576,29 @@ def test_open_listing_follows_state_changes(store: Store) -> None:
 
     store.update_order("boutique-zoe", "1001", claim)
     assert [order.purchaseid for order in store.list_orders("boutique-zoe")] == ["1001"]
+
+
+def test_orders_with_pending_actions_are_listed_across_accounts(store: Store) -> None:
+    pending = make_order("1001")
+    pending.items[1].pending = PendingAction(PendingKind.SHIP, "U123", NOW, shipment=Shipment("Colissimo", "6A1"))
+    elsewhere = make_order("2002", account="boutique-max", state=ItemState.TO_ACCEPT)
+    elsewhere.items[0].pending = PendingAction(PendingKind.ACCEPT, "U123", NOW)
+    idle = make_order("3003")
+    closed_with_a_leftover = make_order("4004", state=ItemState.SHIPPED, closed_at=NOW)
+    closed_with_a_leftover.items[0].pending = PendingAction(PendingKind.SHIP, "U123", NOW)
+    store.save_orders([pending, elsewhere, idle, closed_with_a_leftover])
+
+    listed = store.list_orders_with_pending()
+
+    assert sorted(order.key for order in listed) == sorted([pending.key, elsewhere.key])
+    assert {order.key: order for order in listed}[pending.key] == pending
+
+    def done(order: OrderRecord) -> OrderRecord:
+        order.items[1].pending = None
+        return order
+
+    store.update_order("boutique-zoe", "1001", done)
+    assert [order.key for order in store.list_orders_with_pending()] == [elsewhere.key]
 
 
 def test_find_orders_looks_across_accounts(store: Store) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bot.constants import COMMAND
-from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH
+from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH, READY_PATH
 from bot.store import TinyDBStore
 from bot.ui.i18n import Translator
 from bot.ui.messages import help_summary
@@ -67,6 +67,21 @@ def test_healthz_says_whether_the_bot_is_polling(stack: LocalStack) -> None:
     assert account["login"] == LOGIN
     assert account["next_poll_at"] is not None
     assert TOKEN not in polling.text
+
+
+def test_readyz_says_whether_this_process_takes_its_polls(stack: LocalStack) -> None:
+    idle = httpx.get(base_url(stack) + READY_PATH, timeout=5)
+    assert idle.status_code == 503
+    assert idle.json()["taking_poll_leases"] is False
+
+    stack.bot.start_polling()
+    ready = httpx.get(base_url(stack) + READY_PATH, timeout=5)
+
+    assert ready.status_code == 200
+    report = ready.json()
+    assert (report["taking_poll_leases"], report["database"], report["problems"]) == (True, "embedded", [])
+    assert report["replica"] == stack.bot.leases.replica
+    assert httpx.get(base_url(stack) + HEALTH_PATH, timeout=5).json()["database"] == "embedded"
 
 
 def test_a_signed_slash_command_is_served(stack: LocalStack) -> None:

@@ -21,7 +21,8 @@ from bot.services.card_publisher import CardPublisher
 from bot.services.daily_summary import DailySummaries
 from bot.slack.permalinks import Permalinks
 from bot.slack.poster import SlackPoster, build_web_client
-from bot.store import TinyDBStore
+from bot.store import Store, TinyDBStore
+from bot.store.postgres_store import PostgresStore
 from bot.ui.notices import SlackNotices
 from devkit.slack_standin import SlackStandIn, StoredMessage
 from rakuten.models import Money
@@ -58,7 +59,7 @@ class Rig:
             self.summaries.run()
 
 
-def build(store: TinyDBStore, poster: SlackPoster, clock: Clock, at: time | None = AT) -> DailySummaries:
+def build(store: Store, poster: SlackPoster, clock: Clock, at: time | None = AT) -> DailySummaries:
     """A bot's daily summaries: each its own paced sender, as each replica has."""
     return DailySummaries(
         store,
@@ -201,6 +202,25 @@ def test_a_run_working_from_stale_accounts_never_posts_a_summary_another_bot_pos
     build(rig.store, rig.poster, rig.clock).run()  # another replica posts boutique's meanwhile
     hold.release()
     thread.join(timeout=10)
+    assert (len(rig.posted(OTHER_CHANNEL)), len(rig.posted(CHANNEL))) == (1, 1)
+
+
+def test_replicas_on_one_database_post_it_once(rig: Rig, pg_url: str) -> None:
+    """Replicas, each with its own PostgreSQL store: the day's claim is a row-locked update of the account, so a
+    replica that read the account before another claimed it still posts nothing."""
+    with PostgresStore(pg_url, clock=rig.clock) as first, PostgresStore(pg_url, clock=rig.clock) as second:
+        first.save_account(factories.account("a-shop", channel_id=OTHER_CHANNEL))  # listed first
+        first.save_account(factories.account("boutique", channel_id=CHANNEL))
+        rig.clock.now = MORNING
+        hold = rig.slack.hold("chat.postMessage")
+        thread = threading.Thread(target=build(first, rig.poster, rig.clock).run)
+        thread.start()
+        assert hold.carried_out.wait(10)  # a-shop's is posted and its answer held: "boutique" was read unclaimed
+        build(second, rig.poster, rig.clock).run()  # the other replica posts boutique's meanwhile
+        hold.release()
+        thread.join(timeout=10)
+        build(second, rig.poster, rig.clock).run()  # and a later run of either posts nothing more
+
     assert (len(rig.posted(OTHER_CHANNEL)), len(rig.posted(CHANNEL))) == (1, 1)
 
 

@@ -21,7 +21,8 @@ from bot.services.card_publisher import CardPublisher
 from bot.services.reminders import Reminders
 from bot.slack.access import Revocation, SlackAccessGate
 from bot.slack.poster import SlackPoster, build_web_client
-from bot.store import TinyDBStore
+from bot.store import Store, TinyDBStore
+from bot.store.postgres_store import PostgresStore
 from bot.ui.notices import SlackNotices
 from devkit.slack_standin import Hold, SlackStandIn, StoredMessage
 from tests import factories
@@ -39,7 +40,7 @@ GRACE = timedelta(minutes=10)
 
 @dataclass
 class Desk:
-    store: TinyDBStore
+    store: Store
     slack: SlackStandIn
     client: WebClient
     poster: SlackPoster
@@ -47,10 +48,10 @@ class Desk:
     clock: Clock
     gate: SlackAccessGate
 
-    def reminders(self, rules: DeadlineRules | None = None) -> Reminders:
-        """A bot's reminders: each its own paced sender, as each replica has."""
+    def reminders(self, rules: DeadlineRules | None = None, *, store: Store | None = None) -> Reminders:
+        """A bot's reminders: each its own paced sender, as each replica has (and its own ``store`` if given)."""
         return Reminders(
-            self.store,
+            store or self.store,
             SlackPoster(self.client, interval=0),
             self.publisher,
             clock=self.clock,
@@ -100,16 +101,30 @@ class Desk:
         return current
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    clock = Clock(PURCHASED + timedelta(minutes=5))
-    with SlackStandIn(clock=lambda: clock().timestamp()) as slack, TinyDBStore(tmp_path / "data", clock=clock) as store:
+def open_desk(store: Store, clock: Clock) -> Iterator[Desk]:
+    with SlackStandIn(clock=lambda: clock().timestamp()) as slack:
         slack.add_channel(CHANNEL, members=["U0SELLER"], name="rakuten-orders")
         slack.add_usergroup(PACKERS, ["U0PACKER"], handle="packers")
         client = build_web_client(slack.bot_token, slack.api_url)
         poster = SlackPoster(client, interval=0)
         publisher = CardPublisher(store, poster, clock=clock, cards=SlackNotices(ENGLISH))
         yield Desk(store, slack, client, poster, publisher, clock, SlackAccessGate())
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    clock = Clock(PURCHASED + timedelta(minutes=5))
+    with TinyDBStore(tmp_path / "data", clock=clock) as store:
+        yield from open_desk(store, clock)
+
+
+@pytest.fixture
+def pg_desk(pg_url: str) -> Iterator[tuple[Desk, PostgresStore]]:
+    """A desk on PostgreSQL, and a second store on the same database: another replica's own connections."""
+    clock = Clock(PURCHASED + timedelta(minutes=5))
+    with PostgresStore(pg_url, clock=clock) as store, PostgresStore(pg_url, clock=clock) as other:
+        for desk in open_desk(store, clock):
+            yield desk, other
 
 
 def run_often(reminders: Reminders, times: int = 3) -> None:
@@ -264,6 +279,43 @@ def test_two_bots_on_one_store_post_each_reminder_once(desk: Desk) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert [len(desk.replies(record)) for record in records] == [1] * 6
+
+
+def test_two_replicas_on_one_database_post_each_reminder_once(pg_desk: tuple[Desk, PostgresStore]) -> None:
+    """The same on PostgreSQL, each replica with its own store: the claim is a row-locked update."""
+    desk, other_store = pg_desk
+    desk.account()
+    records = [desk.order_with_card(f"48000010{n}") for n in range(6)]
+    desk.clock.now = DEADLINE - timedelta(hours=1)
+    replicas = [desk.reminders(), desk.reminders(store=other_store)]
+    start = threading.Barrier(2)
+
+    def run(reminders: Reminders) -> None:
+        start.wait(timeout=5)
+        reminders.run()
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [len(desk.replies(record)) for record in records] == [1] * 6
+    assert all(mark.posted_ts for record in records for mark in desk.stored(record).reminders.values())
+
+
+def test_a_replica_working_from_stale_orders_never_posts_a_reminder_another_posted(
+    pg_desk: tuple[Desk, PostgresStore],
+) -> None:
+    desk, other_store = pg_desk
+    desk.account()
+    newer = desk.order_with_card("480000002", purchase_date=PURCHASED + timedelta(minutes=1))
+    older = desk.order_with_card("480000001")
+    desk.clock.now = DEADLINE - timedelta(hours=1)
+    thread, hold = held_run(desk, desk.reminders())
+    desk.reminders(store=other_store).run()
+    hold.release()
+    thread.join(timeout=10)
+    assert (len(desk.replies(newer)), len(desk.replies(older))) == (1, 1)
 
 
 def held_run(desk: Desk, reminders: Reminders) -> tuple[threading.Thread, Hold]:

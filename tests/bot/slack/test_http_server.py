@@ -13,7 +13,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request import BoltRequest
 
 from bot.slack import http_server
-from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH, ParsedBoltRequest, ServerLimits, SlackWsgiApp
+from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH, READY_PATH, ParsedBoltRequest, ServerLimits, SlackWsgiApp
 from bot.slack.request_guard import BODY_LIMIT, read_payload
 from devkit.slack_requests import interactive_body, sign
 
@@ -79,6 +79,22 @@ def test_the_health_check_is_unchanged(wsgi_app: SlackWsgiApp) -> None:
     body = wsgi_app({"REQUEST_METHOD": "GET", "PATH_INFO": HEALTH_PATH}, lambda s, _h: answer.append(s))  # type: ignore[arg-type]
     assert answer == ["200 OK"]
     assert b"".join(body) == b'{"status": "ok", "polling": true}'
+
+
+def test_readiness_has_its_own_path_and_falls_back_on_the_health_check() -> None:
+    app = App(signing_secret=SECRET, token="xoxb-offline", token_verification_enabled=False)
+    separate = SlackWsgiApp(
+        app, lambda: (True, {}), signing_secret=SECRET, ready=lambda: (False, {"taking_poll_leases": False})
+    )
+    alone = SlackWsgiApp(app, lambda: (True, {"polling": True}), signing_secret=SECRET)
+
+    for wsgi_app, status, body in [
+        (separate, "503 Service Unavailable", b'{"status": "unhealthy", "taking_poll_leases": false}'),
+        (alone, "200 OK", b'{"status": "ok", "polling": true}'),
+    ]:
+        answer: list[str] = []
+        chunks = wsgi_app({"REQUEST_METHOD": "GET", "PATH_INFO": READY_PATH}, lambda s, _h, to=answer: to.append(s))  # type: ignore[arg-type]
+        assert (answer, b"".join(chunks)) == ([status], body)
 
 
 def test_http_mode_refuses_to_run_without_a_signing_secret() -> None:
