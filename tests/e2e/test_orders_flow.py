@@ -26,7 +26,7 @@ from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, Loc
 from devkit.rakuten_simulator.faults import Fault
 from devkit.slack_standin import StoredMessage
 from rakuten.actions import Action
-from tests.e2e.wording import ANY, says, shown
+from tests.e2e.wording import ANY, burst_arrived, polling_failed, reachable_again, says, shown
 
 ROOT = Path(__file__).resolve().parents[2]
 StackFactory = Callable[..., LocalStack]
@@ -83,17 +83,6 @@ def notices_saying(stack: LocalStack, sentence: str) -> list[StoredMessage]:
     return [message for message in notices(stack) if says(message.text, sentence)]
 
 
-def polling_failed(stack: LocalStack, count: int) -> str:
-    """The outage alert's line, in the stack's language: polling failed ``count`` times."""
-    return stack.t.ngettext(
-        "⚠️ Rakuten account {account}: polling has failed {count} time since {when}",
-        "⚠️ Rakuten account {account}: polling has failed {count} times since {when}",
-        count,
-        account=LOGIN,
-        when=ANY,
-    )
-
-
 def cannot_be_polled(stack: LocalStack, count: int) -> str:
     """The outage alert's details: ``count`` failed attempts, then the last error (any)."""
     return stack.t.ngettext(
@@ -108,15 +97,6 @@ def cannot_be_polled(stack: LocalStack, count: int) -> str:
     )
 
 
-def reachable_again(stack: LocalStack) -> str:
-    return stack.t.gettext(
-        "✅ Rakuten account {account} is reachable again after {duration} (since {when}).",
-        account=LOGIN,
-        duration=ANY,
-        when=ANY,
-    )
-
-
 def quota_used_up(stack: LocalStack, action: str) -> str:
     """The channel notice of a spent hourly quota; ``action`` is the notice's name of the Rakuten action."""
     return stack.t.gettext(
@@ -125,13 +105,6 @@ def quota_used_up(stack: LocalStack, action: str) -> str:
         action=action,
         account=LOGIN,
         when=ANY,
-    )
-
-
-def burst_arrived(stack: LocalStack, count: int) -> str:
-    """A burst summary's line: ``count`` new orders, their cards in its thread."""
-    return stack.t.ngettext(
-        "{count} new order arrived: cards in the thread", "{count} new orders arrived: cards in the thread", count
     )
 
 
@@ -499,7 +472,7 @@ def test_a_burst_becomes_one_summary_with_the_cards_in_its_thread(make_stack: St
     assert len(summaries) == 1
     summary = summaries[0]
     assert summary.thread_ts is None
-    assert burst_arrived(stack, 6) in summary.text
+    assert burst_arrived(stack.t, 6) in summary.text
     assert_one_card_each(stack, [*standard, express])
     for purchaseid in standard:
         assert stack.card_for(purchaseid).thread_ts == summary.ts
@@ -537,7 +510,7 @@ def test_a_burst_interrupted_between_its_summary_and_its_cards_keeps_one_thread_
 
     assert outcome.ok, outcome.error
     assert notices(stack) == [summary]  # no second summary: the restarted bot found the first one
-    assert burst_arrived(stack, 5) in summary.text
+    assert burst_arrived(stack.t, 5) in summary.text
     assert_one_card_each(stack, purchaseids)
     assert {card.thread_ts for card in stack.cards()} == {summary.ts}
     for purchaseid in purchaseids:
@@ -589,7 +562,7 @@ def test_an_outage_is_alerted_once_and_its_end_once(stack: LocalStack) -> None:
         assert not outcome.ok
         alerts = notices(stack)
         assert len(alerts) == (1 if attempt >= threshold else 0), f"after failed poll {attempt}"
-    assert says(alerts[0].text, polling_failed(stack, threshold))
+    assert says(alerts[0].text, polling_failed(stack.t, threshold))
     assert says(shown(alerts[0].blocks), cannot_be_polled(stack, threshold))  # the details, in the same language
 
     stack.simulator.clear_faults()
@@ -599,7 +572,7 @@ def test_an_outage_is_alerted_once_and_its_end_once(stack: LocalStack) -> None:
 
     alert, back = notices(stack)
     assert alert == alerts[0]
-    assert says(back.text, reachable_again(stack))
+    assert says(back.text, reachable_again(stack.t))
     assert_one_card_each(stack, [arrived_meanwhile])
     health = polling_health(stack)
     assert health.consecutive_failures == 0
@@ -616,7 +589,7 @@ def test_a_bad_token_or_a_silent_rakuten_is_alerted_once(make_stack: StackFactor
         assert not stack.poll().ok
 
     (alert,) = notices(stack)
-    assert says(alert.text, polling_failed(stack, 2))
+    assert says(alert.text, polling_failed(stack.t, 2))
     assert polling_health(stack).consecutive_failures == 4
 
 

@@ -73,7 +73,17 @@ from devkit.slack_requests import (
 )
 from rakuten.actions import Action
 from tests.e2e.conftest import StackFactory
-from tests.e2e.wording import ANY, says, shown
+from tests.e2e.wording import (
+    ACCEPTED,
+    ANSWER_LOST,
+    ANY,
+    rakuten_refused,
+    says,
+    shipped_via,
+    shown,
+    tracking_rejected,
+    tracking_sent,
+)
 from tests.i18n import EN
 
 SET_TRACKING = Action.SET_TRACKING.value
@@ -82,10 +92,6 @@ REFUSE_SALE = Action.REFUSE_SALE.value
 RAKUTEN_ACTIONS = (SET_TRACKING, ACCEPT_SALE, REFUSE_SALE)
 BAD_TOKEN = "wrong-token-77aa31"
 COLISSIMO_NUMBER = "6A12345678901"
-ANSWER_LOST = (
-    "Rakuten's first answer was lost on the way; asked again, Rakuten confirmed it already has it. Nothing was sent "
-    "twice."
-)
 # The subcommands as the help names them: French readers see the French aliases.
 HELP_NAMES = {
     "en": ("connect", "status", "orders", "ship", "settings", "disconnect"),
@@ -203,28 +209,6 @@ def sending(stack: LocalStack, purchaseid: str, carrier: str, tracking: str, cou
     )
 
 
-def tracking_sent(stack: LocalStack, purchaseid: str, carrier: str, tracking: str, count: int = 1) -> str:
-    return stack.t.ngettext(
-        "✅ Tracking sent to Rakuten for order {purchaseid} ({count} item): {carrier} {tracking}.",
-        "✅ Tracking sent to Rakuten for order {purchaseid} ({count} items): {carrier} {tracking}.",
-        count,
-        purchaseid=purchaseid,
-        carrier=carrier,
-        tracking=tracking,
-    )
-
-
-def rakuten_rejected_tracking(stack: LocalStack, purchaseid: str, reason: str = ANY) -> str:
-    return stack.t.gettext(
-        "⚠️ Rakuten rejected the tracking for order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
-    )
-
-
-def rakuten_refused(stack: LocalStack, reason: str = ANY) -> str:
-    """The card's line under an item Rakuten refused."""
-    return stack.t.gettext("⚠️ Rakuten refused: {reason}", reason=reason)
-
-
 def not_answering(stack: LocalStack, purchaseid: str) -> list[str]:
     """The answers telling that the order's tracking is queued while Rakuten does not answer (with or without the
     time of the next try)."""
@@ -240,10 +224,6 @@ def not_answering(stack: LocalStack, purchaseid: str) -> list[str]:
             when=ANY,
         ),
     ]
-
-
-def shipped_via(stack: LocalStack, carrier: str) -> str:
-    return stack.t.gettext("Shipped via {carrier}", carrier=carrier)
 
 
 def state_line(stack: LocalStack, purchaseid: str) -> str:
@@ -535,7 +515,7 @@ def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card
     assert card.updated >= 1
     assert {call.params["ts"] for call in stack.slack.calls_to("chat.update")} == {card_ts}
     words = card_words(stack, purchaseid)
-    assert shipped_via(stack, "Colissimo") in words
+    assert shipped_via(stack.t, "Colissimo") in words
     assert COLISSIMO_NUMBER in words
     assert stack.t.gettext("by {user}", user=f"<@{SELLER}>") in words
     assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
@@ -654,11 +634,11 @@ def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card
 
     stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    rejected = rakuten_rejected_tracking(stack, purchaseid, ANY + "déjà été expédié" + ANY)  # Rakuten's own words
+    rejected = tracking_rejected(stack.t, purchaseid, ANY + "déjà été expédié" + ANY)  # Rakuten's own words
     stack.slack.wait_for(lambda: says(ephemerals_for(stack, SELLER), rejected))
     order = wait_settled(stack, purchaseid, lambda o: o.items[0].failure is not None)
     assert order.items[0].state is ItemState.TO_SHIP  # not marked shipped by us
-    assert says(card_words(stack, purchaseid), rakuten_refused(stack, ANY + "déjà été expédié"))
+    assert says(card_words(stack, purchaseid), rakuten_refused(stack.t, ANY + "déjà été expédié"))
     (failed,) = [e for e in stack.bot.store.list_audit(purchaseid=purchaseid) if e.action == "ship"]
     assert failed.outcome == "failed"
     assert failed.actor == SELLER
@@ -688,23 +668,19 @@ def test_a_tracking_rakuten_recorded_but_whose_answer_was_lost_ends_shipped_and_
     assert order.items[0].shipment is not None
     assert order.items[0].shipment.shipped_by == SELLER
     words = card_words(stack, purchaseid)
-    assert shipped_via(stack, "Colissimo") in words
-    assert not says(words, rakuten_refused(stack))
+    assert shipped_via(stack.t, "Colissimo") in words
+    assert not says(words, rakuten_refused(stack.t))
     assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
     stack.slack.wait_for(lambda: stack.t.gettext(ANSWER_LOST) in ephemerals_for(stack, SELLER))
     told = ephemerals_for(stack, SELLER)
-    assert tracking_sent(stack, purchaseid, "Colissimo", COLISSIMO_NUMBER) in told
-    assert not says(told, rakuten_rejected_tracking(stack, purchaseid))
+    assert tracking_sent(stack.t, purchaseid, "Colissimo", COLISSIMO_NUMBER) in told
+    assert not says(told, tracking_rejected(stack.t, purchaseid))
     assert stack.t.gettext("Check the carrier and tracking number, then use Mark shipped again.") not in told
     (done,) = [entry for entry in stack.bot.store.list_audit(purchaseid=purchaseid) if entry.action == "ship"]
     assert (done.outcome, done.actor) == ("ok", SELLER)
     assert "answer lost" in (done.detail or "")
 
 
-ACCEPTED = (
-    "✅ Order {purchaseid} accepted ({count} item). Ship it within the deadline: the card now offers Mark shipped.",
-    "✅ Order {purchaseid} accepted ({count} items). Ship it within the deadline: the card now offers Mark shipped.",
-)
 REFUSED = ("⛔ Order {purchaseid} refused ({count} item).", "⛔ Order {purchaseid} refused ({count} items).")
 REJECTED = (
     "⚠️ Rakuten rejected the acceptance of order {purchaseid}: {reason}",
@@ -756,7 +732,7 @@ def test_an_outage_is_retried_in_the_background_until_rakuten_answers(stack: Loc
     sending_tracking = stack.t.gettext("📤 *Sending tracking to Rakuten…*")
     assert sending_tracking in history
     assert stack.t.gettext("{state} (retrying)", state=sending_tracking) in history
-    assert shipped_via(stack, "Colissimo") in card_words(stack, purchaseid)
+    assert shipped_via(stack.t, "Colissimo") in card_words(stack, purchaseid)
     stack.slack.wait_for(
         lambda: any(says(ephemerals_for(stack, SELLER), queued) for queued in not_answering(stack, purchaseid))
     )
@@ -805,10 +781,10 @@ def test_a_shipment_that_never_gets_through_ends_as_a_definite_failure(stack: Lo
     assert order.items[0].failed_attempts == 5
     assert order.items[0].state is ItemState.TO_SHIP
     unreachable = "Rakuten could not be reached after {attempts} attempts ({reason})"
-    gave_up = rakuten_refused(stack, stack.t.gettext(unreachable, attempts=5, reason=ANY))
+    gave_up = rakuten_refused(stack.t, stack.t.gettext(unreachable, attempts=5, reason=ANY))
     stack.slack.wait_for(lambda: says(shown(stack.card_for(purchaseid).blocks), gave_up))
     assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)  # the seller can try again later
-    told = rakuten_rejected_tracking(stack, purchaseid, stack.t.gettext(unreachable, attempts=5, reason=ANY))
+    told = tracking_rejected(stack.t, purchaseid, stack.t.gettext(unreachable, attempts=5, reason=ANY))
     stack.slack.wait_for(lambda: says(ephemerals_for(stack, SELLER), told))
 
 

@@ -22,7 +22,7 @@ from devkit.local_stack import CHANNEL, LOGIN, LocalStack
 from devkit.slack_standin import StoredMessage
 from tests.e2e.conftest import StackFactory
 from tests.e2e.disks import BreakableDisk, breakable_disk
-from tests.e2e.wording import ANY, says, shown
+from tests.e2e.wording import ANY, polling_failed, reachable_again, says, shown
 
 # Why polls fail, as /healthz tells operators (in English) and the channel alert tells the shop (its language).
 REASONS = {"full": "data directory is full", "read-only": "data directory is read-only"}
@@ -76,18 +76,8 @@ def test_polls_fail_loudly_while_the_data_dir_takes_no_writes_and_nothing_is_los
         assert not outcome.ok
     # Told once, in plain words, when the threshold was reached; not once per poll.
     (alert,) = notices(stack)
-    t = stack.t
-    assert says(
-        alert.text,
-        t.ngettext(
-            "⚠️ Rakuten account {account}: polling has failed {count} time since {when}",
-            "⚠️ Rakuten account {account}: polling has failed {count} times since {when}",
-            2,
-            account=LOGIN,
-            when=ANY,
-        ),
-    )
-    told_reason = t.gettext(ALERT_REASONS[disk.kind], detail=ANY)  # type: ignore[attr-defined]
+    assert says(alert.text, polling_failed(stack.t, 2))
+    told_reason = stack.t.gettext(ALERT_REASONS[disk.kind], detail=ANY)  # type: ignore[attr-defined]
     assert says(shown(alert.blocks), told_reason)
     unhealthy = healthz(stack)
     assert unhealthy.status_code == 503
@@ -109,15 +99,7 @@ def test_polls_fail_loudly_while_the_data_dir_takes_no_writes_and_nothing_is_los
     assert cards_for(stack, [earlier]) == {earlier: 1}
     alert_again, back = notices(stack)
     assert alert_again.ts == alert.ts
-    assert says(
-        back.text,
-        t.gettext(
-            "✅ Rakuten account {account} is reachable again after {duration} (since {when}).",
-            account=LOGIN,
-            duration=ANY,
-            when=ANY,
-        ),
-    )
+    assert says(back.text, reachable_again(stack.t))
     assert healthz(stack).status_code == 200
     assert healthz(stack).json()["problems"] == []
     # Recorded for good: a restart posts nothing again.
