@@ -26,6 +26,7 @@ from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, Loc
 from devkit.rakuten_simulator.faults import Fault
 from devkit.slack_standin import StoredMessage
 from rakuten.actions import Action
+from tests.e2e.conftest import only_in
 from tests.e2e.wording import ANY, burst_arrived, polling_failed, reachable_again, says, shown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -596,6 +597,7 @@ def test_a_bad_token_or_a_silent_rakuten_is_alerted_once(make_stack: StackFactor
 # -------------------------------------------------------------------------------------------- processes
 
 
+@only_in("en")  # a process's refusal and the lock have no language
 def test_a_second_process_on_the_same_data_dir_is_refused(stack: LocalStack, free_port: int) -> None:
     env = {
         name: value
