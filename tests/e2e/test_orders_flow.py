@@ -428,6 +428,7 @@ def test_a_crash_between_posting_and_storing_a_card_posts_no_second_card(
 # --------------------------------------------------------------------------------------- rate limits
 
 
+@only_in("en")  # no words checked, and it waits out Slack's real Retry-After: once is enough
 def test_a_429_burst_loses_no_card(stack: LocalStack) -> None:
     purchaseids = stack.simulator.generate_sales(LOGIN, 3, express_ratio=0)
     # One more 429 than the WebClient's own retry handler takes: the paced sender waits out the rest.
@@ -628,6 +629,7 @@ def test_a_second_process_on_the_same_data_dir_is_refused(stack: LocalStack, fre
     assert card_ids(stack) == [purchaseid]
 
 
+@only_in("en")  # no words checked, and it waits for the real poll interval: once is enough
 def test_the_scheduler_polls_on_its_own(make_stack: StackFactory) -> None:
     stack = make_stack(poll_seconds=2)
     stack.bot.start_polling()
