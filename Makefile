@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(PY) bench/poll.py
 	$(PY) bench/alert_latency.py
 	$(PY) bench/ack_latency.py
+	$(PY) bench/after_sale.py
+	$(PY) bench/store_write_pg.py
 
 # After adding or changing a sentence: extract the message ids into the catalogues, then translate the new
 # entries in bot/ui/locales/*/LC_MESSAGES/messages.po (a test fails while one is missing).

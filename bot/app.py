@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,16 +20,25 @@ from bot.crypto import TokenCipher, TokenDecryptError
 from bot.domain.accounts import AccountRecord
 from bot.rakuten_clients import RakutenClients
 from bot.services.acceptance import AcceptanceService
+from bot.services.account_locks import AccountLocks
 from bot.services.accounts import AccountService
+from bot.services.after_sale import AfterSaleDesk
 from bot.services.background import BackgroundRunner
+from bot.services.cancellation import CancelService
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
+from bot.services.daily_summary import DailySummaries
 from bot.services.item_actions import ItemActions, RetrySchedule
 from bot.services.orders import OrderDesk
 from bot.services.permissions import Permissions
 from bot.services.poller import Poller
+from bot.services.reminders import Reminders
+from bot.services.replies import ReplyService
 from bot.services.scheduler import PollScheduler
 from bot.services.shipping import ShippingService
+from bot.services.slack_access import SlackAccess
 from bot.services.status import StatusService
+from bot.slack.access import SlackAccessGate
+from bot.slack.permalinks import Permalinks
 from bot.slack.poster import SlackPoster, SlackWriteError, build_web_client
 from bot.slack.user_locales import UserLocales
 from bot.startup import open_cipher_for_run, open_store_for_run
@@ -42,6 +52,9 @@ from handlers.errors import handle_listener_error
 from rakuten.client import RetryPolicy
 
 logger = logging.getLogger(__name__)
+
+FOLLOW_UP_JOB_ID = "follow-up"
+TODO_JOB_ID = "after-sale"
 
 
 def utc_now() -> datetime:
@@ -70,15 +83,46 @@ class AppContext:
     status: StatusService
     screens: Screens
     languages: Languages
+    slack_access: SlackAccess
+    reminders: Reminders
+    summaries: DailySummaries
+    after_sale: AfterSaleDesk
+    replies: ReplyService
+    cancellation: CancelService
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def maintain(self) -> PruneReport:
         return maintain_store(self.store, self.publisher, self.settings, self.clock)
 
     def start_polling(self) -> None:
-        """First poll of every account now, then on schedule; actions a previous run left pending resume."""
+        """First poll of every account now, then on schedule; actions a previous run left pending resume; the
+        reminders and daily summary job runs now and every minute or so."""
         self.actions.resume_pending()
+        self.replies.resume_pending()
+        self.scheduler.add_periodic(FOLLOW_UP_JOB_ID, self.follow_up, seconds=self.settings.tuning.follow_up_seconds)
+        self.scheduler.add_periodic(TODO_JOB_ID, self.todo_poll, seconds=self.settings.todo_poll_seconds)
         self.scheduler.start(account.login for account in self.store.list_accounts())
+
+    def todo_poll(self) -> None:
+        """Rakuten's to-do list, each account's claims and messages into their cards' threads (its own schedule)."""
+        try:
+            self.after_sale.run()
+        except Exception:
+            logger.exception("to-do poll: the run failed; the next one tries again")
+
+    def follow_up(self) -> None:
+        """Reminders, the daily summaries, and after-sale messages a failed post left behind; one failing (the
+        store, a bug) does not hold up the others."""
+        jobs = (
+            ("reminders", self.reminders.run),
+            ("daily summary", self.summaries.run),
+            ("after-sale messages", self.after_sale.post_pending),
+        )
+        for name, job in jobs:
+            try:
+                job()
+            except Exception:
+                logger.exception("%s: the run failed; the next one tries again", name)
 
     def close(self) -> None:
         """Orderly stop: the running poll finishes, then Slack waits end, clients close, the store flushes."""
@@ -139,7 +183,9 @@ def build_context(
     Raises StoreError (locked, lost, damaged) or SecretKeyError (missing, wrong), each with a one-line message;
     ``start_empty`` / ``new_key`` are ``rakuten-bot run --start-empty`` / ``--new-key`` (see ``bot.startup``).
     """
-    store = store or open_store_for_run(settings.data_dir, start_empty=start_empty)
+    store = store or open_store_for_run(
+        settings.data_dir, start_empty=start_empty, database_url=settings.database_url
+    )
     try:
         cipher = open_cipher_for_run(
             settings.data_dir,
@@ -149,14 +195,17 @@ def build_context(
             new_key=new_key,
             clock=clock,
         )
-        web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url)
+        gate = SlackAccessGate()
+        web_client = web_client or build_web_client(settings.slack_bot_token, settings.slack_api_url, gate=gate)
         tuning = settings.tuning
         poster = SlackPoster(web_client, interval=tuning.post_interval)
         languages = Languages(settings.default_locale, UserLocales(web_client))
-        notices = SlackNotices(languages)
+        notices = SlackNotices(languages, settings.deadlines)
+        claim_grace = timedelta(seconds=tuning.follow_up_claim_grace)
         clients = RakutenClients(cipher, base_url=settings.rakuten_api_url, timeout=tuning.rakuten_timeout, retry=retry)
         publisher = CardPublisher(store, poster, clock=clock, cards=notices, burst_threshold=tuning.burst_threshold)
         permissions = Permissions(web_client, store, settings.admins)
+        locks = AccountLocks()
         runner = BackgroundRunner()
         actions = ItemActions(
             store=store,
@@ -179,11 +228,25 @@ def build_context(
             tuning=tuning,
             notices=notices,
             on_new_orders=acceptance.auto_accept,
+            access=gate,
+            locks=locks,
         )
         scheduler = PollScheduler(
             poller.poll,
             interval=settings.poll_seconds,
             maintenance=functools.partial(maintain_store, store, publisher, settings, clock),
+        )
+        after_sale = AfterSaleDesk(
+            store,
+            clients,
+            publisher,
+            poster,
+            clock=clock,
+            notices=notices,
+            tuning=tuning,
+            locks=locks,
+            health=poller.health,
+            access=gate,
         )
         status = StatusService(
             store=store, desk=desk, scheduler=scheduler, permissions=permissions, health=poller.health
@@ -216,8 +279,43 @@ def build_context(
                 fixed_channel=settings.rakuten_channel,
             ),
             status=status,
-            screens=Screens(status, languages, clock),
+            screens=Screens(status, languages, clock, settings.deadlines),
             languages=languages,
+            slack_access=SlackAccess(gate, scheduler, clock),
+            reminders=Reminders(
+                store,
+                poster,
+                publisher,
+                clock=clock,
+                notices=notices,
+                rules=settings.deadlines,
+                claim_grace=claim_grace,
+                access=gate,
+            ),
+            summaries=DailySummaries(
+                store,
+                poster,
+                clock=clock,
+                notices=notices,
+                rules=settings.deadlines,
+                at=settings.daily_summary_at,
+                permalink=Permalinks(web_client),
+                claim_grace=claim_grace,
+                access=gate,
+            ),
+            after_sale=after_sale,
+            replies=ReplyService(
+                store=store,
+                desk=desk,
+                clients=clients,
+                after_sale=after_sale,
+                runner=runner,
+                web_client=web_client,
+                clock=clock,
+                reports=notices,
+                schedule=RetrySchedule(tuning.action_retry_delays),
+            ),
+            cancellation=CancelService(desk=desk, actions=actions),
             clock=clock,
         )
         _connect_env_account(context)
@@ -258,6 +356,9 @@ def _stored_token(cipher: TokenCipher, account: AccountRecord) -> str | None:
 
 
 def build_app(context: AppContext) -> App:
+    # Bolt reads SLACK_BOT_TOKEN from the environment when it is given no token, then warns on every start that
+    # the client's token wins. The settings hold the token already; the environment's copy has no reader left.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
     app = App(
         client=context.web_client,
         signing_secret=context.settings.slack_signing_secret or "",
@@ -269,4 +370,5 @@ def build_app(context: AppContext) -> App:
     )
     app.error(handle_listener_error)
     register_handlers(app, context)
+    context.slack_access.learn_identity(context.web_client)  # the token works: Bolt's auth.test just said so
     return app

@@ -1,4 +1,4 @@
-"""``rakuten-bot run | demo | check`` (also ``python -m bot``)."""
+"""``rakuten-bot run | demo | check | migrate-store`` (also ``python -m bot``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, RunMode, Settings
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="rakuten-bot", description="Run a Rakuten France seller's order desk from Slack."
     )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL"), help="default: INFO (demo: WARNING)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,demo,check,migrate-store}")
     run_parser = commands.add_parser(
         "run", help="poll Rakuten and serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
     )
@@ -54,9 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--lang", default="en", help="language of the cards and modals: fr or en (default en; `make demo LANG=fr`)"
     )
     commands.add_parser("check", help="check configuration, Slack and Rakuten connectivity; non-zero exit on problems")
+    migrate = commands.add_parser("migrate-store", help="copy the embedded store into PostgreSQL and verify the counts")
+    migrate.add_argument("--from", dest="source", type=Path, required=True, metavar="DATA_DIR")
+    migrate.add_argument("--to", dest="target", required=True, metavar="DATABASE_URL")
     args = parser.parse_args(argv)
 
     configure_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
+    if args.command == "migrate-store":
+        from bot.store.migrate import migrate_store  # psycopg and Alembic load only for this command
+
+        return migrate_store(args.source, args.target)
     if args.command == "demo":
         return _demo(orders=args.orders, seed=args.seed, locale=normalise_locale(args.lang) or "en")
     try:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.domain.deadlines import ACCEPT_DEADLINE, DEFAULT_RULES, DeadlineRules
 from bot.domain.orders import ACTION_RETRY_DELAYS
+from bot.errors import BotError
+from bot.store.database_url import database_url_problem
 from bot.ui.i18n import SUPPORTED_LOCALES, normalise_locale
 from rakuten.client import DEFAULT_BASE_URL
 
@@ -22,7 +26,15 @@ DEFAULT_RAKUTEN_API_URL = DEFAULT_BASE_URL
 # Rakuten's hourly quotas are per account and per action but unpublished; connectors poll every 15 min.
 # Ten minutes keeps new orders prompt while staying far below any plausible hourly quota.
 DEFAULT_POLL_SECONDS = 600.0
+# Rakuten's to-do list (claims, unread messages), on its own schedule: connectors sync every 15-20 min.
+DEFAULT_TODO_POLL_SECONDS = 900.0
 DEFAULT_PORT = 3000
+# The daily summary's time (Europe/Paris): before the day's first parcels, after the night's orders.
+DEFAULT_DAILY_SUMMARY_AT = time(8, 30)
+SUMMARY_OFF = "off"
+MAX_SHIP_WITHIN_WORKING_DAYS = 30
+
+_CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -33,7 +45,7 @@ class RunMode(StrEnum):
     HTTP = "http"
 
 
-class ConfigError(Exception):
+class ConfigError(BotError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
@@ -52,6 +64,16 @@ class Tuning:
     audit_retention_days: int = 365
     rakuten_timeout: float = 30.0
     action_retry_delays: tuple[float, ...] = ACTION_RETRY_DELAYS
+    follow_up_seconds: float = 60.0  # seconds between two runs of the reminders and daily summary job
+    # A reminder or summary claimed this long ago and never recorded posted is settled from Slack's history.
+    follow_up_claim_grace: float = 600.0
+    # After sale: getiteminfos calls per to-do poll and account at most (each marks messages read at Rakuten, and
+    # its hourly quota is unknown); the rest wait for the next poll, unread at Rakuten.
+    todo_reads_per_poll: int = 50
+    # An open claim or an unanswered message is read again this often (a state change, a reply made on the site).
+    after_sale_recheck_seconds: float = 3600.0
+    # An item in the to-do list whose order the store lacks is looked for in current sales this far back.
+    after_sale_catch_up_days: int = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +87,19 @@ class Settings:
     rakuten_token: str | None = field(default=None, repr=False)
     rakuten_channel: str | None = None
     poll_seconds: float = DEFAULT_POLL_SECONDS
+    todo_poll_seconds: float = DEFAULT_TODO_POLL_SECONDS  # RAKUTEN_TODO_POLL_SECONDS
     data_dir: Path = Path("data")
     secret_key: str | None = field(default=None, repr=False)
     admins: frozenset[str] = frozenset()
     # Cards and alerts of accounts that chose no language; people whose Slack language is neither fr nor en.
     default_locale: str = "fr"
     port: int = DEFAULT_PORT
+    # Reminders and "late": RAKUTEN_ACCEPT_REMINDER_HOURS, RAKUTEN_SHIP_WITHIN_WORKING_DAYS.
+    deadlines: DeadlineRules = DEFAULT_RULES
+    # RAKUTEN_DAILY_SUMMARY_AT, Paris time; None: no daily summary.
+    daily_summary_at: time | None = DEFAULT_DAILY_SUMMARY_AT
     tuning: Tuning = Tuning()
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL store; None: TinyDB in data_dir
 
     @property
     def mode(self) -> RunMode:
@@ -137,6 +165,36 @@ class Settings:
                 f"RAKUTEN_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, not {default_locale!r}."
             )
 
+        reminder_hours = get.positive_number(
+            "RAKUTEN_ACCEPT_REMINDER_HOURS", DEFAULT_RULES.accept_reminder_before.total_seconds() / 3600, unit="hours"
+        )
+        deadline_hours = ACCEPT_DEADLINE.total_seconds() / 3600
+        if reminder_hours >= deadline_hours:
+            problems.append(
+                f"RAKUTEN_ACCEPT_REMINDER_HOURS must be less than the {deadline_hours:g} hours Rakuten gives to accept "
+                f"a sale, not {reminder_hours:g}."
+            )
+            reminder_hours = DEFAULT_RULES.accept_reminder_before.total_seconds() / 3600
+        deadlines = DeadlineRules(
+            accept_reminder_before=timedelta(hours=reminder_hours),
+            ship_within_working_days=get.whole_number(
+                "RAKUTEN_SHIP_WITHIN_WORKING_DAYS",
+                DEFAULT_RULES.ship_within_working_days,
+                maximum=MAX_SHIP_WITHIN_WORKING_DAYS,
+            ),
+            message_reminder_after=timedelta(
+                hours=get.positive_number(
+                    "RAKUTEN_MESSAGE_REMINDER_HOURS",
+                    DEFAULT_RULES.message_reminder_after.total_seconds() / 3600,
+                    unit="hours",
+                )
+            ),
+        )
+
+        database_url = get.text("DATABASE_URL")
+        if database_url and (problem := database_url_problem(database_url)):
+            problems.append(problem)
+
         settings = cls(
             slack_bot_token=bot_token or "",
             slack_app_token=app_token,
@@ -147,11 +205,15 @@ class Settings:
             rakuten_token=token,
             rakuten_channel=channel,
             poll_seconds=get.positive_number("RAKUTEN_POLL_SECONDS", DEFAULT_POLL_SECONDS),
+            todo_poll_seconds=get.positive_number("RAKUTEN_TODO_POLL_SECONDS", DEFAULT_TODO_POLL_SECONDS),
             data_dir=Path(get.text("RAKUTEN_DATA_DIR") or "data"),
             secret_key=get.text("RAKUTEN_SECRET_KEY"),
             admins=admins,
             default_locale=normalise_locale(default_locale) or "fr",
             port=get.port("PORT", DEFAULT_PORT),
+            deadlines=deadlines,
+            daily_summary_at=get.clock_time("RAKUTEN_DAILY_SUMMARY_AT", DEFAULT_DAILY_SUMMARY_AT),
+            database_url=database_url,
         )
         if problems:
             raise ConfigError(problems)
@@ -179,7 +241,7 @@ class _Reader:
             return default
         return value if value.endswith("/") else value + "/"
 
-    def positive_number(self, name: str, default: float) -> float:
+    def positive_number(self, name: str, default: float, *, unit: str = "seconds") -> float:
         value = self.text(name)
         if value is None:
             return default
@@ -188,9 +250,35 @@ class _Reader:
         except ValueError:
             number = -1.0
         if not number > 0 or number != number or number == float("inf"):
-            self._problems.append(f"{name} must be a positive number of seconds, not {value!r}.")
+            self._problems.append(f"{name} must be a positive number of {unit}, not {value!r}.")
             return default
         return number
+
+    def whole_number(self, name: str, default: int, *, maximum: int) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        if not value.isdigit() or not 1 <= int(value) <= maximum:
+            self._problems.append(f"{name} must be a whole number from 1 to {maximum}, not {value!r}.")
+            return default
+        return int(value)
+
+    def clock_time(self, name: str, default: time) -> time | None:
+        """``HH:MM`` (24-hour); unset: ``default``; set but empty, or ``off``: None (the feature is off)."""
+        raw = self._env.get(name)
+        if raw is None:
+            return default
+        value = raw.strip()
+        if not value or value.lower() == SUMMARY_OFF:
+            return None
+        match = _CLOCK_TIME.match(value)
+        if match is None:
+            self._problems.append(
+                f"{name} must be a time of day as HH:MM (24-hour, Paris time) such as 08:30, or {SUMMARY_OFF!r}; "
+                f"not {value!r}."
+            )
+            return default
+        return time(int(match.group(1)), int(match.group(2)))
 
     def port(self, name: str, default: int) -> int:
         value = self.text(name)

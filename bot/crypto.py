@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from bot.durable import sync_directory
+from bot.errors import BotError
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ _KEY_HELP = (
 )
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(BotError):
     """The encryption key is unusable (malformed, unreadable, or cannot be created)."""
 
 
-class TokenDecryptError(Exception):
+class TokenDecryptError(BotError):
     """A stored token cannot be decrypted: the key changed, or the stored value is damaged."""
 
 

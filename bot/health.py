@@ -2,8 +2,10 @@
 
 An account whose polls failed ``failure_alert_threshold`` times in a row (the moment its channel gets the
 outage alert) turns the check to 503 until a poll works again, whatever the cause: Rakuten, Slack, a full or
-read-only data directory, a token that no longer decrypts. ``problems`` says why in plain words. Health is read
-from memory, never from the store, which may be the broken part.
+read-only data directory, a token that no longer decrypts. A workspace that revoked the bot's Slack access
+(``tokens_revoked``, ``app_uninstalled``) turns it to 503 for good: polling stopped, and only a reinstall and a
+restart with the new token bring it back. ``problems`` says why in plain words. Health is read from memory,
+never from the store, which may be the broken part.
 """
 
 from __future__ import annotations
@@ -21,8 +23,15 @@ OPERATOR = translator("en")
 def health_report(context: AppContext) -> tuple[bool, dict[str, Any]]:
     threshold = context.settings.tuning.failure_alert_threshold
     problems: list[str] = []
-    polling = context.scheduler.running
-    if not polling:
+    polling = context.scheduler.polling
+    revocation = context.slack_access.revocation
+    if revocation is not None:
+        problems.append(
+            f"Slack access was revoked ({revocation.cause}, workspace {revocation.team_id or 'unknown'}, "
+            f"{revocation.at.isoformat(timespec='seconds')}): polling stopped; reinstall the app in Slack and "
+            "restart the bot with the new SLACK_BOT_TOKEN"
+        )
+    elif not polling:
         problems.append("polling is not running")
     accounts = []
     for account in context.store.list_accounts():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.crypto import KEY_FILE_NAME, SecretKeyError, TokenCipher, create_key_file, decrypts, read_key
 from bot.domain.accounts import AccountRecord
-from bot.store import StoreDataError, TinyDBStore
+from bot.store import Store, StoreDataError, TinyDBStore
 from bot.store.data_dir import set_aside, set_aside_store
 
 logger = logging.getLogger(__name__)
@@ -68,9 +68,15 @@ def judge_key(
     return KeyVerdict(key, from_environment, unreadable, problem)
 
 
-def open_store_for_run(data_dir: Path, *, start_empty: bool = False) -> TinyDBStore:
+def open_store_for_run(data_dir: Path, *, start_empty: bool = False, database_url: str | None = None) -> Store:
     """The store, refusing (StoreDataError) one that was lost or is damaged, unless ``start_empty``: then what
-    is left is set aside and the store starts empty."""
+    is left is set aside and the store starts empty. With ``database_url`` (``DATABASE_URL``): PostgreSQL."""
+    if database_url:
+        from bot.store.postgres_store import PostgresStore  # loads psycopg and Alembic only where they are used
+
+        if start_empty:
+            logger.warning("--start-empty: DATABASE_URL is set, and the PostgreSQL store is never set aside")
+        return PostgresStore(database_url)
     try:
         store = TinyDBStore(data_dir)
     except StoreDataError as error:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, VIEW_SHIP
+from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REPLY, VIEW_REPLY, VIEW_SHIP
 from bot.domain.orders import OrderRecord, OrderState
 from devkit.local_stack import LOGIN, SELLER, LocalStack, StackOptions
 from devkit.terminal import render_blocks, render_view
@@ -82,9 +82,42 @@ def _demo(stack: LocalStack, *, orders: int, out: Callable[[str], None]) -> int:
     out(f"Rakuten received {len(simulator.requests_for(Action.ACCEPT_SALE.value))} acceptsale call(s); the card now:")
     card = stack.card_for(to_accept[0])
     out(render_blocks(card.blocks, text=card.text))
+    _after_sale(stack, express, out)
     out(RULE)
-    out("Demo finished: every order posted once, the Express order stood out, the shipment reached Rakuten.")
+    out(
+        "Demo finished: every order posted once, the Express order stood out, the shipment reached Rakuten, the "
+        "buyer's message reached the card's thread and the reply reached the buyer."
+    )
     return 0
+
+
+def _after_sale(stack: LocalStack, purchaseid: str, out: Callable[[str], None]) -> None:
+    """A buyer writes at Rakuten; one to-do poll later it is in the card's thread; a seller replies from Slack."""
+    simulator = stack.simulator
+    itemid = simulator.sale(purchaseid).items[0].itemid
+    out(RULE)
+    out(f"At Rakuten, the buyer of order {purchaseid} writes about item {itemid}…")
+    simulator.buyer_writes(itemid, "Bonjour, le colis part-il aujourd'hui ? J'en ai besoin pour samedi. Merci !")
+    report = stack.todo_poll()
+    out(f"To-do poll: {report.todo_items} item listed, {report.read} read, {report.posted} posted in the thread:")
+    for message in stack.thread(purchaseid):
+        out(render_blocks(message.blocks, text=message.text))
+    out(f"\n<@{SELLER}> clicks “Reply” on the card; the modal shows the conversation so far:")
+    stack.click(purchaseid, ACTION_REPLY)
+    stack.wait_until(lambda: bool(stack.opened_views(VIEW_REPLY)))
+    view = stack.opened_views(VIEW_REPLY)[-1]
+    out(render_view(view))
+    text = "Bonjour, il part ce matin en Express : vous l'aurez demain. Bonne journée !"
+    out(f"…writes “{text}” and sends it (signed view_submission).")
+    stack.submit_reply(view, text=text)
+    stack.wait_until(lambda: len(stack.thread(purchaseid)) >= 2, timeout=10)
+    out("What Rakuten received (contactuseraboutitem, token redacted):")
+    for request in simulator.requests_for(Action.CONTACT_USER_ABOUT_ITEM.value):
+        params = {k: v for k, v in request.params.items() if k not in ("login", "pwd", "version", "action")}
+        out(f"  {request.method} {request.action} -> HTTP {request.status}  {params}")
+    out("The reply, in the card's thread with who sent it:")
+    reply = stack.thread(purchaseid)[-1]
+    out(render_blocks(reply.blocks, text=reply.text))
 
 
 def _shipped(stack: LocalStack, purchaseid: str) -> bool:

@@ -11,14 +11,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bot.app import AppContext, build_app, build_context
+from bot.app import AppContext, build_app, build_context, utc_now
 from bot.config import Settings, Tuning
-from bot.constants import COMMAND, ORDER_EVENT_TYPE, VIEW_SHIP
+from bot.constants import AFTER_SALE_EVENT_TYPE, COMMAND, ORDER_EVENT_TYPE, VIEW_CANCEL, VIEW_REPLY, VIEW_SHIP
 from bot.domain.orders import OrderRef
 from bot.health import health_report
 from bot.runtime import settle_heap
@@ -61,14 +63,23 @@ class StackOptions:
     serve_like_production: bool = False
     # The bot's default language (RAKUTEN_DEFAULT_LOCALE): the one its cards and answers speak here.
     locale: str = "en"
+    # The bot's clock (reminders, daily summaries, "late", card dates): tests pass one they move by hand.
+    clock: Callable[[], datetime] = utc_now
+    # RAKUTEN_DAILY_SUMMARY_AT as parsed (None: off, as the harness default, so that other tests see no summary).
+    daily_summary_at: time_of_day | None = None
+    # RAKUTEN_TODO_POLL_SECONDS: the to-do poll's interval once the scheduler runs (tests call todo_poll() by hand).
+    todo_poll_seconds: float = 900.0
 
 
 class LocalStack:
     def __init__(self, data_dir: Path, options: StackOptions | None = None) -> None:
         self.data_dir = data_dir
         self.options = options or StackOptions()
-        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50)
-        self.slack = SlackStandIn()
+        clock = self.options.clock
+        # One clock for the three parts: purchase dates, message timestamps and the bot's "now" agree, as they do
+        # in production (Slack's history is searched from the bot's own time of a post).
+        self.simulator = RakutenSimulator(seed=self.options.seed, page_size=50, clock=clock)
+        self.slack = SlackStandIn(clock=lambda: clock().timestamp())
         self.context: AppContext | None = None
         self._server: HttpServer | None = None
         self._serving: threading.Thread | None = None
@@ -92,7 +103,7 @@ class LocalStack:
 
     def start_app(self) -> AppContext:
         """(Re)start the bot on the same data dir: what a restart after a crash or a deploy does."""
-        self.context = build_context(self.settings, retry=self.options.rakuten_retry)
+        self.context = build_context(self.settings, clock=self.options.clock, retry=self.options.rakuten_retry)
         app = build_app(self.context)
         self._server = HttpServer(
             SlackWsgiApp(app, lambda: health_report(self.context), signing_secret=SIGNING_SECRET),  # type: ignore[arg-type]
@@ -154,6 +165,8 @@ class LocalStack:
             admins=self.options.admins,
             default_locale=self.options.locale,
             port=0,
+            daily_summary_at=self.options.daily_summary_at,
+            todo_poll_seconds=self.options.todo_poll_seconds,
             tuning=self.options.tuning,
         )
 
@@ -179,6 +192,10 @@ class LocalStack:
 
     def poll(self, login: str = LOGIN) -> PollOutcome:
         return self.bot.poller.poll(login)
+
+    def follow_up(self) -> None:
+        """One run of the reminders and daily summary job, as the scheduler makes every minute."""
+        self.bot.follow_up()
 
     def cards(self, channel: str = CHANNEL) -> list[StoredMessage]:
         """Order cards in the channel (thread replies included), oldest first."""
@@ -263,6 +280,51 @@ class LocalStack:
         }
         if itemids is not None:
             values[BLOCK_ITEMS] = {ACTION_ITEMS: checkboxes_state(list(itemids))}
+        return self.submit_view(view, values, user=user)
+
+    # ------------------------------------------------------------------ after sale
+
+    def todo_poll(self, login: str = LOGIN) -> Any:
+        """One to-do poll (claims and messages into the cards' threads), as its schedule makes them."""
+        return self.bot.after_sale.poll(login)
+
+    def thread(self, purchaseid: str, channel: str = CHANNEL) -> list[StoredMessage]:
+        """The after-sale messages in the order card's thread, oldest first."""
+        card = self.card_for(purchaseid, channel)
+        return [
+            message
+            for message in self.slack.messages(channel)
+            if message.thread_ts == (card.thread_ts or card.ts)
+            and (message.metadata or {}).get("event_type") == AFTER_SALE_EVENT_TYPE
+            and _payload(message).get("purchaseid") == purchaseid
+        ]
+
+    def submit_reply(
+        self, view: dict[str, Any], *, text: str, to: str | None = None, user: str = SELLER
+    ) -> httpx.Response:
+        """Submit a Reply modal; ``to`` is a target's value (``buyer:ITEMID``), else the one it opened with."""
+        from bot.constants import ACTION_REPLY_TEXT, ACTION_REPLY_TO, BLOCK_REPLY_TEXT, BLOCK_REPLY_TO
+
+        assert view.get("callback_id") == VIEW_REPLY
+        if to is None:
+            block = next(block for block in view["blocks"] if block.get("block_id") == BLOCK_REPLY_TO)
+            to = (block["element"].get("initial_option") or {}).get("value")
+        values: dict[str, Any] = {
+            BLOCK_REPLY_TO: {ACTION_REPLY_TO: static_select_state(to, to)},
+            BLOCK_REPLY_TEXT: {ACTION_REPLY_TEXT: text_input_state(text)},
+        }
+        return self.submit_view(view, values, user=user)
+
+    def submit_cancel(
+        self, view: dict[str, Any], *, reason: str, itemids: Iterable[str] | None = None, user: str = SELLER
+    ) -> httpx.Response:
+        from bot.constants import ACTION_CANCEL_ITEMS, ACTION_CANCEL_REASON, BLOCK_CANCEL_ITEMS, BLOCK_CANCEL_REASON
+        from devkit.slack_requests import checkboxes_state
+
+        assert view.get("callback_id") == VIEW_CANCEL
+        values: dict[str, Any] = {BLOCK_CANCEL_REASON: {ACTION_CANCEL_REASON: text_input_state(reason)}}
+        if itemids is not None:
+            values[BLOCK_CANCEL_ITEMS] = {ACTION_CANCEL_ITEMS: checkboxes_state(list(itemids))}
         return self.submit_view(view, values, user=user)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -13,6 +13,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -267,6 +268,16 @@ def app_home_opened_event(user_id: str, *, tab: str = "home", view: dict | None 
     if view is not None:
         event["view"] = view
     return event
+
+
+def tokens_revoked_event(*, bot_user_ids: Iterable[str] = (), user_ids: Iterable[str] = ()) -> JsonDict:
+    """The `tokens_revoked` event: the users whose OAuth tokens and the bot users whose bot tokens were revoked."""
+    return {"type": "tokens_revoked", "tokens": {"oauth": list(user_ids), "bot": list(bot_user_ids)}}
+
+
+def app_uninstalled_event() -> JsonDict:
+    """The `app_uninstalled` event Slack sends once the app is removed from the workspace (its tokens with it)."""
+    return {"type": "app_uninstalled"}
 
 
 # --- state.values entries, keyed {block_id: {action_id: <one of these>}} in view_submission_body ---

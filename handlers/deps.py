@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
-from handlers.errors import handle_listener_error
+from handlers.errors import BOT_KEY, handle_listener_error
 
 if TYPE_CHECKING:
     from bot.app import AppContext
 
-BOT_KEY = "bot"
+__all__ = ["BOT_KEY", "after_ack", "bot_of"]
 
 
 def bot_of(context: BoltContext) -> AppContext:
@@ -34,6 +34,6 @@ def after_ack(
         try:
             job()
         except Exception as error:  # the user is told; the worker goes on
-            handle_listener_error(error, body, respond, client)
+            handle_listener_error(error, body, respond, client, context)
 
     bot_of(context).slack_work.submit(run)

@@ -16,6 +16,11 @@ class Action(StrEnum):
     GET_ITEM_TODO_LIST = "getitemtodolist"
     GET_BILLING_INFORMATION = "getbillinginformation"
     GET_SHIPPING_INFORMATION = "getshippinginformation"
+    # After sale (rakuten-api.md §2.7-2.8): an item's messages and claim, the two ways to write, cancelling.
+    GET_ITEM_INFOS = "getiteminfos"
+    CONTACT_USER_ABOUT_ITEM = "contactuseraboutitem"
+    CONTACT_US_ABOUT_ITEM = "contactusaboutitem"
+    CANCEL_ITEM = "cancelitem"
 
 
 VERSIONS: dict[Action, str] = {
@@ -27,6 +32,10 @@ VERSIONS: dict[Action, str] = {
     Action.GET_ITEM_TODO_LIST: "2011-09-01",
     Action.GET_BILLING_INFORMATION: "2016-03-16",
     Action.GET_SHIPPING_INFORMATION: "2017-09-12",
+    Action.GET_ITEM_INFOS: "2017-08-07",
+    Action.CONTACT_USER_ABOUT_ITEM: "2011-02-02",
+    Action.CONTACT_US_ABOUT_ITEM: "2011-09-01",
+    Action.CANCEL_ITEM: "2011-02-02",
 }
 
 # Root element of each action's successful answer; errors come as ``errorresponse`` whatever the action.
@@ -39,6 +48,10 @@ RESULT_ROOTS: dict[Action, str] = {
     Action.GET_ITEM_TODO_LIST: "getitemtodolistresult",
     Action.GET_BILLING_INFORMATION: "getbillinginformationresult",
     Action.GET_SHIPPING_INFORMATION: "getshippinginformationresult",
+    Action.GET_ITEM_INFOS: "getiteminfosresult",
+    Action.CONTACT_USER_ABOUT_ITEM: "contactuseraboutitemresult",
+    Action.CONTACT_US_ABOUT_ITEM: "contactusaboutitemresult",
+    Action.CANCEL_ITEM: "cancelitemresult",
 }
 
 ERROR_ROOT = "errorresponse"

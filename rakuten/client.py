@@ -29,6 +29,7 @@ from lxml import etree
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from rakuten.actions import SALES_SERVICE, VERSIONS, Action
+from rakuten.after_sale import ItemInfos, parse_item_infos
 from rakuten.carriers import validate_tracking
 from rakuten.errors import ApiError, MalformedResponseError, RakutenError, ServerError, TransportError
 from rakuten.models import (
@@ -274,6 +275,35 @@ class RakutenClient:
         purchaseid = _required(purchaseid, "purchaseid")
         read = functools.partial(parse_shipping_information, purchaseid=purchaseid)
         return self._call(Action.GET_SHIPPING_INFORMATION, {"purchaseid": purchaseid}, read)
+
+    # Reading an item's infos marks its messages read at Rakuten: store what it returns before anything else.
+    def get_item_infos(self, itemid: str) -> ItemInfos:
+        itemid = _required(itemid, "itemid")
+        read = functools.partial(parse_item_infos, itemid=itemid)
+        return self._call(Action.GET_ITEM_INFOS, {"itemid": itemid}, read)
+
+    # Writing to the buyer, to customer service, and cancelling are not idempotent either: callers that must not
+    # send twice give this client a single-try policy and settle a lost answer themselves.
+    def contact_user_about_item(self, itemid: str, content: str) -> ActionResult:
+        """A message to the item's buyer."""
+        params = {"itemid": _required(itemid, "itemid"), "content": _required(content, "content")}
+        action = Action.CONTACT_USER_ABOUT_ITEM
+        return self._call(action, params, _read_action_status(action, params["itemid"]))
+
+    def contact_us_about_item(self, itemid: str, content: str, *, parent_mail_id: str) -> ActionResult:
+        """An answer to Rakuten's customer service, in the exchange of mail ``parent_mail_id``."""
+        params = {
+            "itemid": _required(itemid, "itemid"),
+            "content": _required(content, "content"),
+            "mailparentid": _required(parent_mail_id, "mailparentid"),
+        }
+        action = Action.CONTACT_US_ABOUT_ITEM
+        return self._call(action, params, _read_action_status(action, params["itemid"]))
+
+    def cancel_item(self, itemid: str, *, comment: str) -> ActionResult:
+        """Cancel an accepted item; ``comment`` is the reason Rakuten passes on to the buyer (mandatory)."""
+        params = {"itemid": _required(itemid, "itemid"), "comment": _required(comment, "comment")}
+        return self._call(Action.CANCEL_ITEM, params, _read_action_status(Action.CANCEL_ITEM, params["itemid"]))
 
     # -------------------------------------------------------------------------------------- transport
 

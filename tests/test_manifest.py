@@ -17,7 +17,7 @@ from bot.constants import COMMAND
 from bot.slack.manifest import BOT_EVENTS, REQUIRED_BOT_SCOPES
 from bot.subcommands import SUBCOMMANDS, Sub, find_subcommand, usage_hint
 from devkit.local_stack import ADMIN, CHANNEL, LocalStack
-from devkit.slack_requests import app_home_opened_event
+from devkit.slack_requests import app_home_opened_event, app_uninstalled_event, tokens_revoked_event
 from handlers import register_handlers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,11 +137,18 @@ def stack(tmp_path: Path) -> Iterator[LocalStack]:
 def test_the_running_app_answers_the_manifest_s_command_and_events(stack: LocalStack) -> None:
     assert stack.sender is not None
     assert stack.command("help").status_code == 200
-    for event in BOT_EVENTS:
-        assert event == "app_home_opened"  # the only event; add its payload here when another is declared
-        assert stack.sender.event(app_home_opened_event(ADMIN)).status_code == 200
+    payloads = {  # in this order: the revocations end the bot's work with Slack
+        "app_home_opened": app_home_opened_event(ADMIN),
+        "tokens_revoked": tokens_revoked_event(bot_user_ids=[stack.slack.bot_user_id]),
+        "app_uninstalled": app_uninstalled_event(),
+    }
+    assert set(payloads) == BOT_EVENTS, "give each declared event a payload here"
+    assert stack.sender.event(payloads["app_home_opened"]).status_code == 200
     stack.slack.wait_for(lambda: stack.slack.published_home(ADMIN) is not None)
     stack.slack.wait_for(lambda: any("How to use" in str(answer.get("text")) for answer in stack.slack.responses))
+    for event in ("tokens_revoked", "app_uninstalled"):
+        assert stack.sender.event(payloads[event]).status_code == 200
+    assert stack.bot.slack_access.revocation is not None
     # Bolt answers 404 to what no listener handles, so the 200s above are the app's own listeners.
     unknown = stack.sender.command(
         command="/not-ours",

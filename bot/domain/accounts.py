@@ -56,6 +56,16 @@ class PollHealth:
 
 
 @dataclass(slots=True)
+class DailySummaryMark:
+    """The account's latest daily summary, claimed before it is posted (see ``bot.services.daily_summary``)."""
+
+    day: str  # ISO date (Paris) the summary is for
+    claim: str
+    claimed_at: datetime
+    posted_ts: str | None = None
+
+
+@dataclass(slots=True)
 class AccountRecord:
     login: str
     token_ciphertext: str  # Fernet token; the clear token never reaches the store
@@ -64,6 +74,7 @@ class AccountRecord:
     connected_at: datetime | None = None
     seller_id: str | None = None
     settings: AccountSettings = field(default_factory=AccountSettings)
+    daily_summary: DailySummaryMark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,8 @@ class AccountStatus:
     health: PollHealth = field(default_factory=PollHealth)
     next_poll: datetime | None = None
     open_orders: tuple[OrderRecord, ...] = ()
+    unanswered_messages: int = 0  # buyer messages waiting for an answer, closed orders included
+    open_claims: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,11 @@ one item = one unit), and what a seller can still do with it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.after_sale import AfterSale
 from rakuten.models import Address, ItemStatus, Money
 
 
@@ -56,6 +57,7 @@ class PendingKind(StrEnum):
     ACCEPT = "accept"
     REFUSE = "refuse"
     SHIP = "ship"
+    CANCEL = "cancel"  # cancelitem: an accepted item the seller cannot ship
 
 
 # Seconds between the tries of an accept / refuse / tracking call through a Rakuten outage: about an hour in all.
@@ -75,6 +77,7 @@ class PendingAction:
     attempts: int = 0
     last_error: str | None = None
     shipment: Shipment | None = None
+    comment: str | None = None  # a cancellation's reason, passed on to the buyer
 
 
 @dataclass(slots=True)
@@ -103,6 +106,7 @@ class OrderItem:
     pending: PendingAction | None = None
     failure: str | None = None  # last definite refusal from Rakuten for this item, shown on the card
     failed_attempts: int | None = None  # set when ``failure`` is the last of that many tries Rakuten never answered
+    failed_in_bot: bool = False  # ``failure`` is the bot's own error (a bug, a store that cannot be written)
 
 
 @dataclass(slots=True)
@@ -112,6 +116,24 @@ class PrepaidLabel:
     label_url: str | None = None
     tracking_number: str | None = None
     tracking_url: str | None = None
+
+
+@dataclass(slots=True)
+class ReminderMark:
+    """One reminder in an order card's thread, claimed before it is posted (see ``bot.services.reminders``).
+
+    ``claim`` names who took it: whoever stores its own claim first posts; a claim left without ``posted_ts`` (a
+    crash, a lost answer) is settled later from the thread's history, by the message metadata.
+    """
+
+    claim: str
+    claimed_at: datetime
+    posted_ts: str | None = None
+    dropped: bool = False  # the claim was settled without posting: no longer due (accepted, shipped meanwhile)
+
+    @property
+    def settled(self) -> bool:
+        return self.posted_ts is not None or self.dropped
 
 
 @dataclass(slots=True)
@@ -147,6 +169,9 @@ class OrderRecord:
     prepaid_label: PrepaidLabel | None = None
     prepaid_label_checks: int = 0  # getshippinginformation calls that found no label yet
     billing_checks: int = 0  # getbillinginformation calls that gave no total
+    accepted_at: datetime | None = None  # when the bot saw the last item accepted (None: accepted before it looked)
+    reminders: dict[str, ReminderMark] = field(default_factory=dict)  # by reminder key (``DueReminder.key``)
+    after_sale: AfterSale = field(default_factory=AfterSale)  # messages, claims, replies (bot.domain.after_sale)
 
     @property
     def key(self) -> str:
@@ -203,6 +228,32 @@ def order_key(account: str, purchaseid: str) -> str:
 SHIPPABLE_STATES = frozenset({OrderState.TO_SHIP, OrderState.PARTIALLY_SHIPPED})
 
 
+def note_acceptance(order: OrderRecord, now: datetime) -> None:
+    """Stamp ``accepted_at`` when the order leaves "to accept" with an item accepted (not all refused): the start
+    of its time to ship. Call it where the bot sees the order go from awaiting acceptance to accepted."""
+    accepted = {ItemState.TO_SHIP, ItemState.SHIPPED, ItemState.ON_HOLD}
+    if order.accepted_at is None and order.state is not OrderState.TO_ACCEPT and any(
+        item.state in accepted for item in order.items
+    ):
+        order.accepted_at = now
+
+
 def shippable_items(order: OrderRecord) -> list[OrderItem]:
     """Items a parcel can still be declared for: accepted, not shipped, no shipment already on its way."""
     return [item for item in order.items if item.state is ItemState.TO_SHIP and item.pending is None]
+
+
+def order_total(order: OrderRecord) -> tuple[Money | None, bool]:
+    """(amount, is_items_sum): Rakuten's total when known, else the sum of the item prices."""
+    if order.total is not None:
+        return order.total, False
+    prices = [item.price for item in order.items if item.price is not None]
+    if not prices or len(prices) != len(order.items):
+        return None, False
+    total = prices[0]
+    try:
+        for price in prices[1:]:
+            total = total + price
+    except ValueError:  # mixed currencies: no honest single figure
+        return None, False
+    return total, True

@@ -20,6 +20,7 @@ _ALREADY_IN_STATE: dict[PendingKind, tuple[str, ...]] = {
     PendingKind.SHIP: ("deja ete expedie", "deja expedie", "already shipped", "already been shipped", "is shipped"),
     PendingKind.ACCEPT: ("deja accepte", "already accepted", "already been accepted", "is accepted"),
     PendingKind.REFUSE: ("deja refuse", "already refused", "already been refused", "is refused"),
+    PendingKind.CANCEL: ("deja annule", "already cancelled", "already canceled", "is cancelled", "is canceled"),
 }
 
 

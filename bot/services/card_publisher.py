@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.client import HTTPException
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
@@ -25,8 +26,9 @@ from slack_sdk.web import SlackResponse
 from bot.constants import BURST_EVENT_TYPE, ORDER_EVENT_TYPE
 from bot.domain.accounts import AccountRecord
 from bot.domain.orders import CardRef, OrderRecord
+from bot.errors import BotError
 from bot.services.notices import OrderCards, RenderedCard
-from bot.slack.poster import SlackPoster, SlackWriteError
+from bot.slack.poster import SlackPoster, SlackWriteError, no_answer
 from bot.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ HISTORY_MARGIN = timedelta(minutes=5)
 _HISTORY_PAGE = 200
 
 
-class CardRecoveryError(Exception):
+class CardRecoveryError(BotError):
     """The channel's history could not be read, so it is unknown whether a card was already posted."""
 
 
@@ -195,12 +197,18 @@ class CardPublisher:
                         channel=channel, ts=ts, include_all_metadata=True, limit=_HISTORY_PAGE, cursor=cursor
                     )
                 )
-        except SlackApiError as error:
-            code = error.response.get("error", "unknown_error") if error.response is not None else "unknown_error"
+        except (SlackApiError, OSError, HTTPException) as error:  # refused, or no answer at all
+            code = _error_code(error)
             raise CardRecoveryError(
                 f"cannot read the history of channel {channel} to check for cards posted before a restart "
                 f"({code}); the orders wait until it can be read"
             ) from None
+
+
+def _error_code(error: SlackApiError | OSError | HTTPException) -> str:
+    if not isinstance(error, SlackApiError):
+        return no_answer(error)
+    return error.response.get("error", "unknown_error") if error.response is not None else "unknown_error"
 
 
 def _paginate(fetch: Callable[[str | None], SlackResponse]) -> Iterable[dict]:

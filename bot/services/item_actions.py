@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
@@ -38,8 +38,10 @@ from bot.domain.orders import (
     PendingAction,
     PendingKind,
     Shipment,
+    note_acceptance,
 )
 from bot.domain.sentences import Sentence, said, verbatim
+from bot.errors import BotError, describe
 from bot.rakuten_clients import RakutenClients
 from bot.services.already_done import says_already_done
 from bot.services.background import BackgroundRunner
@@ -98,6 +100,14 @@ _DONE_STATE = {
     PendingKind.ACCEPT: ItemState.TO_SHIP,
     PendingKind.REFUSE: ItemState.REFUSED,
     PendingKind.SHIP: ItemState.SHIPPED,
+    PendingKind.CANCEL: ItemState.CANCELLED,
+}
+# Shipping and cancelling start from an accepted item; accepting and refusing from one awaiting the decision.
+_START_STATE = {
+    PendingKind.ACCEPT: ItemState.TO_ACCEPT,
+    PendingKind.REFUSE: ItemState.TO_ACCEPT,
+    PendingKind.SHIP: ItemState.TO_SHIP,
+    PendingKind.CANCEL: ItemState.TO_SHIP,
 }
 
 
@@ -123,18 +133,10 @@ class ItemActions:
         self._clock = clock
         self._schedule = schedule or RetrySchedule()
 
-    def request(
-        self,
-        order: OrderRecord,
-        kind: PendingKind,
-        actor: str,
-        *,
-        itemids: Collection[str] | None = None,
-        shipment: Shipment | None = None,
-        detail: str | None = None,
-    ) -> list[str]:
-        """Claim the items this action applies to and send them at once (``claim`` then ``start``)."""
-        claim = self.claim(order, kind, actor, itemids=itemids, shipment=shipment, detail=detail)
+    def request(self, order: OrderRecord, kind: PendingKind, actor: str, **choice: Any) -> list[str]:
+        """Claim the items this action applies to and send them at once: ``claim`` (same ``choice`` keywords),
+        then ``start``."""
+        claim = self.claim(order, kind, actor, **choice)
         self.start(claim)
         return list(claim.itemids)
 
@@ -147,6 +149,7 @@ class ItemActions:
         itemids: Collection[str] | None = None,
         shipment: Shipment | None = None,
         detail: str | None = None,
+        comment: str | None = None,
     ) -> Claim:
         """Claim the items this action applies to and record who asked, in one durable local write (fast: made
         before Slack gets its ack, so that a crash right after the ack loses nothing; a restart resumes it).
@@ -155,15 +158,17 @@ class ItemActions:
         under the store lock: a double click or a repeated submit claims nothing, so nothing is sent twice.
         ``itemids`` narrows the choice (None: every eligible item).
         """
-        start_state = ItemState.TO_SHIP if kind is PendingKind.SHIP else ItemState.TO_ACCEPT
+        start_state = _START_STATE[kind]
         now = self._clock()
         claimed: list[str] = []
 
         def claim(current: OrderRecord) -> OrderRecord | None:
             for item in current.items:
                 if item.state is start_state and item.pending is None and (itemids is None or item.itemid in itemids):
-                    item.pending = PendingAction(kind, actor, now, shipment=replace(shipment) if shipment else None)
-                    item.failure, item.failed_attempts = None, None
+                    item.pending = PendingAction(
+                        kind, actor, now, shipment=replace(shipment) if shipment else None, comment=comment
+                    )
+                    item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
                     claimed.append(item.itemid)
             return current if claimed else None
 
@@ -226,8 +231,38 @@ class ItemActions:
             logger.warning("could not update the card of order %s: %s", purchaseid, error)
 
     def _attempt(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
-        """One try of one item's action; ``resumed``: a previous run left it pending (its requester is told how
-        it ends, having perhaps seen nothing since the modal closed)."""
+        """One try of one item's action, as a background job: whatever goes wrong ends the action visibly (the
+        card says it failed and why, the requester is told, the button comes back), never "sending…" forever."""
+        try:
+            self._try_once(login, purchaseid, itemid, resumed=resumed)
+        except Exception as error:  # the job's boundary: a bug, or the bot's own failure (BotError)
+            self._fail_in_bot(login, purchaseid, itemid, error)
+
+    def _fail_in_bot(self, login: str, purchaseid: str, itemid: str, error: Exception) -> None:
+        if isinstance(error, BotError):
+            logger.error("order %s item %s: the action stopped: %s", purchaseid, itemid, describe(error))
+        else:
+            logger.exception("order %s item %s: the action stopped on a bug", purchaseid, itemid, exc_info=error)
+        try:
+            pending = self._pending_of(login, purchaseid, itemid)
+            account = self._store.get_account(login)
+            if pending is None:
+                return
+            self._finish(login, purchaseid, itemid, error=describe(error), in_bot=True)
+        except Exception:  # the store itself is failing: the pending action stays and resumes at the next start
+            logger.exception("order %s item %s: could not record that the action stopped", purchaseid, itemid)
+            return
+        self._tell(
+            pending.requested_by,
+            account.channel_id if account else "",
+            self._reports.action_result(
+                pending.requested_by, pending.kind, purchaseid, ActionOutcome.BOT_FAILED, reason=describe(error)
+            ),
+        )
+
+    def _try_once(self, login: str, purchaseid: str, itemid: str, *, resumed: bool = False) -> None:
+        """One try; ``resumed``: a previous run left it pending (its requester is told how it ends, having perhaps
+        seen nothing since the modal closed)."""
         account = self._store.get_account(login)
         if account is None:
             if self._pending_of(login, purchaseid, itemid) is not None:
@@ -339,6 +374,8 @@ class ItemActions:
             return client.accept_sale(itemid, shipping_from_country=country)
         if kind is PendingKind.REFUSE:
             return client.refuse_sale(itemid)
+        if kind is PendingKind.CANCEL:
+            return client.cancel_item(itemid, comment=pending.comment or "")
         shipment = pending.shipment
         return client.set_tracking(
             itemid,
@@ -381,6 +418,7 @@ class ItemActions:
         result: ActionResult | None = None,
         error: str | None = None,
         gave_up_after: int | None = None,
+        in_bot: bool = False,
         confirmed_by: str | None = None,
     ) -> None:
         """The item's action is over: done (``result``, or ``confirmed_by`` Rakuten's "already done" to a try whose
@@ -394,12 +432,14 @@ class ItemActions:
                     pending.shipment.shipped_by = pending.requested_by
                     pending.shipment.shipped_at = now
                     item.shipment = pending.shipment
-                item.failure, item.failed_attempts = None, None
+                item.failure, item.failed_attempts, item.failed_in_bot = None, None, False
             else:
-                item.failure, item.failed_attempts = error, gave_up_after
+                item.failure, item.failed_attempts, item.failed_in_bot = error, gave_up_after, in_bot
             item.pending = None
             order.updated_at = now
             order.closed_at = None if order.is_open else (order.closed_at or now)
+            if error is None and pending.kind is PendingKind.ACCEPT:
+                note_acceptance(order, now)  # its time to ship starts with the last item accepted
             return pending
 
         with self._store.batch():

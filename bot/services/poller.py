@@ -17,6 +17,7 @@ it again on the next poll, and its card is posted only after the intent to post 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -27,11 +28,13 @@ from bot.config import Tuning
 from bot.domain.accounts import AccountRecord, FailureKind, PollFailure, PollHealth
 from bot.domain.orders import OrderRecord, OrderState, PrepaidLabel
 from bot.rakuten_clients import RakutenClients
+from bot.services.account_locks import AccountLocks
 from bot.services.card_publisher import CardPublisher, CardRecoveryError
 from bot.services.notices import ChannelNotices, Postable
 from bot.services.poll_failures import classify, is_foreseen
 from bot.services.poll_health import PollHealthBoard
 from bot.services.reconcile import Reconciliation, apply_sale, close_unlisted, merge_listings, reconcile
+from bot.slack.access import SlackAccessGate
 from bot.slack.poster import SlackPoster, SlackWriteError
 from bot.store.base import Store
 from rakuten.actions import Action
@@ -81,8 +84,12 @@ class Poller:
         notices: ChannelNotices,
         on_new_orders: NewOrdersHook | None = None,
         health: PollHealthBoard | None = None,
+        access: SlackAccessGate | None = None,
+        locks: AccountLocks | None = None,
     ) -> None:
         self._store = store
+        self._locks = locks or AccountLocks()
+        self._access = access
         self._notices = notices
         self._clients = clients
         self._publisher = publisher
@@ -101,14 +108,19 @@ class Poller:
                 return PollOutcome(login, ok=True, skipped=True)
             self._running.add(login)
         try:
-            return self._poll(login)
+            with self._locks.lock(login):  # the after-sale desk posts cards too (orders older than the bot)
+                outcome = self._poll(login)
         except Exception as error:  # whatever stops a poll is counted and told, not just logged
             return self._failed(login, error)
         finally:
             with self._guard:
                 self._running.discard(login)
+        _log_outcome(outcome)
+        return outcome
 
     def _poll(self, login: str) -> PollOutcome:
+        if self._access is not None and self._access.revocation is not None:
+            return PollOutcome(login, ok=True, skipped=True)  # orders it could not post: Rakuten lists them later
         account = self._store.get_account(login)
         if account is None:
             return PollOutcome(login, ok=True, skipped=True)  # disconnected since the job was scheduled
@@ -296,14 +308,14 @@ class Poller:
         for action, retry_at in fetched.quota.items():
             health.quota_blocked_until[action] = retry_at
             if not health.quota_notified.get(action):
-                sent = self._tell(channel, self._notices.quota(account, login, action, retry_at))
+                sent = self._tell(channel, functools.partial(self._notices.quota, account, login, action, retry_at))
                 health.quota_notified[action] = sent
         if error is None and not fetched.succeeded:
             pass  # every action is waiting for its quota: neither a success nor a failure
         elif error is None:
             if health.outage_alerted:
                 down_since = health.last_success_at or health.last_error_at or now
-                recovered = self._notices.recovered(account, login, down_since, now)
+                recovered = functools.partial(self._notices.recovered, account, login, down_since, now)
                 health.outage_alerted = not self._tell(channel, recovered)
             health.last_success_at = now
             health.consecutive_failures = 0
@@ -313,21 +325,44 @@ class Poller:
             health.last_error_at = now
             if health.consecutive_failures >= self._tuning.failure_alert_threshold and not health.outage_alerted:
                 since = health.last_success_at or now
-                health.outage_alerted = self._tell(
-                    channel, self._notices.outage(account, login, error, since, health.consecutive_failures)
+                outage = functools.partial(
+                    self._notices.outage, account, login, error, since, health.consecutive_failures
                 )
+                health.outage_alerted = self._tell(channel, outage)
         self.health.put(login, health)
 
-    def _tell(self, channel: str | None, message: Postable) -> bool:
-        """Post a notice to the order channel; False if it could not be (it is tried again next poll)."""
+    def _tell(self, channel: str | None, message: Callable[[], Postable]) -> bool:
+        """Post a notice to the order channel; False if it could not be (it is tried again next poll).
+
+        Never raises: it runs while a failed poll is being counted, and the count must be kept whatever
+        goes wrong in telling it.
+        """
         if channel is None:
             return False
         try:
-            self._poster.post(channel, **message.as_kwargs())
+            self._poster.post(channel, **message().as_kwargs())
         except SlackWriteError as error:
             logger.warning("could not tell channel %s: %s", channel, error)
             return False
+        except Exception:
+            logger.exception("could not tell channel %s", channel)
+            return False
         return True
+
+
+def _log_outcome(outcome: PollOutcome) -> None:
+    """One INFO line per poll that found or did something; an idle poll (most of them) only at DEBUG."""
+    if outcome.new_orders or outcome.changed_orders or outcome.cards_posted or outcome.cards_updated:
+        logger.info(
+            "poll of %s: orders new %d, changed %d; cards posted %d, updated %d",
+            outcome.login,
+            outcome.new_orders,
+            outcome.changed_orders,
+            outcome.cards_posted,
+            outcome.cards_updated,
+        )
+    else:
+        logger.debug("poll of %s: %s", outcome.login, "skipped" if outcome.skipped else "nothing new")
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain.orders import ItemState, OrderItem, OrderRecord
+from bot.domain.orders import ItemState, OrderItem, OrderRecord, OrderState, note_acceptance
 from rakuten.models import Item, Sale
 
 
@@ -111,6 +111,7 @@ def order_from_sale(sale: Sale, account: str, *, now: datetime) -> OrderRecord:
 def apply_sale(order: OrderRecord, sale: Sale, *, now: datetime) -> bool:
     """Update ``order`` in place from Rakuten's view; True when something a seller would see changed."""
     changed = False
+    was_to_accept = order.state is OrderState.TO_ACCEPT
     remote_items = {item.itemid: item for item in sale.items}
     for item in order.items:
         remote = remote_items.pop(item.itemid, None)
@@ -131,6 +132,8 @@ def apply_sale(order: OrderRecord, sale: Sale, *, now: datetime) -> bool:
     if changed:
         order.updated_at = now
         order.closed_at = None if order.is_open else (order.closed_at or now)
+        if was_to_accept:
+            note_acceptance(order, now)  # accepted on the Rakuten site: its time to ship starts now
     return changed
 
 

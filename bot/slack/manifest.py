@@ -16,4 +16,10 @@ REQUIRED_BOT_SCOPES: Final = frozenset(
         "usergroups:read",  # ... or of the user group configured per account
     }
 )
-BOT_EVENTS: Final = frozenset({"app_home_opened"})
+BOT_EVENTS: Final = frozenset(
+    {
+        "app_home_opened",  # the Home tab
+        "tokens_revoked",  # the bot token was revoked: stop polling and calling Slack
+        "app_uninstalled",  # the same when the app is removed from the workspace
+    }
+)

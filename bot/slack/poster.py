@@ -8,11 +8,13 @@ first 429s; this class takes over when that handler has given up, so a long rate
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,12 +25,26 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.errors import BotError
+from bot.slack.access import GatedWebClient, SlackAccessGate
+
 logger = logging.getLogger(__name__)
 
 
-def build_web_client(token: str, base_url: str, *, rate_limit_retries: int = 2, timeout: int = 15) -> WebClient:
-    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request)."""
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)
+def build_web_client(
+    token: str,
+    base_url: str,
+    *,
+    rate_limit_retries: int = 2,
+    timeout: int = 15,
+    gate: SlackAccessGate | None = None,
+) -> WebClient:
+    """The WebClient the whole app shares (Bolt copies its base URL and retry handlers per request); with a
+    ``gate``, it stops calling Slack once the bot's access is revoked (``bot.slack.access``)."""
+    if gate is None:
+        client = WebClient(token=token, base_url=base_url, timeout=timeout)
+    else:
+        client = GatedWebClient(token=token, base_url=base_url, timeout=timeout, gate=gate)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
@@ -43,13 +59,23 @@ class PostedMessage:
     ts: str
 
 
-class SlackWriteError(Exception):
+class SlackWriteError(BotError):
     """A chat write that failed for good (not a rate limit); ``error`` is Slack's error code."""
 
     def __init__(self, method: str, error: str) -> None:
         super().__init__(f"Slack {method} failed: {error}")
         self.method = method
         self.error = error
+
+
+def without_blind_retries(client: WebClient) -> WebClient:
+    """A copy of ``client`` that retries rate limits only (a 429: Slack did nothing). A dropped connection or a 5xx
+    after a write may come after Slack carried it out: a blind retry would post it twice. Writes that must happen
+    once settle such a failure themselves, from Slack's history (reminders, daily summaries)."""
+    once = copy.copy(client)
+    handlers = client.retry_handlers or []
+    once.retry_handlers = [handler for handler in handlers if isinstance(handler, RateLimitErrorRetryHandler)]
+    return once
 
 
 class SlackPoster:
@@ -62,6 +88,7 @@ class SlackPoster:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._once_client: WebClient | None = None  # made on first use: most posts are cards, blindly retried
         self._interval = interval
         self._max_rate_limit_waits = max_rate_limit_waits
         self._clock = clock
@@ -74,11 +101,17 @@ class SlackPoster:
     def client(self) -> WebClient:
         return self._client
 
-    def post(self, channel: str, *, thread_ts: str | None = None, **message: Any) -> PostedMessage:
+    def post(self, channel: str, *, thread_ts: str | None = None, once: bool = False, **message: Any) -> PostedMessage:
+        """``once``: no blind retry after a lost answer (``without_blind_retries``); the caller settles it."""
+        client = self._client
+        if once:
+            if self._once_client is None:
+                self._once_client = without_blind_retries(self._client)
+            client = self._once_client
         response = self._paced(
             channel,
             "chat.postMessage",
-            lambda: self._client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message),
+            lambda: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message),
         )
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
@@ -98,6 +131,9 @@ class SlackPoster:
                     raise SlackWriteError(method, "ratelimited")  # shutting down: no last try after a cut wait
                 try:
                     response = call()
+                except (OSError, HTTPException) as error:  # no answer at all (after the client's own retries)
+                    self._next_allowed[channel] = self._clock() + self._interval
+                    raise SlackWriteError(method, no_answer(error)) from error
                 except SlackApiError as error:
                     self._next_allowed[channel] = self._clock() + self._interval
                     retry_after = _retry_after(error)
@@ -119,6 +155,14 @@ class SlackPoster:
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._closing.wait(seconds)
+
+
+def no_answer(error: OSError | HTTPException) -> str:
+    """Why Slack could not be reached, in a few words (urllib wraps the socket's error in ``reason``)."""
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"no answer from Slack ({reason.strerror})"
+    return f"no answer from Slack ({str(reason) or type(reason).__name__})"
 
 
 def _retry_after(error: SlackApiError) -> float | None:

@@ -1,7 +1,9 @@
 """The one store interface the rest of the bot uses.
 
-The embedded implementation is TinyDB (``bot.store.tinydb_store``); a server-backed store (PostgreSQL)
-implements the same protocol when a shop outgrows one process.
+Two implementations: the embedded TinyDB store (``bot.store.tinydb_store``), one process per data directory, and
+PostgreSQL (``bot.store.postgres_store``, chosen by ``DATABASE_URL``), shared by any number of processes. Both
+hand out fresh records (changing one changes nothing until it is saved) and pass the same contract tests
+(``tests/bot/test_store.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Protocol
 from bot.domain.accounts import AccountRecord
 from bot.domain.audit import AuditEntry
 from bot.domain.orders import OrderRecord
+from bot.errors import BotError
 
 
-class StoreError(Exception):
+class StoreError(BotError):
     pass
 
 
@@ -41,7 +44,11 @@ class PruneReport:
 
 class Store(Protocol):
     def batch(self) -> AbstractContextManager[None]:
-        """Group the writes made inside into one durable write (reentrant; also holds the store lock)."""
+        """Group the writes made inside into one durable write (reentrant; also holds the store lock).
+
+        A block that raises keeps the writes made before the exception, as if it had ended there; a write the
+        store itself could not make durable (disk, database) undoes the whole block.
+        """
         ...
 
     # accounts
@@ -62,6 +69,15 @@ class Store(Protocol):
     def get_order(self, account: str, purchaseid: str) -> OrderRecord | None: ...
     def find_orders(self, purchaseid: str) -> list[OrderRecord]:
         """Every account's order with this purchaseid (normally zero or one)."""
+        ...
+
+    def find_order_by_item(self, account: str, itemid: str) -> OrderRecord | None:
+        """The account's order holding Rakuten item ``itemid`` (open or closed), if the store keeps it."""
+        ...
+
+    def list_after_sale_orders(self, account: str | None = None) -> list[OrderRecord]:
+        """Orders whose after sale is followed (``AfterSale.needs_attention``: something to post, send or answer, a
+        claim open), open or closed, newest purchase first."""
         ...
 
     def list_orders(self, account: str | None = None, *, open_only: bool = True) -> list[OrderRecord]: ...
@@ -89,6 +105,9 @@ class Store(Protocol):
     # small settings that belong to no account (e.g. the bootstrap admin)
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str | None) -> None: ...
+    def list_meta(self) -> dict[str, str]:
+        """Every small setting, by key (``rakuten-bot migrate-store`` copies them all)."""
+        ...
 
     # maintenance
     def prune(

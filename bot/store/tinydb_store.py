@@ -26,7 +26,14 @@ from bot.domain.audit import AuditEntry
 from bot.domain.orders import ItemState, OrderRecord, order_key
 from bot.store.base import PruneReport, Store, StoreError
 from bot.store.data_dir import create_empty_snapshot, lock_data_dir, refuse_if_lost, survey
-from bot.store.documents import account_from_doc, audit_from_doc, order_from_doc, to_doc
+from bot.store.documents import (
+    account_from_doc,
+    audit_from_doc,
+    needs_after_sale_attention,
+    order_from_doc,
+    to_doc,
+    without_personal_data,
+)
 from bot.store.storage import (
     DEFAULT_COMPACT_JOURNAL_BYTES,
     DEFAULT_COMPACT_JOURNAL_LINES,
@@ -163,6 +170,19 @@ class TinyDBStore:
             keys = sorted(self._index.keys_for_purchaseid(purchaseid))
             return [order_from_doc(doc) for doc in self._docs(keys)]
 
+    def find_order_by_item(self, account: str, itemid: str) -> OrderRecord | None:
+        with self._lock:
+            self._check_open()
+            key = self._index.key_for_item(account, itemid)
+            docs = self._docs([key]) if key is not None else []
+        return order_from_doc(docs[0]) if docs else None
+
+    def list_after_sale_orders(self, account: str | None = None) -> list[OrderRecord]:
+        with self._lock:
+            self._check_open()
+            docs = self._docs(self._index.after_sale_keys(account))
+        return [order_from_doc(doc) for doc in docs]
+
     def list_orders(self, account: str | None = None, *, open_only: bool = True) -> list[OrderRecord]:
         """Newest purchase first, as stored when called.
 
@@ -246,6 +266,11 @@ class TinyDBStore:
             else:
                 self._meta.put(key, {"value": value})
 
+    def list_meta(self) -> dict[str, str]:
+        with self._lock:
+            self._check_open()
+            return {key: doc["value"] for key, doc in self._storage.read().get("meta", {}).items()}
+
     # --- maintenance ----------------------------------------------------------------------------------
 
     def prune(
@@ -263,14 +288,15 @@ class TinyDBStore:
             self._orders.delete(expired)
             for key in expired:
                 self._index.remove(key)
-            purged_docs = [_without_personal_data(doc) for doc in self._docs(to_purge)]
+            purged_docs = [without_personal_data(doc) for doc in self._docs(to_purge)]
             self._put_orders(purged_docs)
             old_audit = self._audit_index.pop_older_than(_timestamp(now - audit_retention))
             self._audit.delete(old_audit)
         report = PruneReport(
             orders_removed=len(expired), orders_anonymised=len(purged_docs), audit_removed=len(old_audit)
         )
-        log.info(
+        # DEBUG: the daily maintenance (bot.app.maintain_store) says it at INFO when something went, not every start.
+        log.debug(
             "Store pruned: %d closed orders removed, %d anonymised, %d audit entries removed",
             report.orders_removed,
             report.orders_anonymised,
@@ -365,6 +391,7 @@ class _OrderEntry:
     is_open: bool
     closed_at: float | None
     purged: bool
+    itemids: tuple[str, ...] = ()
 
 
 class _OrderIndex:
@@ -374,6 +401,8 @@ class _OrderIndex:
         self._entries: dict[str, _OrderEntry] = {}
         self._open_by_account: dict[str, set[str]] = {}
         self._by_purchaseid: dict[str, set[str]] = {}
+        self._by_item: dict[tuple[str, str], str] = {}  # (account, itemid) -> order key
+        self._after_sale_by_account: dict[str, set[str]] = {}  # orders whose after sale is followed
 
     def put(self, key: str, doc: Doc) -> None:
         self.remove(key)
@@ -392,10 +421,15 @@ class _OrderIndex:
             closed_at=_timestamp(closed_at) if closed_at else None,
             purged=bool(doc.get("personal_data_purged")),
         )
+        entry.itemids = tuple(str(item.get("itemid")) for item in items)
         self._entries[key] = entry
         if entry.is_open:
             self._open_by_account.setdefault(entry.account, set()).add(key)
         self._by_purchaseid.setdefault(entry.purchaseid, set()).add(key)
+        for itemid in entry.itemids:
+            self._by_item[(entry.account, itemid)] = key
+        if needs_after_sale_attention(doc):
+            self._after_sale_by_account.setdefault(entry.account, set()).add(key)
 
     def remove(self, key: str) -> None:
         entry = self._entries.pop(key, None)
@@ -403,6 +437,10 @@ class _OrderIndex:
             return
         _discard(self._open_by_account, entry.account, key)
         _discard(self._by_purchaseid, entry.purchaseid, key)
+        _discard(self._after_sale_by_account, entry.account, key)
+        for itemid in entry.itemids:
+            if self._by_item.get((entry.account, itemid)) == key:
+                del self._by_item[(entry.account, itemid)]
 
     def keys(self, account: str | None, *, open_only: bool) -> list[str]:
         """Newest purchase first; orders without a purchase date last."""
@@ -414,6 +452,17 @@ class _OrderIndex:
             keys = (key for key, entry in self._entries.items() if entry.account == account)
         else:
             keys = iter(self._entries)
+        return sorted(keys, key=lambda key: self._entries[key].sort_key, reverse=True)
+
+    def key_for_item(self, account: str, itemid: str) -> str | None:
+        return self._by_item.get((account, itemid))
+
+    def after_sale_keys(self, account: str | None) -> list[str]:
+        """Newest purchase first, as ``keys``."""
+        if account is not None:
+            keys: Iterator[str] | set[str] = self._after_sale_by_account.get(account, set())
+        else:
+            keys = (key for keys in self._after_sale_by_account.values() for key in keys)
         return sorted(keys, key=lambda key: self._entries[key].sort_key, reverse=True)
 
     def keys_for_purchaseid(self, purchaseid: str) -> set[str]:
@@ -464,20 +513,6 @@ class _AuditIndex:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _without_personal_data(doc: Doc) -> Doc:
-    """The order with the buyer's name, address, phone and login blanked; the country stays for statistics."""
-    purged = dict(doc)
-    ship_to = doc.get("ship_to")
-    if ship_to:
-        purged["ship_to"] = dict.fromkeys(ship_to) | {
-            "kind": ship_to.get("kind"),
-            "country_code": ship_to.get("country_code"),
-        }
-    purged["buyer_login"] = None
-    purged["personal_data_purged"] = True
-    return purged
 
 
 def _parse_dt(value: Any) -> datetime | None:

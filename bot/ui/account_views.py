@@ -55,6 +55,7 @@ from bot.domain.accounts import AccountRecord, Credentials, SettingsChange, Sett
 from bot.domain.sentences import Sentence
 from bot.ui import formatting as fmt
 from bot.ui.i18n import SUPPORTED_LOCALES, Translator, normalise_locale
+from bot.ui.limits import CONFIRM_TEXT_MAX
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from bot.ui.view_state import (
     private_metadata,
@@ -276,12 +277,12 @@ def _settings_options(t: Translator) -> list[Option]:
         Option(
             value=OPTION_SHOW_FULL_ADDRESS,
             text=PlainTextObject(text=t.gettext("Show street address and phone on order cards")),
-            description=t.gettext("Everyone in the channel sees them. Otherwise “Show address” answers privately."),
+            description=t.gettext("Everyone in the channel sees them; otherwise “Show address” is private."),
         ),
         Option(
             value=OPTION_AUTO_ACCEPT,
             text=PlainTextObject(text=t.gettext("Accept new orders automatically")),
-            description=t.gettext("Each new order is accepted on Rakuten as it arrives, which charges the buyer."),
+            description=t.gettext("Accepts each new order on Rakuten as it arrives, which charges the buyer."),
         ),
     ]
 
@@ -313,12 +314,15 @@ def read_settings_submission(view: Mapping[str, object]) -> SettingsChange:
 def build_disconnect_confirmation(t: Translator, account_login: str) -> list[Block]:
     """Ephemeral prompt with a danger button (value: the login) behind a confirm dialog."""
     login = fmt.clip(account_login, 100)
+    # The login is escaped, so it may be up to five times longer than clipped: the dialog's text stays within
+    # Slack's 300 characters whatever it holds.
+    question = t.gettext(
+        "Polling of *{login}* stops and its token is deleted. Cards already posted stay in the channel.",
+        login=login,
+    )
     confirm = ConfirmObject(
         title=t.gettext("Disconnect this account?"),
-        text=t.gettext(
-            "Polling of *{login}* stops and its token is deleted. Cards already posted stay in the channel.",
-            login=login,
-        ),
+        text=fmt.fit(question, CONFIRM_TEXT_MAX),
         confirm=t.gettext("Disconnect"),
         deny=t.gettext("Keep it"),
         style="danger",

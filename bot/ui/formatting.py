@@ -162,3 +162,29 @@ def is_channel_id(value: str | None) -> bool:
 
 def join_nonempty(parts: Iterable[str | None], separator: str = " · ") -> str:
     return separator.join(part for part in parts if part)
+
+
+
+def paragraphs(text: str | None, limit: int, *, max_lines: int = 30) -> str:
+    """Free text someone wrote (a buyer's message), made inert in mrkdwn like ``clip`` but keeping its line breaks:
+    each line single-spaced, runs of blank lines as one, at most ``max_lines`` lines and ``limit`` visible
+    characters in all."""
+    return literal(_paragraph_cut(text, limit, max_lines)[0])
+
+
+def is_shortened(text: str | None, limit: int, *, max_lines: int = 30) -> bool:
+    """Whether ``paragraphs(text, limit, max_lines=…)`` leaves something out."""
+    return _paragraph_cut(text, limit, max_lines)[1]
+
+
+def _paragraph_cut(text: str | None, limit: int, max_lines: int) -> tuple[str, bool]:
+    if not text:
+        return "", False
+    kept: list[str] = []
+    for line in (" ".join(line.split()) for line in text.strip().splitlines()):
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    whole = "\n".join(kept)
+    cut = "\n".join(kept[:max_lines]) + (ELLIPSIS if len(kept) > max_lines else "")
+    cut = truncate(cut, limit)
+    return cut, cut != whole

@@ -97,6 +97,16 @@ def status_message(t: Translator, accounts: Sequence[AccountStatus], now: dateti
         lines = account_status_lines(t, status, now)
         counts = _state_counts(t, status.open_orders)
         lines.append(t.gettext("Open orders: {counts}", counts=counts))
+        if status.unanswered_messages or status.open_claims:
+            waiting = [
+                t.ngettext("{count} buyer message", "{count} buyer messages", status.unanswered_messages)
+                if status.unanswered_messages
+                else None,
+                t.ngettext("{count} claim open", "{count} claims open", status.open_claims)
+                if status.open_claims
+                else None,
+            ]
+            lines.append(t.gettext("To answer: {counts}", counts=fmt.join_nonempty(waiting)))
         blocks.append(_section("\n".join(lines), f"status_account_{index}"))
     if len(accounts) > room:
         more = t.ngettext("…and {count} more account", "…and {count} more accounts", len(accounts) - room)
@@ -139,11 +149,12 @@ def orders_list_message(t: Translator, orders: Sequence[OrderRecord], now: datet
     lines = [_list_line(t, order, now, several_accounts) for order in waiting[:ORDERS_LIST_LIMIT]]
     headline = t.ngettext("{count} open order needs action", "{count} open orders need action", len(waiting))
     blocks: list[Block] = [_section(f"*{headline}*", "orders_title")]
-    for index in range(0, len(lines), ORDERS_PER_SECTION):
-        chunk = "\n".join(lines[index : index + ORDERS_PER_SECTION])
-        blocks.append(_section(chunk, f"orders_{index // ORDERS_PER_SECTION}"))
-    if len(waiting) > ORDERS_LIST_LIMIT:
-        more = t.gettext("…and {count} more: see the app's Home tab.", count=t.number(len(waiting) - ORDERS_LIST_LIMIT))
+    # Keep one block for the "and N more" line.
+    chunks = _line_chunks(lines, MESSAGE_MAX_BLOCKS - len(blocks) - 1)
+    blocks += [_section("\n".join(chunk), f"orders_{index}") for index, chunk in enumerate(chunks)]
+    left_out = len(waiting) - sum(len(chunk) for chunk in chunks)
+    if left_out:
+        more = t.gettext("…and {count} more: see the app's Home tab.", count=t.number(left_out))
         blocks.append(_context(more, "orders_more"))
     express = sum(1 for order in waiting if order.is_express)
     text = headline
@@ -152,6 +163,25 @@ def orders_list_message(t: Translator, orders: Sequence[OrderRecord], now: datet
             "{headline} ({marker} {express} Express)", headline=headline, marker=EXPRESS_MARKER, express=express
         )
     return Message(text=text, blocks=blocks)
+
+
+def _line_chunks(lines: list[str], budget: int) -> list[list[str]]:
+    """Whole lines in at most ``budget`` sections of up to ORDERS_PER_SECTION lines that fit a section's text:
+    a line that does not fit is left for the "and N more" count, never cut in the middle of the list."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and (len(current) == ORDERS_PER_SECTION or size + 1 + len(line) > SECTION_TEXT_MAX):
+            chunks.append(current)
+            current, size = [], 0
+        if len(chunks) == budget or len(line) > SECTION_TEXT_MAX:
+            break
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+    if current and len(chunks) < budget:
+        chunks.append(current)
+    return chunks
 
 
 def _newest_first(order: OrderRecord) -> tuple[bool, float, str]:
@@ -357,6 +387,7 @@ _ACTION_OF: dict[PendingKind, str] = {
     PendingKind.ACCEPT: "acceptsale",
     PendingKind.REFUSE: "refusesale",
     PendingKind.SHIP: "settrackingpackageinfos",
+    PendingKind.CANCEL: "cancelitem",
 }
 
 
@@ -368,6 +399,11 @@ def _already_done_text(t: Translator, kind: PendingKind, purchaseid: str) -> str
     if kind is PendingKind.REFUSE:
         return t.gettext(
             "Order {purchaseid} was already refused: nothing was sent to Rakuten again.", purchaseid=purchaseid
+        )
+    if kind is PendingKind.CANCEL:
+        return t.gettext(
+            "Those items of order {purchaseid} were already cancelled: nothing was sent to Rakuten again.",
+            purchaseid=purchaseid,
         )
     return t.gettext(
         "Order {purchaseid} was already marked shipped: nothing was sent to Rakuten again.", purchaseid=purchaseid
@@ -382,6 +418,10 @@ def _rejected_text(t: Translator, kind: PendingKind, purchaseid: str, reason: st
     if kind is PendingKind.REFUSE:
         return t.gettext(
             "⚠️ Rakuten rejected the refusal of order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
+        )
+    if kind is PendingKind.CANCEL:
+        return t.gettext(
+            "⚠️ Rakuten rejected the cancellation in order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
         )
     return t.gettext(
         "⚠️ Rakuten rejected the tracking for order {purchaseid}: {reason}", purchaseid=purchaseid, reason=reason
@@ -410,6 +450,14 @@ def _quota_wait_text(t: Translator, kind: PendingKind, purchaseid: str, retry_at
             purchaseid=purchaseid,
             resumes=resumes,
         )
+    if kind is PendingKind.CANCEL:
+        return t.gettext(
+            "⏳ Rakuten's hourly quota for {action} is used up: the cancellation in order {purchaseid} is queued "
+            "and goes out {resumes}, when the quota renews.",
+            action=action,
+            purchaseid=purchaseid,
+            resumes=resumes,
+        )
     return t.gettext(
         "⏳ Rakuten's hourly quota for {action} is used up: the tracking for order {purchaseid} is queued and "
         "goes out {resumes}, when the quota renews.",
@@ -424,6 +472,8 @@ def _queued_text(t: Translator, kind: PendingKind, purchaseid: str, retry_at: da
         what = t.gettext("the acceptance of order {purchaseid}", purchaseid=purchaseid)
     elif kind is PendingKind.REFUSE:
         what = t.gettext("the refusal of order {purchaseid}", purchaseid=purchaseid)
+    elif kind is PendingKind.CANCEL:
+        what = t.gettext("the cancellation in order {purchaseid}", purchaseid=purchaseid)
     else:
         what = t.gettext("the tracking for order {purchaseid}", purchaseid=purchaseid)
     if retry_at is None:
@@ -471,6 +521,15 @@ def action_result_message(
         if kind is PendingKind.SHIP:
             note = t.gettext("Check the carrier and tracking number, then use Mark shipped again.")
         return _simple(_rejected_text(t, kind, order_id, why), note=note)
+    if result is ActionOutcome.BOT_FAILED:
+        return _simple(
+            t.gettext(
+                "❌ Order {purchaseid}: the bot stopped on an error of its own ({error}) before Rakuten confirmed "
+                "anything. The card offers the button again; the operator finds the details in the bot's log.",
+                purchaseid=order_id,
+                error=fmt.clip(t.say(reason) if isinstance(reason, Sentence) else reason, 300) or "?",
+            )
+        )
     progress = t.gettext("The card shows the progress; no need to click again.")
     if result is ActionOutcome.WAITING_FOR_QUOTA:
         return _simple(_quota_wait_text(t, kind, order_id, retry_at), note=progress)
@@ -491,6 +550,13 @@ def _success_text(t: Translator, kind: PendingKind, order_id: str, count: int, s
         return t.ngettext(
             "⛔ Order {purchaseid} refused ({count} item).",
             "⛔ Order {purchaseid} refused ({count} items).",
+            count,
+            purchaseid=order_id,
+        )
+    if kind is PendingKind.CANCEL:
+        return t.ngettext(
+            "✖️ {count} item of order {purchaseid} cancelled on Rakuten; the buyer is refunded.",
+            "✖️ {count} items of order {purchaseid} cancelled on Rakuten; the buyer is refunded.",
             count,
             purchaseid=order_id,
         )
@@ -564,6 +630,16 @@ def cannot_post_message(t: Translator, login: str, channel_id: str, error: str) 
     )
 
 
+def listener_error_message(t: Translator) -> Message:
+    """Told to the person whose click or command the bot failed to handle (the log has the details)."""
+    return _simple(
+        t.gettext(
+            ":warning: Something went wrong on the bot's side while handling that. Nothing was sent to Rakuten "
+            "twice; please try again in a minute. If it keeps happening, an admin can look at the bot's logs."
+        )
+    )
+
+
 def form_lost_message(t: Translator) -> Message:
     return _simple(t.gettext("This form lost track of its account; open /rakuten settings again."))
 
@@ -571,3 +647,65 @@ def form_lost_message(t: Translator) -> Message:
 def answer_message(t: Translator, answer: Sentence) -> Message:
     """A service's answer to the person who asked (a saved setting, a request under way), in their language."""
     return _simple(t.say(answer))
+
+
+def reply_result_message(
+    t: Translator,
+    purchaseid: str,
+    to_service: bool,
+    outcome: ActionOutcome | str,
+    *,
+    reason: Sentence | str | None = None,
+    retry_at: datetime | None = None,
+) -> Message:
+    """How a reply written in Slack ended, or where it stands, told to the person who wrote it."""
+    result, order_id = ActionOutcome(outcome), fmt.clip(purchaseid, 60)
+    why = fmt.clip(t.say(reason) if isinstance(reason, Sentence) else reason, 500) or t.gettext("no reason given")
+    if result in (ActionOutcome.OK, ActionOutcome.WENT_THROUGH, ActionOutcome.ALREADY_DONE):
+        if to_service:
+            text = t.gettext(
+                "✅ Your reply reached Rakuten's customer service (order {purchaseid}); it is in the card's thread.",
+                purchaseid=order_id,
+            )
+        else:
+            text = t.gettext(
+                "✅ Your reply reached the buyer (order {purchaseid}); it is in the card's thread.", purchaseid=order_id
+            )
+        note = None
+        if result is ActionOutcome.WENT_THROUGH:
+            note = t.gettext(
+                "Rakuten's first answer was lost on the way; its history shows the reply arrived. Nothing was sent "
+                "twice."
+            )
+        return _simple(text, note=note)
+    if result is ActionOutcome.REFUSED_BY_RAKUTEN:
+        return _simple(
+            t.gettext("⚠️ Rakuten refused your reply on order {purchaseid}: {reason}", purchaseid=order_id, reason=why),
+            note=t.gettext("Nothing was sent. Use Reply again once it is fixed."),
+        )
+    if result is ActionOutcome.BOT_FAILED:
+        return _simple(
+            t.gettext(
+                "❌ Order {purchaseid}: the bot stopped on an error of its own ({error}) before Rakuten confirmed your "
+                "reply. Use Reply again; the operator finds the details in the bot's log.",
+                purchaseid=order_id,
+                error=why,
+            )
+        )
+    if result is ActionOutcome.WAITING_FOR_QUOTA:
+        when = t.short_datetime(retry_at) if retry_at else t.gettext("when the hour turns")
+        return _simple(
+            t.gettext(
+                "⏳ Rakuten's hourly quota is used up: your reply on order {purchaseid} goes out at {when}.",
+                purchaseid=order_id,
+                when=when,
+            )
+        )
+    return _simple(
+        t.gettext(
+            "⏳ Rakuten is not answering right now ({reason}): your reply on order {purchaseid} is kept and sent "
+            "again automatically.",
+            purchaseid=order_id,
+            reason=why,
+        )
+    )

@@ -28,12 +28,16 @@ from slack_sdk.models.metadata import Metadata
 
 from bot.constants import (
     ACTION_ACCEPT,
+    ACTION_CANCEL_ITEM,
     ACTION_MARK_SHIPPED,
     ACTION_REFUSE,
+    ACTION_REPLY,
     ACTION_SHOW_ADDRESS,
     ORDER_EVENT_TYPE,
 )
 from bot.domain.accounts import AccountSettings
+from bot.domain.after_sale import AfterSale
+from bot.domain.deadlines import DEFAULT_RULES, DeadlineRules, is_late_to_ship, ship_deadline
 from bot.domain.orders import (
     SHIPPABLE_STATES,
     ItemState,
@@ -45,6 +49,7 @@ from bot.domain.orders import (
     PendingKind,
     PrepaidLabel,
     Shipment,
+    order_total,
     shippable_items,
 )
 from bot.ui import formatting as fmt
@@ -52,14 +57,17 @@ from bot.ui.i18n import Translator
 from bot.ui.limits import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
+    ITEM_TITLE_MAX,
     MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
     NOTIFICATION_TEXT_MAX,
     SECTION_TEXT_MAX,
     blocks_as_dicts,
+    blocks_text_length,
 )
 from bot.ui.refs import encode_order_ref
 from bot.ui.timing import decide_by
-from rakuten.models import Address, AddressKind, Money
+from rakuten.models import Address, AddressKind
 
 EXPRESS_MARKER = "⚡"
 
@@ -73,7 +81,6 @@ BLOCK_ITEMS_MORE = "order_items_more"
 BLOCK_ACTIONS = "order_actions"
 BLOCK_CONTEXT = "order_context"
 
-_HEADLINE_MAX = 150
 _NAME_MAX = 80
 
 
@@ -136,22 +143,42 @@ class OrderCard:
         return self.as_kwargs()
 
 
-def build_order_card(order: OrderRecord, settings: AccountSettings, *, now: datetime, t: Translator) -> OrderCard:
-    """The card in the channel's language ``t``."""
+def build_order_card(
+    order: OrderRecord,
+    settings: AccountSettings,
+    *,
+    now: datetime,
+    t: Translator,
+    rules: DeadlineRules = DEFAULT_RULES,
+) -> OrderCard:
+    """The card in the channel's language ``t``; ``rules`` say when an accepted order is late to ship."""
     countdown = decide_by(t, order, now) if order.state is OrderState.TO_ACCEPT else None
+    late = late_to_ship_text(t, order, now, rules)
     text = notification_text(t, order, settings)
     metadata = Metadata(
         event_type=ORDER_EVENT_TYPE,
         event_payload={"account": order.account, "purchaseid": order.purchaseid},
     )
-    blocks = _card_blocks(t, order, settings, countdown)
+    blocks = _card_blocks(t, order, settings, countdown, late)
     payload = {"text": text, "blocks": blocks_as_dicts(blocks), "metadata": metadata.to_dict()}
     # "Deadline passed" appears only once the deadline is over; re-rendering a card for that alone would cost
-    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline.
+    # a chat.update per overdue order, so the fingerprint is taken over the card without the deadline. "Late" is
+    # in it: the card must say so until shipped (the reminders' run brings it up to date when it turns late).
     stable = (
-        payload if not countdown else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None))}
+        payload
+        if not countdown
+        else {**payload, "blocks": blocks_as_dicts(_card_blocks(t, order, settings, None, late))}
     )
     return OrderCard(text=text, blocks=blocks, metadata=metadata, fingerprint=_fingerprint(stable), payload=payload)
+
+
+def late_to_ship_text(t: Translator, order: OrderRecord, now: datetime, rules: DeadlineRules) -> str | None:
+    """``⏰ *Late*: was due …`` for an accepted order not shipped in time; None otherwise."""
+    if not is_late_to_ship(order, now, rules):
+        return None
+    deadline = ship_deadline(order, rules)
+    assert deadline is not None  # late implies a deadline
+    return t.gettext("⏰ *Late*: was due {deadline}", deadline=t.short_datetime(deadline))
 
 
 def notification_text(t: Translator, order: OrderRecord, settings: AccountSettings) -> str:
@@ -181,22 +208,6 @@ def notification_text(t: Translator, order: OrderRecord, settings: AccountSettin
     return fmt.fit(text, NOTIFICATION_TEXT_MAX)
 
 
-def order_total(order: OrderRecord) -> tuple[Money | None, bool]:
-    """(amount, is_items_sum): Rakuten's total when known, else the sum of the item prices."""
-    if order.total is not None:
-        return order.total, False
-    prices = [item.price for item in order.items if item.price is not None]
-    if not prices or len(prices) != len(order.items):
-        return None, False
-    total = prices[0]
-    try:
-        for price in prices[1:]:
-            total = total + price
-    except ValueError:  # mixed currencies: no honest single figure
-        return None, False
-    return total, True
-
-
 def order_ref(order: OrderRecord) -> OrderRef:
     return OrderRef(order.account, order.purchaseid)
 
@@ -204,10 +215,16 @@ def order_ref(order: OrderRecord) -> OrderRef:
 # --- blocks ---------------------------------------------------------------------------------------------------
 
 
-def _card_blocks(t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None) -> list[Block]:
+def _card_blocks(
+    t: Translator, order: OrderRecord, settings: AccountSettings, countdown: str | None, late: str | None
+) -> list[Block]:
+    state_text = _state_label(t, order, countdown, late)
+    shown_badges = badges(t, order.after_sale)
+    if shown_badges:
+        state_text = f"{state_text}\n*{' · '.join(shown_badges)}*"
     head: list[Block] = [
         HeaderBlock(block_id=BLOCK_HEADER, text=_header_text(t, order)),
-        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=_state_label(t, order, countdown))),
+        SectionBlock(block_id=BLOCK_STATE, text=MarkdownTextObject(text=state_text)),
     ]
     express_mention = _express_mention(order, settings)
     if express_mention:
@@ -230,7 +247,20 @@ def _card_blocks(t: Translator, order: OrderRecord, settings: AccountSettings, c
     tail.append(ContextBlock(block_id=BLOCK_CONTEXT, elements=[MarkdownTextObject(text=_context_text(t, order))]))
 
     item_budget = MESSAGE_MAX_BLOCKS - len(head) - len(tail)
-    return [*head, *_item_blocks(t, order, item_budget), *tail]
+    text_budget = MESSAGE_TEXT_BUDGET - blocks_text_length([*head, *tail])
+    return [*head, *_item_blocks(t, order, item_budget, text_budget), *tail]
+
+
+def badges(t: Translator, after_sale: AfterSale) -> list[str]:
+    """``💬 message`` while a buyer message waits for an answer, ``⚠️ claim open`` while a claim is."""
+    shown: list[str] = []
+    waiting = len(after_sale.unanswered())
+    if waiting:
+        shown.append(t.ngettext("💬 message", "💬 {count} messages", waiting))
+    claims = len(after_sale.open_claims())
+    if claims:
+        shown.append(t.ngettext("⚠️ claim open", "⚠️ {count} claims open", claims))
+    return shown
 
 
 def _header_text(t: Translator, order: OrderRecord) -> str:
@@ -241,7 +271,7 @@ def _header_text(t: Translator, order: OrderRecord) -> str:
     return fmt.plain(text, HEADER_TEXT_MAX)
 
 
-def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> str:
+def _state_label(t: Translator, order: OrderRecord, countdown: str | None, late: str | None = None) -> str:
     pending = [item.pending for item in order.items if item.pending is not None]
     kinds = {action.kind for action in pending}
     retrying = any(action.last_error for action in pending)
@@ -251,6 +281,8 @@ def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> st
         label = t.gettext("⏳ *Accepting on Rakuten…*")
     elif PendingKind.REFUSE in kinds:
         label = t.gettext("⏳ *Refusing on Rakuten…*")
+    elif PendingKind.CANCEL in kinds:
+        label = t.gettext("⏳ *Cancelling on Rakuten…*")
     else:
         state = order.state
         name = order_state_label(t, state)
@@ -264,6 +296,8 @@ def _state_label(t: Translator, order: OrderRecord, countdown: str | None) -> st
             raw = sorted({item.rakuten_status for item in order.items if item.rakuten_status})
             if raw:
                 label = t.gettext("{state} (Rakuten says {status})", state=label, status=fmt.clip(", ".join(raw), 100))
+        if late and state in SHIPPABLE_STATES:
+            label = f"{label} — {late}"
         return label
     return t.gettext("{state} (retrying)", state=label) if retrying else label
 
@@ -342,15 +376,25 @@ def _relay_text(t: Translator, relay: Address) -> str:
 # --- items ----------------------------------------------------------------------------------------------------
 
 
-def _item_blocks(t: Translator, order: OrderRecord, budget: int) -> list[Block]:
-    """One section per item; for big orders items are packed several to a section to stay within ``budget``."""
+def _item_blocks(t: Translator, order: OrderRecord, budget: int, text_budget: int) -> list[Block]:
+    """One section per item; for big orders items are packed several to a section to stay within ``budget``
+    blocks, and the items shown carry at most ``text_budget`` characters (the rest are counted, not shown)."""
     mixed = len({item.state for item in order.items}) > 1
     texts = [fmt.fit(_item_text(t, item, mixed), SECTION_TEXT_MAX) for item in order.items]
-    if len(texts) <= budget:
-        chunks = texts
-        left_out = 0
+    # Room for the "…and N more" line, should it be needed.
+    room = text_budget - 100
+    shown = 0
+    while shown < len(texts) and room - len(texts[shown]) - 2 >= 0:
+        room -= len(texts[shown]) + 2
+        shown += 1
+    shown = max(shown, 1)  # the first item always shows (it fits: one item is at most a section's 3,000)
+    left_out = len(texts) - shown
+    blocks_for_items = budget - 1 if left_out else budget  # keep one block for the "and N more" line
+    if shown <= blocks_for_items:
+        chunks = texts[:shown]
     else:
-        chunks, left_out = _pack(texts, budget)
+        chunks, packed_out = _pack(texts[:shown], blocks_for_items)
+        left_out += packed_out
     blocks: list[Block] = [
         SectionBlock(block_id=f"item_{index}", text=MarkdownTextObject(text=chunk))
         for index, chunk in enumerate(chunks)
@@ -384,7 +428,7 @@ def _pack(texts: list[str], budget: int) -> tuple[list[str], int]:
 
 
 def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
-    lines = [f"*{fmt.clip(item.headline, _HEADLINE_MAX) or t.gettext('Untitled item')}*"]
+    lines = [f"*{fmt.clip(item.headline, ITEM_TITLE_MAX) or t.gettext('Untitled item')}*"]
     identifiers = [
         f"SKU {_code(item.sku)}" if item.sku else None,
         f"EAN {', '.join(_code(ean) for ean in item.eans[:5])}" if item.eans else None,
@@ -404,7 +448,15 @@ def _item_text(t: Translator, item: OrderItem, mixed: bool) -> str:
         lines.append(_shipment_text(t, item.shipment))
     if item.pending is not None:
         lines.append(_pending_text(t, item.pending))
-    if item.failure and item.failed_attempts:
+    if item.failure and item.failed_in_bot:
+        lines.append(
+            t.gettext(
+                "⚠️ Not sent: the bot stopped on an error of its own ({error}). Use the button again; the operator "
+                "finds the details in the bot's log.",
+                error=fmt.clip(item.failure, 300),
+            )
+        )
+    elif item.failure and item.failed_attempts:
         reason = t.gettext(
             "Rakuten could not be reached after {attempts} attempts ({reason})",
             attempts=item.failed_attempts,
@@ -443,6 +495,8 @@ def _pending_text(t: Translator, pending: PendingAction) -> str:
             )
     elif pending.kind is PendingKind.ACCEPT:
         what = t.gettext("⏳ accepting on Rakuten…")
+    elif pending.kind is PendingKind.CANCEL:
+        what = t.gettext("⏳ cancelling on Rakuten…")
     else:
         what = t.gettext("⏳ refusing on Rakuten…")
     details = []
@@ -457,6 +511,10 @@ def _pending_text(t: Translator, pending: PendingAction) -> str:
 
 
 def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
+    return [*_order_buttons(t, order, settings), *_after_sale_buttons(t, order)]
+
+
+def _order_buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> list[ButtonElement]:
     value = encode_order_ref(order_ref(order))
     state = order.state
     pending_kinds = {item.pending.kind for item in order.items if item.pending is not None}
@@ -474,6 +532,30 @@ def _buttons(t: Translator, order: OrderRecord, settings: AccountSettings) -> li
         )
     if order.ship_to is not None and not order.personal_data_purged and not settings.show_full_address:
         buttons.append(ButtonElement(text=t.gettext("Show address"), action_id=ACTION_SHOW_ADDRESS, value=value))
+    return buttons
+
+
+def _after_sale_buttons(t: Translator, order: OrderRecord) -> list[ButtonElement]:
+    """Reply once there is a conversation (in any state: buyers write after the parcel left); Cancel item for an
+    accepted item not shipped, behind a confirmation."""
+    value = encode_order_ref(order_ref(order))
+    buttons: list[ButtonElement] = []
+    if order.after_sale.has_conversation and not order.personal_data_purged:
+        buttons.append(ButtonElement(text=t.gettext("Reply"), action_id=ACTION_REPLY, value=value))
+    if order.state in SHIPPABLE_STATES and shippable_items(order):
+        confirm = ConfirmObject(
+            title=t.gettext("Cancel an item?"),
+            text=t.gettext(
+                "Cancelling refunds the buyer and counts against your seller score. Only for an item you cannot "
+                "ship: you will give the reason next."
+            ),
+            confirm=t.gettext("Continue"),
+            deny=t.gettext("Back"),
+            style="danger",
+        )
+        buttons.append(
+            ButtonElement(text=t.gettext("Cancel item"), action_id=ACTION_CANCEL_ITEM, value=value, confirm=confirm)
+        )
     return buttons
 
 

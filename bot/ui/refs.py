@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.orders import OrderRef
-
-BUTTON_VALUE_MAX = 2000  # Slack's limit on a button's value
-PRIVATE_METADATA_MAX = 3000  # Slack's limit on a view's private_metadata
+from bot.ui.limits import BUTTON_VALUE_MAX, PRIVATE_METADATA_MAX
 
 
 def _dump(payload: dict[str, Any], limit: int) -> str:
@@ -130,3 +128,33 @@ class ConnectModalMetadata:
             return None
         channel_ok, channel_id = _optional(payload, "c")
         return cls(channel_id) if channel_ok else None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRef:
+    """An order, and optionally one entry of its after-sale thread (a message's Reply and Show all buttons)."""
+
+    account: str
+    purchaseid: str
+    key: str | None = None
+
+    @property
+    def order_ref(self) -> OrderRef:
+        return OrderRef(self.account, self.purchaseid)
+
+
+def encode_entry_ref(ref: EntryRef) -> str:
+    payload = {"a": ref.account, "p": ref.purchaseid, "k": ref.key}
+    return _dump({name: value for name, value in payload.items() if value is not None}, BUTTON_VALUE_MAX)
+
+
+def decode_entry_ref(value: object) -> EntryRef | None:
+    """The EntryRef in a button value (an order card's OrderRef reads as one without a key); None if malformed."""
+    payload = _load(value, BUTTON_VALUE_MAX)
+    if payload is None:
+        return None
+    account, purchaseid = _required(payload, "a"), _required(payload, "p")
+    key_ok, key = _optional(payload, "k")
+    if account is None or purchaseid is None or not key_ok:
+        return None
+    return EntryRef(account, purchaseid, key)

@@ -39,7 +39,7 @@ from bot.domain.orders import ItemState, OrderItem, OrderRecord, ShipmentDraft, 
 from bot.domain.sentences import Sentence
 from bot.ui import formatting as fmt
 from bot.ui.i18n import Translator
-from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTIONS_MAX
+from bot.ui.limits import CHECKBOX_OPTIONS_MAX, OPTION_TEXT_MAX, OPTION_VALUE_MAX, OPTIONS_MAX
 from bot.ui.refs import ShipModalMetadata
 from bot.ui.view_state import (
     input_block_ids,
@@ -52,7 +52,6 @@ from bot.ui.view_state import (
 from rakuten.models import AddressKind
 
 BLOCK_SHIP_CONTEXT = "ship_context"
-_OPTION_VALUE_MAX = 150
 
 SHIP_FIELD_BLOCKS: dict[str, str] = {
     "carrier": BLOCK_CARRIER,
@@ -147,7 +146,7 @@ def _tracking_number_input(t: Translator, order: OrderRecord) -> InputBlock:
 
 
 def _carrier_input(t: Translator, carriers: Sequence[str], preselected: str | None) -> InputBlock:
-    names = [name for name in dict.fromkeys(carriers) if name and len(name) <= _OPTION_VALUE_MAX][:OPTIONS_MAX]
+    names = [name for name in dict.fromkeys(carriers) if name and len(name) <= OPTION_VALUE_MAX][:OPTIONS_MAX]
     options = [Option(value=name, text=PlainTextObject(text=fmt.plain(name, OPTION_TEXT_MAX))) for name in names]
     initial = _matching_option(options, names, preselected)
     return InputBlock(
@@ -173,7 +172,7 @@ def _matching_option(options: list[Option], names: list[str], wanted: str | None
 
 
 def _items_input(t: Translator, order: OrderRecord) -> InputBlock | None:
-    items = [item for item in shippable_items(order) if len(item.itemid) <= _OPTION_VALUE_MAX]
+    items = [item for item in shippable_items(order) if len(item.itemid) <= OPTION_VALUE_MAX]
     if len(items) < 2:
         return None
     # Slack allows 10 checkboxes; a bigger parcel gets a multi-select (100 options), same submitted shape.
@@ -198,10 +197,10 @@ def _items_input(t: Translator, order: OrderRecord) -> InputBlock | None:
 
 
 def _item_label(t: Translator, item: OrderItem) -> str:
-    label = item.headline or t.gettext("Untitled item")
-    if item.sku:
-        label = f"{label} · {item.sku}"
-    return fmt.plain(label, OPTION_TEXT_MAX)
+    # A title of spaces alone is no title: Slack refuses an option whose text is empty, and with it the modal.
+    title = fmt.plain(item.headline, OPTION_TEXT_MAX) or t.gettext("Untitled item")
+    sku = fmt.plain(item.sku, OPTION_TEXT_MAX)
+    return fmt.plain(f"{title} · {sku}" if sku else title, OPTION_TEXT_MAX)
 
 
 def _items_hint(t: Translator, order: OrderRecord, offered: list[OrderItem]) -> str:

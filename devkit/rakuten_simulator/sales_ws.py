@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from devkit.rakuten_simulator.render import (
@@ -44,6 +45,9 @@ from devkit.rakuten_simulator.state import (
     billing_lines,
 )
 from rakuten.actions import Action
+
+if TYPE_CHECKING:
+    from devkit.rakuten_simulator.after_sale import AfterSaleDesk
 
 # The newest version of each action, which Rakuten reports as ``lastversion`` (rakuten-api.md §1).
 LAST_VERSIONS: dict[Action, str] = {
@@ -152,11 +156,12 @@ class Call:
 class SalesService:
     """Answers ``/sales_ws`` requests against a :class:`PlatformState`."""
 
-    def __init__(self, state: PlatformState, *, page_size: int) -> None:
+    def __init__(self, state: PlatformState, *, page_size: int, after_sale: AfterSaleDesk | None = None) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._state = state
         self._page_size = page_size
+        self._after_sale = after_sale
         self._handlers: dict[Action, Callable[[Call], Reply]] = {
             Action.GET_NEW_SALES: self._get_new_sales,
             Action.GET_CURRENT_SALES: self._get_current_sales,
@@ -167,6 +172,8 @@ class SalesService:
             Action.GET_BILLING_INFORMATION: self._get_billing_information,
             Action.GET_SHIPPING_INFORMATION: self._get_shipping_information,
         }
+        if after_sale is not None:  # getiteminfos, the two contact actions, cancelitem
+            self._handlers.update(after_sale.handlers())
 
     def handle(self, params: Mapping[str, str]) -> Reply:
         try:
@@ -294,6 +301,8 @@ class SalesService:
 
     def _get_item_todo_list(self, call: Call) -> Reply:
         entries = self._state.todo(call.login)
+        if self._after_sale is not None:  # items with an open claim or unread messages
+            entries = self._after_sale.todo(call.login, entries)
         return call.answer([], todo_response(entries, last_version=call.last_version, seller_id=call.seller_id))
 
     def _get_billing_information(self, call: Call) -> Reply:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devkit.rakuten_simulator.after_sale import AfterSaleControls, AfterSaleDesk
 from devkit.rakuten_simulator.faults import (
     AUTH_ERROR_BODY,
     GATEWAY_TIMEOUT_TEXT,
@@ -62,7 +63,7 @@ class RecordedRequest:
     fault: Fault | None = None
 
 
-class RakutenSimulator:
+class RakutenSimulator(AfterSaleControls):
     """A stateful fake of Rakuten France's ``sales_ws``, served over HTTP on loopback.
 
     ``seed`` makes generated sales reproducible; ``page_size`` is how many sales a getcurrentsales page
@@ -83,7 +84,8 @@ class RakutenSimulator:
         self._port = port
         self._clock = clock or _utc_now
         self._state = PlatformState()
-        self._service = SalesService(self._state, page_size=page_size)
+        self._after_sale = AfterSaleDesk(self._state, clock=self._clock)
+        self._service = SalesService(self._state, page_size=page_size, after_sale=self._after_sale)
         self._generator = SaleGenerator(seed)
         self._generator_lock = threading.Lock()
         self._faults = FaultQueue()

@@ -16,7 +16,14 @@ bodies posted to response URLs.
 from devkit.slack_standin.methods import MAX_HISTORY_LIMIT, MAX_MEMBERS_LIMIT, MAX_MESSAGE_TEXT, MAX_VIEW_STACK
 from devkit.slack_standin.server import RESPONSE_URL_LIFETIME_SECONDS, RESPONSE_URL_MAX_USES
 from devkit.slack_standin.standin import SlackStandIn
-from devkit.slack_standin.workspace import DEFAULT_SCOPES, TRIGGER_LIFETIME_SECONDS, ApiCall, JsonDict, StoredMessage
+from devkit.slack_standin.workspace import (
+    DEFAULT_SCOPES,
+    TRIGGER_LIFETIME_SECONDS,
+    ApiCall,
+    Hold,
+    JsonDict,
+    StoredMessage,
+)
 
 __all__ = [
     "DEFAULT_SCOPES",
@@ -28,6 +35,7 @@ __all__ = [
     "RESPONSE_URL_MAX_USES",
     "TRIGGER_LIFETIME_SECONDS",
     "ApiCall",
+    "Hold",
     "JsonDict",
     "SlackStandIn",
     "StoredMessage",

@@ -11,7 +11,8 @@ import binascii
 import copy
 from decimal import Decimal, InvalidOperation
 
-from devkit.block_kit_limits import MAX_MESSAGE_BLOCKS, block_problems, view_problems
+from bot.ui.limits import MESSAGE_MAX_BLOCKS
+from devkit.block_kit_limits import block_problems, view_problems
 from devkit.slack_standin.workspace import JsonDict, Refusal
 
 
@@ -28,7 +29,7 @@ def message_content(params: JsonDict) -> tuple[str, list[JsonDict], list[JsonDic
         blocks = []
     if not isinstance(blocks, list):
         raise Refusal("invalid_blocks_format")
-    problems = block_problems(blocks, max_blocks=MAX_MESSAGE_BLOCKS, pointer="/blocks")
+    problems = block_problems(blocks, max_blocks=MESSAGE_MAX_BLOCKS, pointer="/blocks")
     if problems:
         raise Refusal("invalid_blocks", errors=problems, response_metadata={"messages": problems})
     attachments = params.get("attachments", [])

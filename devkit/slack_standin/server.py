@@ -18,8 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from devkit.block_kit_limits import message_problems
 from devkit.slack_standin.methods import METHODS, apply_response
-from devkit.slack_standin.workspace import ApiCall, JsonDict, Refusal, Workspace
+from devkit.slack_standin.workspace import ApiCall, Hold, JsonDict, Refusal, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +123,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         headers = {key.lower(): value for key, value in self.headers.items()}
         workspace = self.server.workspace
+        if parts.path.startswith(_API_PREFIX) and _offline(workspace, parts.path[len(_API_PREFIX) :]):
+            self.close_connection = True  # not a byte of answer: the client sees the connection drop
+            return
         if parts.path.startswith(_API_PREFIX):
             reply = _serve_api(workspace, parts.path[len(_API_PREFIX) :], headers, parts.query, body)
+            if reply is None:
+                self.close_connection = True  # carried out, and not a byte of answer (a held call that drops)
+                return
         elif parts.path.startswith(_RESPONSE_PREFIX) and self.command == "POST":
             reply = _serve_response_url(workspace, parts.path[len(_RESPONSE_PREFIX) :], headers, body)
         else:
@@ -142,14 +149,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------- entry points
 
 
-def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: str, body: bytes) -> _Reply:
+def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: str, body: bytes) -> _Reply | None:
+    held: list[Hold] = []
     with ws.lock:
         status = 200
         reply_headers: dict[str, str] = {}
         params: JsonDict = {}
         try:
             params, token = _request_params(headers, query, body)
-            answer = _answer(ws, method, token, params)
+            answer = _answer(ws, method, token, params, held)
             if method in METHODS:
                 reply_headers["x-oauth-scopes"] = ",".join(ws.scopes)
         except _RateLimited as limited:
@@ -160,10 +168,25 @@ def _serve_api(ws: Workspace, method: str, headers: Mapping[str, str], query: st
             answer = {"ok": False, "error": refusal.error, **refusal.extra}
         ws.calls.append(ApiCall(method=method, params=params, at=ws.clock(), status=status))
         ws.notify_change()
+    for hold in held:  # outside the lock: the rest of the workspace keeps answering meanwhile
+        hold.carried_out.set()
+        hold.wait_for_release()
+        if hold.drop:
+            return None
     return _json_reply(status, answer, reply_headers)
 
 
-def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> JsonDict:
+def _offline(ws: Workspace, method: str) -> bool:
+    """While the workspace is offline, a Web API call is recorded (status 0: no answer) and dropped."""
+    with ws.lock:
+        if not ws.offline:
+            return False
+        ws.calls.append(ApiCall(method=method, params={}, at=ws.clock(), status=0))
+        ws.notify_change()
+        return True
+
+
+def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict, held: list[Hold]) -> JsonDict:
     handler = METHODS.get(method)
     if handler is None:
         raise Refusal("unknown_method", req_method=method)
@@ -171,11 +194,15 @@ def _answer(ws: Workspace, method: str, token: str | None, params: JsonDict) -> 
         raise Refusal("not_authed")
     if not secrets.compare_digest(token.encode(), ws.bot_token.encode()):
         raise Refusal("invalid_auth")
+    if ws.token_revoked:
+        raise Refusal("token_revoked")
     fault = ws.take_fault(method)
     if fault is not None and fault.kind == "rate_limit":
         raise _RateLimited(fault.retry_after)
     if fault is not None and fault.kind == "error":
         raise Refusal(fault.error)
+    if fault is not None and fault.kind == "hold" and fault.hold is not None:
+        held.append(fault.hold)
     return {"ok": True, **handler(ws, params)}
 
 
@@ -195,6 +222,10 @@ def _serve_response_url(ws: Workspace, key: str, headers: Mapping[str, str], bod
             return _json_reply(404, {"ok": False, "error": "expired_url"}, {})
         if bound.uses >= RESPONSE_URL_MAX_USES:
             return _json_reply(404, {"ok": False, "error": "used_url"}, {})
+        # Slack checks a response's blocks as it checks chat.postMessage's, and answers a bad one as webhooks do:
+        # 400 with the bare error name, nothing applied.
+        if message_problems(payload):
+            return _Reply(400, b"invalid_blocks", {"Content-Type": "text/plain"})
         bound.uses += 1
         apply_response(ws, bound, payload)
         ws.notify_change()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from devkit.slack_standin.server import StandInServer
-from devkit.slack_standin.workspace import DEFAULT_SCOPES, ApiCall, Fault, StoredMessage, Workspace
+from devkit.slack_standin.workspace import DEFAULT_SCOPES, ApiCall, Fault, Hold, StoredMessage, Workspace
 
 _RECHECK_SECONDS = 0.05
 
@@ -157,6 +157,28 @@ class SlackStandIn:
         """The next `times` calls to `method` are refused with `error` (HTTP 200, as Slack does)."""
         with self._workspace.lock:
             self._workspace.inject_fault(method, Fault("error", error), times=times)
+
+    def hold(self, method: str, *, timeout: float = 30.0, drop: bool = False) -> Hold:
+        """The next call to `method` is carried out (a message is posted) but its answer waits for
+        ``Hold.release()``: how a test stops the caller between Slack doing something and the caller learning it,
+        to crash it there. ``drop``: on release the connection closes with no answer at all, as in a network cut
+        after Slack did it."""
+        hold = Hold(timeout, drop=drop)
+        with self._workspace.lock:
+            self._workspace.inject_fault(method, Fault("hold", hold=hold), times=1)
+        return hold
+
+    def revoke_token(self) -> None:
+        """The bot token is revoked (the app uninstalled): every later call with it is refused `token_revoked`,
+        as Slack does. The app learns it from the events a test sends (`tokens_revoked`, `app_uninstalled`)."""
+        with self._workspace.lock:
+            self._workspace.token_revoked = True
+
+    def go_offline(self, offline: bool = True) -> None:
+        """While offline, Web API calls get no answer (the connection closes), as in a network cut or an outage;
+        each is still recorded, with status 0. ``go_offline(False)`` brings Slack back."""
+        with self._workspace.lock:
+            self._workspace.offline = offline
 
     # ------------------------------------------------------------------ observation
 

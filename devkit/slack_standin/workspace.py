@@ -142,9 +142,30 @@ class ResponseUrl:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: Literal["rate_limit", "error", "pass"]  # "pass": a call that goes through before the faults behind it
+    # "pass": a call that goes through before the faults behind it; "hold": carried out, its answer held back
+    # until the test releases it (``hold`` below), as when a process dies between a call and its answer.
+    kind: Literal["rate_limit", "error", "pass", "hold"]
     error: str = ""
     retry_after: int = 0
+    hold: Hold | None = None
+
+
+class Hold:
+    """A call carried out whose answer waits: ``carried_out`` is set once Slack did it, ``release()`` lets the
+    answer go (it also goes by itself after ``timeout`` seconds, so a forgotten hold never hangs a test run).
+    ``drop``: the answer never comes, the connection closes instead (a network cut after Slack did it)."""
+
+    def __init__(self, timeout: float = 30.0, *, drop: bool = False) -> None:
+        self.carried_out = threading.Event()
+        self.drop = drop
+        self._released = threading.Event()
+        self._timeout = timeout
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait_for_release(self) -> None:
+        self._released.wait(self._timeout)
 
 
 class Workspace:
@@ -163,6 +184,8 @@ class Workspace:
         team_domain: str,
     ) -> None:
         self.bot_token = bot_token
+        self.token_revoked = False  # uninstalled or revoked: Slack answers token_revoked to the bot token
+        self.offline = False  # Web API calls get no answer: the connection closes (a network cut, an outage)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bot.config import (
     Settings,
     Tuning,
 )
+from bot.domain.deadlines import DeadlineRules
 
 BOT_TOKEN = "xoxb-1111-2222-bottokenvalue"
 APP_TOKEN = "xapp-1-A111-222-apptokenvalue"
@@ -270,3 +272,50 @@ def test_secrets_never_appear_in_problems_or_repr() -> None:
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, RAKUTEN_TOKEN, SECRET_KEY):
         assert secret not in shown
     assert "boutique" in shown
+
+
+# --------------------------------------------------------------------------------------------- reminders and summary
+
+
+def test_reminder_and_summary_defaults() -> None:
+    settings = Settings.from_env(MINIMAL)
+    assert settings.deadlines == DeadlineRules(accept_reminder_before=timedelta(hours=12), ship_within_working_days=2)
+    assert settings.daily_summary_at == time(8, 30)
+
+
+def test_reminder_and_summary_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            **MINIMAL,
+            "RAKUTEN_ACCEPT_REMINDER_HOURS": "6.5",
+            "RAKUTEN_SHIP_WITHIN_WORKING_DAYS": "3",
+            "RAKUTEN_DAILY_SUMMARY_AT": " 7:05 ",
+        }
+    )
+    assert settings.deadlines.accept_reminder_before == timedelta(hours=6, minutes=30)
+    assert settings.deadlines.ship_within_working_days == 3
+    assert settings.daily_summary_at == time(7, 5)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "off", "OFF"])
+def test_the_daily_summary_is_off_when_set_empty_or_off(value: str) -> None:
+    assert Settings.from_env({**MINIMAL, "RAKUTEN_DAILY_SUMMARY_AT": value}).daily_summary_at is None
+
+
+@pytest.mark.parametrize("value", ["8h30", "24:00", "08:60", "830", "soon"])
+def test_the_daily_summary_time_must_be_hh_mm(value: str) -> None:
+    assert only_problem({**MINIMAL, "RAKUTEN_DAILY_SUMMARY_AT": value}).startswith(
+        "RAKUTEN_DAILY_SUMMARY_AT must be a time of day as HH:MM (24-hour, Paris time)"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "72", "100"])
+def test_the_accept_reminder_must_come_before_the_deadline(value: str) -> None:
+    assert only_problem({**MINIMAL, "RAKUTEN_ACCEPT_REMINDER_HOURS": value}).startswith("RAKUTEN_ACCEPT_REMINDER_HOURS")
+
+
+@pytest.mark.parametrize("value", ["0", "2.5", "-2", "31", "two"])
+def test_the_working_days_must_be_a_whole_number_in_range(value: str) -> None:
+    assert only_problem({**MINIMAL, "RAKUTEN_SHIP_WITHIN_WORKING_DAYS": value}) == (
+        f"RAKUTEN_SHIP_WITHIN_WORKING_DAYS must be a whole number from 1 to 30, not {value!r}."
+    )

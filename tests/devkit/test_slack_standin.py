@@ -49,6 +49,31 @@ def test_a_wrong_token_is_invalid_auth(standin: SlackStandIn) -> None:
     assert refusal(wrong.auth_test).response["error"] == "invalid_auth"
 
 
+def test_a_revoked_token_is_refused_token_revoked_and_the_call_recorded(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    assert client.auth_test()["ok"]
+
+    standin.revoke_token()
+
+    assert refusal(client.auth_test).response["error"] == "token_revoked"
+    assert refusal(lambda: client.chat_postMessage(channel=ORDERS, text="hello")).response["error"] == "token_revoked"
+    assert [call.method for call in standin.calls] == ["auth.test", "auth.test", "chat.postMessage"]
+    assert standin.messages(ORDERS) == []
+
+
+def test_offline_the_stand_in_drops_every_call_unanswered_and_records_it(standin: SlackStandIn) -> None:
+    standin.go_offline()
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(standin.api_url + "chat.postMessage", data={"channel": ORDERS, "text": "hello"}, timeout=2)
+
+    assert [(call.method, call.status) for call in standin.calls] == [("chat.postMessage", 0)]
+    assert standin.messages(ORDERS) == []
+    standin.go_offline(False)
+    assert httpx.post(standin.api_url + "auth.test", timeout=2).json()["error"] == "not_authed"
+
+
 def test_a_missing_token_is_not_authed(standin: SlackStandIn) -> None:
     answer = httpx.post(standin.api_url + "auth.test").json()
 
@@ -568,6 +593,16 @@ def test_respond_in_channel_posts_and_delete_original_removes(standin: SlackStan
     WebhookClient(url).send(text="", delete_original=True)
 
     assert [m.text for m in standin.messages(ORDERS)] == ["Seller disconnected"]
+
+
+def test_a_response_with_invalid_blocks_is_refused_and_not_applied(standin: SlackStandIn) -> None:
+    url = standin.new_response_url(ORDERS, user_id=SELLER)
+    too_long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+
+    answer = WebhookClient(url).send(text="Order 1001", blocks=[too_long])
+
+    assert (answer.status_code, answer.body) == (400, "invalid_blocks")
+    assert standin.ephemerals(SELLER) == []
 
 
 def test_a_response_url_serves_five_uses_within_thirty_minutes(standin: SlackStandIn, clock: FakeClock) -> None:

@@ -7,6 +7,7 @@ fakes that record what they are asked.
 from __future__ import annotations
 
 import errno
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -433,6 +434,25 @@ def test_any_exception_escaping_a_poll_is_a_failed_poll_told_once(
     assert rig.poller.poll(LOGIN).ok
     assert "reachable again" in rig.poster.notices()[-1]
     assert len(rig.poster.notices()) == 2
+
+
+def test_an_unexpected_error_while_telling_the_channel_still_counts_every_failed_poll(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    def post_with_a_bug(channel: str, **message: Any) -> PostedMessage:
+        raise RuntimeError("a bug while posting the alert")
+
+    rig.rakuten.errors[NEW_SALES] = auth_error()
+    rig.poster.post = post_with_a_bug  # type: ignore[method-assign]
+
+    with caplog.at_level(logging.ERROR):
+        outcomes = [rig.poller.poll(LOGIN) for _ in range(4)]
+
+    assert [outcome.ok for outcome in outcomes] == [False] * 4
+    health = rig.health()
+    assert health.consecutive_failures == 4
+    assert not health.outage_alerted  # tried again on the next failure
+    assert sum("could not tell channel" in record.getMessage() for record in caplog.records) == 2
 
 
 def test_poll_health_is_kept_in_memory_and_never_written_to_the_store(rig: Rig) -> None:

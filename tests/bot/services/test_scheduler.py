@@ -265,3 +265,47 @@ def test_shutdown_of_a_scheduler_never_started_is_harmless(polls: RecordingPolls
     scheduler = PollScheduler(polls, interval=HOUR)
     scheduler.shutdown()
     assert not scheduler.running
+
+
+# ------------------------------------------------------------------------------------------ stopping for good
+
+
+def test_stop_polling_removes_every_poll_and_keeps_maintenance(
+    paused: list[BackgroundScheduler], polls: RecordingPolls, schedulers: list[PollScheduler]
+) -> None:
+    scheduler = new_scheduler(schedulers, polls, maintenance=lambda: None)
+    scheduler.start(["boutique", "autre"])
+    assert scheduler.polling
+
+    scheduler.stop_polling()
+    scheduler.add_account("nouvelle")  # /rakuten connect after the stop
+    scheduler.poll_now("boutique")
+
+    assert [job.id for job in paused[0].get_jobs()] == [MAINTENANCE_JOB_ID]
+    assert scheduler.next_poll("boutique") is None
+    assert scheduler.running
+    assert not scheduler.polling
+
+
+# ------------------------------------------------------------------------------------------ overrun
+
+
+def test_a_poll_longer_than_the_interval_is_one_clear_warning_not_one_per_skipped_run(
+    polls: RecordingPolls, schedulers: list[PollScheduler], caplog: pytest.LogCaptureFixture
+) -> None:
+    scheduler = new_scheduler(schedulers, polls, interval=0.1)
+    polls.hold.clear()  # the first poll runs until released: every run due meanwhile is skipped
+    with caplog.at_level(logging.DEBUG):
+        scheduler.start(["boutique"])
+        wait_until(lambda: sum("skipped a run" in record.getMessage() for record in caplog.records) >= 3)
+        runs_while_held = polls.count("boutique")
+        polls.hold.set()
+
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [record.getMessage() for record in warnings] == [
+        "polling boutique: a poll was due while the previous one was still running, so it was skipped; a poll "
+        "takes longer than the poll interval (RAKUTEN_POLL_SECONDS=0.1), so polls run less often than it says: "
+        "raise it"
+    ]
+    assert not any("maximum number of running instances" in record.getMessage() for record in caplog.records)
+    assert runs_while_held == 1  # the skipped runs never started a second poll

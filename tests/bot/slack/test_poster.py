@@ -12,7 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.slack.poster import PostedMessage, SlackPoster, SlackWriteError, build_web_client
+from bot.slack.poster import PostedMessage, SlackPoster, SlackWriteError, build_web_client, without_blind_retries
+from devkit.slack_standin import SlackStandIn
 
 
 class FakeClock:
@@ -268,3 +269,26 @@ def test_the_shared_web_client_retries_rate_limits_itself_first() -> None:
     handlers = [handler for handler in client.retry_handlers if isinstance(handler, RateLimitErrorRetryHandler)]
     assert len(handlers) == 1
     assert handlers[0].max_retry_count == 4
+
+
+def test_slack_not_answering_is_a_write_error_like_a_refusal() -> None:
+    with SlackStandIn() as slack:
+        slack.add_channel("C1")
+        poster = SlackPoster(build_web_client(slack.bot_token, slack.api_url), interval=0)
+        slack.go_offline()
+
+        with pytest.raises(SlackWriteError, match=r"chat.postMessage failed: no answer from Slack \(") as failed:
+            poster.post("C1", text="a card")
+
+        assert failed.value.method == "chat.postMessage"
+        assert [call.status for call in slack.calls] == [0, 0, 0]  # the client's own retries, then the error
+        slack.go_offline(False)
+        assert poster.post("C1", text="a card").channel == "C1"
+
+
+def test_a_write_that_must_happen_once_is_retried_on_rate_limits_only() -> None:
+    client = build_web_client("xoxb-test", "http://127.0.0.1:9/api/")
+    once = without_blind_retries(client)
+    assert [type(handler) for handler in once.retry_handlers] == [RateLimitErrorRetryHandler]
+    assert len(client.retry_handlers) == 3  # the shared client keeps its own retries
+    assert (once.token, once.base_url) == (client.token, client.base_url)

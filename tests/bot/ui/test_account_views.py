@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.constants import (
     ACTION_CHANNEL,
     ACTION_DISCONNECT_CONFIRM,
@@ -32,6 +34,8 @@ from bot.ui.account_views import (
     read_settings_submission,
     settings_errors,
 )
+from bot.ui.i18n import Translator
+from bot.ui.limits import CONFIRM_TEXT_MAX, OPTION_DESCRIPTION_MAX, OPTION_TEXT_MAX
 from bot.ui.refs import ConnectModalMetadata, SettingsModalMetadata
 from devkit.block_kit_limits import block_problems, view_problems
 from tests.factories import account, texts
@@ -120,6 +124,15 @@ def test_settings_modal_is_prefilled_from_the_account() -> None:
     assert [o["value"] for o in options["initial_options"]] == [OPTION_SHOW_FULL_ADDRESS]
 
 
+@pytest.mark.parametrize("t", [EN, FR], ids=["en", "fr"])
+def test_settings_options_fit_slacks_option_limits_in_each_language(t: Translator) -> None:
+    # slack_sdk does not check an option's description, and Slack refuses the whole modal past 75 characters.
+    view = build_settings_modal(t, account(), SettingsModalMetadata("boutique-lyon"), default_language="fr").to_dict()
+    for option in input_block(view, BLOCK_OPTIONS)["element"]["options"]:
+        assert len(option["text"]["text"]) <= OPTION_TEXT_MAX
+        assert len(option["description"]["text"]) <= OPTION_DESCRIPTION_MAX, option["description"]["text"]
+
+
 def test_settings_modal_for_default_settings_has_no_initial_values() -> None:
     view = build_settings_modal(EN, account(), SettingsModalMetadata("boutique-lyon"), default_language="fr").to_dict()
     assert "initial_value" not in input_block(view, BLOCK_EXPRESS_MENTION)["element"]
@@ -188,3 +201,13 @@ def test_disconnect_confirmation_has_a_confirmed_danger_button() -> None:
     assert button["style"] == "danger"
     assert button["confirm"]["style"] == "danger"
     assert "token is deleted" in button["confirm"]["text"]["text"]
+
+
+@pytest.mark.parametrize("t", [EN, FR], ids=["en", "fr"])
+def test_disconnect_confirmation_of_a_login_full_of_markup_stays_within_the_dialog_limit(t: Translator) -> None:
+    # Escaped, 100 characters of & < > grow to 400: the dialog text is cut, not refused by Slack (300 at most).
+    blocks = [b.to_dict() for b in build_disconnect_confirmation(t, "&<>" * 40)]
+    confirm_text = blocks[-1]["elements"][0]["confirm"]["text"]["text"]
+    assert block_problems(blocks, max_blocks=50, pointer="/blocks") == []
+    assert len(confirm_text) <= CONFIRM_TEXT_MAX
+    assert confirm_text.endswith("…")

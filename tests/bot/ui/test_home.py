@@ -34,7 +34,8 @@ def test_orders_are_sorted_into_the_lists_they_belong_to() -> None:
     orders = [
         order(item(state=ItemState.TO_ACCEPT), purchaseid="1001"),
         order(item(), purchaseid="1002", is_express=True, ship_to=address(city="Brest")),
-        order(item(state=ItemState.TO_ACCEPT), purchaseid="1003", purchase_date=PURCHASED - timedelta(hours=50)),
+        # Late to accept: less than the reminder's 12 h left of the 72 h to accept (NOW is 2 h after PURCHASED).
+        order(item(state=ItemState.TO_ACCEPT), purchaseid="1003", purchase_date=PURCHASED - timedelta(hours=59)),
         order(item(), purchaseid="1004", purchase_date=PURCHASED - timedelta(days=3)),
         order(item(state=ItemState.SHIPPED), purchaseid="1005"),
     ]
@@ -117,3 +118,21 @@ def test_refresh_button_and_admin_commands() -> None:
     assert actions["elements"][0]["action_id"] == ACTION_HOME_REFRESH
     assert "`/rakuten settings`" in texts(admin["blocks"][-1])
     assert "`/rakuten settings`" not in texts(member["blocks"][-1])
+
+
+def test_a_list_of_long_lines_ends_early_and_counts_the_rest() -> None:
+    # Escaped, a city of ampersands is five times longer: ten such lines overflow a section's 3000 characters.
+    orders = [
+        order(
+            item(state=ItemState.TO_ACCEPT),
+            purchaseid=f"{i:02d}" + "9" * 60,
+            is_express=True,
+            ship_to=address(city="&" * 100),
+            purchase_date=NOW - timedelta(hours=1),
+        )
+        for i in range(30)
+    ]
+    listed = section(home([status()], orders), "home_to_accept").splitlines()
+    shown = [line for line in listed if line.startswith("⚡ `")]
+    assert len(shown) < 10
+    assert listed[-1] == f"…and {30 - len(shown)} more"

@@ -95,6 +95,18 @@ def test_orders_list_stays_within_message_limits_for_many_orders() -> None:
     assert "· s1" in texts(kwargs["blocks"])  # several accounts: each line says which
 
 
+def test_orders_list_with_long_lines_shows_every_order_whole() -> None:
+    # Escaped, a city of & < > is several times longer: 20 such lines overflow a section's 3000 characters. The
+    # section then holds fewer lines; none is cut off its end unannounced.
+    orders = [
+        order(item(), purchaseid=f"{i:03d}", account=f"s{i % 2}" * 20, ship_to=address(city="&<>" * 20))
+        for i in range(40)
+    ]
+    shown = texts(payload(orders_list_message(EN, orders, NOW))["blocks"])
+    assert [i for i in range(40) if f"`{i:03d}`" not in shown] == []
+    assert "more: see the app's Home tab" not in shown
+
+
 def test_orders_list_when_nothing_waits() -> None:
     assert "Nothing to do" in payload(orders_list_message(EN, [order(item(state=ItemState.SHIPPED))], NOW))["text"]
 

@@ -6,9 +6,17 @@ from typing import Any
 
 import pytest
 
-from bot.constants import ACTION_ACCEPT, ACTION_MARK_SHIPPED, ACTION_REFUSE, ACTION_SHOW_ADDRESS, ORDER_EVENT_TYPE
+from bot.constants import (
+    ACTION_ACCEPT,
+    ACTION_CANCEL_ITEM,
+    ACTION_MARK_SHIPPED,
+    ACTION_REFUSE,
+    ACTION_SHOW_ADDRESS,
+    ORDER_EVENT_TYPE,
+)
 from bot.domain.accounts import AccountSettings
 from bot.domain.orders import ItemState, OrderRecord, OrderRef, PendingAction, PendingKind, PrepaidLabel
+from bot.ui.limits import MESSAGE_TEXT_BUDGET, blocks_text_length
 from bot.ui.order_card import OrderCard, build_order_card
 from bot.ui.refs import decode_order_ref
 from devkit.block_kit_limits import block_problems
@@ -162,13 +170,16 @@ def test_to_accept_offers_accept_and_refuse_with_confirm_dialogs() -> None:
 
 def test_to_ship_offers_mark_shipped_and_show_address() -> None:
     found = buttons(render(order()))
-    assert list(found) == [ACTION_MARK_SHIPPED, ACTION_SHOW_ADDRESS]
+    assert list(found) == [ACTION_MARK_SHIPPED, ACTION_SHOW_ADDRESS, ACTION_CANCEL_ITEM]
     assert found[ACTION_MARK_SHIPPED]["style"] == "primary"
     assert decode_order_ref(found[ACTION_MARK_SHIPPED]["value"]) == OrderRef("boutique-lyon", "123456789")
 
 
 def test_show_address_button_is_dropped_when_the_card_already_shows_it() -> None:
-    assert list(buttons(render(order(), AccountSettings(show_full_address=True)))) == [ACTION_MARK_SHIPPED]
+    assert list(buttons(render(order(), AccountSettings(show_full_address=True)))) == [
+        ACTION_MARK_SHIPPED,
+        ACTION_CANCEL_ITEM,
+    ]
 
 
 def test_partially_shipped_still_offers_mark_shipped() -> None:
@@ -305,8 +316,16 @@ def test_huge_order_is_grouped_and_says_how_many_items_are_left_out() -> None:
     more = texts(block(payload, "order_items_more"))
     assert "more items" in more
     shown_items = sum(texts(b).count("⚠️ Rakuten refused") for b in payload["blocks"])
-    assert shown_items > 100
+    assert shown_items >= 20  # the buttons' confirmation texts take their share of the budget
     assert f"…and {400 - shown_items} more items" in more
+    assert blocks_text_length(build_order_card(record, AccountSettings(), now=NOW, t=EN).blocks) <= MESSAGE_TEXT_BUDGET
+
+
+def test_an_order_of_sixty_ordinary_items_shows_them_all() -> None:
+    record = order(*(item(str(1000 + i), headline=f"Le Petit Prince, tome {i} (poche)") for i in range(60)))
+    payload = render(record)
+    assert all(f"tome {i} (poche)" in texts(payload["blocks"]) for i in range(60))
+    assert block(payload, "order_items_more") is None
 
 
 # --- fingerprint ----------------------------------------------------------------------------------------------

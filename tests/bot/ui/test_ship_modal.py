@@ -95,6 +95,13 @@ def test_more_than_ten_items_switch_to_a_multi_select() -> None:
     assert len(element["initial_options"]) == 12
 
 
+def test_an_item_whose_title_is_blank_is_offered_as_untitled() -> None:
+    # Slack refuses an option with empty text, and the whole modal with it.
+    view = modal(order(item("1", headline="   ", sku=None), item("2", headline=" \t", sku="SKU-2")))
+    options = input_block(view, BLOCK_ITEMS)["element"]["options"]
+    assert [option["text"]["text"] for option in options] == ["Untitled item", "Untitled item · SKU-2"]
+
+
 def test_context_shows_order_id_and_ship_to_city() -> None:
     view = modal(order(ship_to=relay_address(), is_express=True))
     context = texts(view["blocks"][0])
