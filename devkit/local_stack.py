@@ -26,6 +26,7 @@ from bot.health import health_report, readiness_report
 from bot.runtime import settle_heap
 from bot.services.poller import PollOutcome
 from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackWsgiApp
+from bot.ui.i18n import Translator, translator
 from bot.ui.refs import encode_order_ref
 from devkit.rakuten_simulator import RakutenSimulator
 from devkit.slack_requests import SlackRequestSender, static_select_state, text_input_state
@@ -169,6 +170,11 @@ class LocalStack:
 
     def with_tuning(self, **changes: Any) -> None:
         self.options = replace(self.options, tuning=replace(self.options.tuning, **changes))
+
+    @property
+    def t(self) -> Translator:
+        """The stack's language: what its cards, alerts and (everyone's Slack speaking it) private answers say."""
+        return translator(self.options.locale)
 
     @property
     def app_url(self) -> str:

@@ -19,6 +19,10 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _GROUP_MENTION = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+# French typography's no-break spaces ("Rakuten\xa0: …", "1\u202f234,50\xa0€", "2:05\u202fPM"): kept by
+# single_spaced when alone, so a translated sentence that passes through ``clip`` never breaks before its colon.
+_NO_BREAK_SPACES = frozenset({"\xa0", "\u202f"})
 
 
 # mrkdwn has no escape for its formatting characters (Slack decodes only &amp; &lt; &gt;), so in text we do not
@@ -34,6 +38,11 @@ def escape(text: str) -> str:
 def literal(text: str) -> str:
     """Text we do not control, made inert in mrkdwn: escaped, and unable to format (see _FORMATTING_MARKS)."""
     return escape(text).translate(_FORMATTING_MARKS)
+
+
+def single_spaced(text: str) -> str:
+    """``text`` on one line: every run of whitespace one space (a lone no-break space stays), none at the ends."""
+    return _WHITESPACE.sub(lambda run: run[0] if run[0] in _NO_BREAK_SPACES else " ", text).strip()
 
 
 def truncate(text: str, limit: int) -> str:
@@ -53,13 +62,13 @@ def clip(text: str | None, limit: int) -> str:
     """
     if not text:
         return ""
-    return literal(truncate(" ".join(text.split()), limit))
+    return literal(truncate(single_spaced(text), limit))
 
 
 def code(text: str | None, limit: int) -> str:
     """User-controlled text as an inline code span (SKU, EAN, tracking number): nothing formats inside one, so
     only a backtick, which would close it, is replaced; the rest is kept as typed, to be copied as it is."""
-    inner = " ".join((text or "").replace("`", "'").split())
+    inner = single_spaced((text or "").replace("`", "'"))
     return f"`{escape(truncate(inner, limit))}`"
 
 
@@ -67,7 +76,7 @@ def plain(text: str | None, limit: int) -> str:
     """User-controlled text for plain_text objects (headers, option labels): no escaping, but single-spaced."""
     if not text:
         return ""
-    return truncate(" ".join(text.split()), limit)
+    return truncate(single_spaced(text), limit)
 
 
 def fit(mrkdwn: str, limit: int) -> str:

@@ -48,7 +48,8 @@ def bot_env(stack: LocalStack, data_dir: Path, **overrides: str | None) -> dict[
         PORT=str(_free_port()),
         NO_PROXY="127.0.0.1,localhost",
         LOG_LEVEL="INFO",
-        RAKUTEN_DEFAULT_LOCALE="en",  # as the stack's people and the assertions; None tests the French default
+        # The stack's language, as its people's Slack and its translator (stack.t); None tests the French default.
+        RAKUTEN_DEFAULT_LOCALE=stack.options.locale,
     )
     for name, value in overrides.items():
         if value is None:
@@ -156,7 +157,7 @@ class BotProcess:
             PORT=str(port),
             NO_PROXY="127.0.0.1,localhost",
             LOG_LEVEL="INFO",
-            RAKUTEN_DEFAULT_LOCALE="en",
+            RAKUTEN_DEFAULT_LOCALE=self._stack.options.locale,
         )
         if self._tuning:
             env[TUNING_VARIABLE] = json.dumps(self._tuning)

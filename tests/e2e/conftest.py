@@ -3,6 +3,13 @@
 ``stack`` is a started ``LocalStack`` with the harness defaults; ``make_stack`` builds one with other
 options (``make_stack(poll_seconds=2, burst_threshold=3)``): one stack per test, as they share the test's
 data dir. Every stack is stopped after its test.
+
+Every test built on them runs once per language (``test_x[en]``, ``test_x[fr]``): the ``locale`` fixture is the
+bot's default language (``RAKUTEN_DEFAULT_LOCALE``, also for the ``rakuten-bot`` processes of ``bot_process``) and
+everyone's Slack language in the stand-in, so cards, alerts, answers and modals all speak it. Tests compare what
+the bot shows with ``stack.t`` (the translator of that language, see ``wording``) or with structure (action and
+block ids, metadata, the store), never with English prose. A test or module that has nothing to say in a second
+language runs in one, marked ``only_in("en")`` with the reason beside it.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from bot.config import Tuning
 from devkit.local_stack import LocalStack, StackOptions
 
 StackFactory = Callable[..., LocalStack]
+LOCALES = ("en", "fr")
 
 _TUNING_FIELDS = frozenset(field.name for field in fields(Tuning))
 
@@ -39,12 +47,27 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture(params=LOCALES)
+def locale(request: pytest.FixtureRequest) -> str:
+    """The bot's default language for this run of the test (``make_stack(locale=...)`` still overrides it)."""
+    return str(request.param)
+
+
+def only_in(language: str) -> pytest.MarkDecorator:
+    """Run a test, or a whole module as its ``pytestmark``, in ``language`` only (its id still says which).
+
+    For what has no language (a process's command line, the HTTP layer, the data dir's safety) or a test that sets
+    each stack's languages itself: say why where it is used.
+    """
+    return pytest.mark.parametrize("locale", [language])
+
+
 @pytest.fixture
-def make_stack(data_dir: Path) -> Iterator[StackFactory]:
+def make_stack(data_dir: Path, locale: str) -> Iterator[StackFactory]:
     started: list[LocalStack] = []
 
     def make(**changes: Any) -> LocalStack:
-        stack = LocalStack(data_dir, stack_options(**changes))
+        stack = LocalStack(data_dir, stack_options(**{"locale": locale, **changes}))
         started.append(stack)
         return stack.start()
 

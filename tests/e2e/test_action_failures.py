@@ -1,9 +1,8 @@
 """An accept, refuse or shipment that the bot itself fails on (a bug, its own error) never stays "sending to
-Rakuten…": the card says it failed and why, the person who clicked is told, and the button comes back."""
+Rakuten…": the card says it failed and why, the person who clicked is told, and the button comes back. Each runs in
+English and in French (see ``conftest``): the words are compared with the stack's translator."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
@@ -12,13 +11,33 @@ from bot.domain.orders import ItemState, OrderItem
 from bot.store.base import StoreError
 from devkit.local_stack import ADMIN, LOGIN, SELLER, LocalStack
 from rakuten.client import RakutenClient
+from tests.e2e.wording import ANY, says, shown
 
 COLISSIMO_NUMBER = "6A12345678901"
+# The card's line, and the clicker's answer, when the bot failed on its own.
+NOT_SENT = (
+    "⚠️ Not sent: the bot stopped on an error of its own ({error}). Use the button again; the operator finds the "
+    "details in the bot's log."
+)
+STOPPED = (
+    "❌ Order {purchaseid}: the bot stopped on an error of its own ({error}) before Rakuten confirmed anything. The "
+    "card offers the button again; the operator finds the details in the bot's log."
+)
 
 
-def card_json(stack: LocalStack, purchaseid: str) -> str:
+def card_words(stack: LocalStack, purchaseid: str) -> str:
     card = stack.card_for(purchaseid)
-    return json.dumps({"text": card.text, "blocks": card.blocks}, ensure_ascii=False)
+    return shown({"text": card.text, "blocks": card.blocks})
+
+
+def sending(stack: LocalStack) -> list[str]:
+    """What a card shows while its shipment is on its way to Rakuten."""
+    t = stack.t
+    return [
+        t.gettext("📤 *Sending tracking to Rakuten…*"),
+        t.gettext("📤 sending to Rakuten…"),
+        t.gettext("📤 sending {carrier} {tracking} to Rakuten…", carrier=ANY, tracking=ANY),
+    ]
 
 
 def buttons(stack: LocalStack, purchaseid: str) -> list[str]:
@@ -32,7 +51,7 @@ def buttons(stack: LocalStack, purchaseid: str) -> list[str]:
 
 
 def told(stack: LocalStack, user: str) -> str:
-    return json.dumps(stack.slack.ephemerals(user), ensure_ascii=False)
+    return shown(stack.slack.ephemerals(user))
 
 
 def ship(stack: LocalStack, purchaseid: str) -> None:
@@ -73,18 +92,19 @@ def test_a_shipment_the_bot_fails_on_ends_failed_the_clicker_is_told_and_the_but
     assert (item.state, item.failed_in_bot) == (ItemState.TO_SHIP, True)
     expected = type(failure).__name__ if isinstance(failure, RuntimeError) else str(failure)
     assert item.failure == expected
-    stack.slack.wait_for(lambda: "the bot stopped on an error of its own" in card_json(stack, purchaseid))
+    not_sent = stack.t.gettext(NOT_SENT, error=expected)
+    stack.slack.wait_for(lambda: not_sent in card_words(stack, purchaseid))
     assert ACTION_MARK_SHIPPED in buttons(stack, purchaseid)
-    assert "sending" not in card_json(stack, purchaseid).lower()
-    stack.slack.wait_for(lambda: f"❌ Order {purchaseid}" in told(stack, SELLER))
-    assert expected in told(stack, SELLER)
+    assert not any(says(card_words(stack, purchaseid), words) for words in sending(stack))
+    stopped = stack.t.gettext(STOPPED, purchaseid=purchaseid, error=expected)
+    stack.slack.wait_for(lambda: stopped in told(stack, SELLER))
     assert "a bug in the bot" not in told(stack, SELLER)  # a bug's own words stay in the log
 
     monkeypatch.undo()
     ship(stack, purchaseid)
     stack.wait_until(lambda: item_of(stack, purchaseid).state is ItemState.SHIPPED, timeout=10)
     assert stack.simulator.item(item.itemid).tracking is not None
-    stack.slack.wait_for(lambda: "the bot stopped on an error of its own" not in card_json(stack, purchaseid))
+    stack.slack.wait_for(lambda: not says(card_words(stack, purchaseid), stack.t.gettext(NOT_SENT, error=ANY)))
 
 
 def test_an_accept_the_bot_fails_on_offers_accept_again(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,6 +117,8 @@ def test_an_accept_the_bot_fails_on_offers_accept_again(stack: LocalStack, monke
     monkeypatch.setattr(RakutenClient, "accept_sale", broken)
     stack.click(purchaseid, ACTION_ACCEPT, user=ADMIN)
 
-    stack.slack.wait_for(lambda: "the bot stopped on an error of its own (KeyError)" in card_json(stack, purchaseid))
+    not_sent = stack.t.gettext(NOT_SENT, error="KeyError")
+    stack.slack.wait_for(lambda: not_sent in card_words(stack, purchaseid))
     assert ACTION_ACCEPT in buttons(stack, purchaseid)
-    stack.slack.wait_for(lambda: f"❌ Order {purchaseid}" in told(stack, ADMIN))
+    stopped = stack.t.gettext(STOPPED, purchaseid=purchaseid, error="KeyError")
+    stack.slack.wait_for(lambda: stopped in told(stack, ADMIN))

@@ -1,6 +1,7 @@
 """After sale end to end: the Rakuten simulator, the Slack stand-in and the bot over loopback, signed Slack requests,
 a crash in the middle. Buyer messages and claims reach the card's thread once; a reply reaches Rakuten once; an
-outsider can neither reply nor cancel."""
+outsider can neither reply nor cancel. Each runs in English and in French (see ``conftest``): the words are compared
+with the stack's translator."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from devkit.rakuten_simulator import Fault
 from rakuten.models import PARIS
 from tests.e2e.conftest import StackFactory
 from tests.e2e.test_reminders import Clock, restart
+from tests.e2e.wording import ANY, says, shown
 
 
 def accepted_order(stack: LocalStack, *headlines: str) -> tuple[str, list[str]]:
@@ -30,8 +32,21 @@ def thread_texts(stack: LocalStack, purchaseid: str) -> list[str]:
     return [json.dumps({"text": m.text, "blocks": m.blocks}, ensure_ascii=False) for m in stack.thread(purchaseid)]
 
 
+def thread_words(stack: LocalStack, purchaseid: str) -> list[str]:
+    """The texts of each message in the card's thread, one per line."""
+    return [shown({"text": m.text, "blocks": m.blocks}) for m in stack.thread(purchaseid)]
+
+
 def card_state(stack: LocalStack, purchaseid: str) -> str:
-    return json.dumps(stack.card_for(purchaseid).blocks[1], ensure_ascii=False)
+    return shown(stack.card_for(purchaseid).blocks[1])
+
+
+def claim_open(stack: LocalStack, count: int = 1) -> str:
+    return stack.t.ngettext("⚠️ claim open", "⚠️ {count} claims open", count)
+
+
+def members_only(stack: LocalStack) -> str:
+    return stack.t.gettext("Only members of {channel} can act on these orders.", channel=f"<#{CHANNEL}>")
 
 
 def open_modal(stack: LocalStack, purchaseid: str, action_id: str, callback_id: str, user: str = SELLER) -> dict:
@@ -50,12 +65,12 @@ def test_a_buyer_message_is_in_the_thread_after_one_todo_poll_once_and_escaped(s
     stack.follow_up()
 
     (message,) = stack.thread(purchaseid)
-    shown = thread_texts(stack, purchaseid)[0]
-    assert "Message from the buyer" in shown
-    assert "＊vite＊ &lt;!channel&gt;" in shown  # buyer text is data: no bold, no @channel
-    assert "<!channel>" not in shown
+    posted = thread_texts(stack, purchaseid)[0]
+    assert stack.t.gettext("💬 *Message from the buyer*") in thread_words(stack, purchaseid)[0]
+    assert "＊vite＊ &lt;!channel&gt;" in posted  # buyer text is data: no bold, no @channel
+    assert "<!channel>" not in posted
     assert stack.simulator.unread_count(itemid) == 0  # read at Rakuten, as getiteminfos does
-    assert "💬 message" in card_state(stack, purchaseid)
+    assert stack.t.ngettext("💬 message", "💬 {count} messages", 1) in card_state(stack, purchaseid)
     assert message.thread_ts == stack.card_for(purchaseid).ts
 
 
@@ -65,8 +80,8 @@ def test_a_long_message_is_shortened_with_show_all(stack: LocalStack) -> None:
 
     stack.todo_poll()
 
-    (shown,) = thread_texts(stack, purchaseid)
-    assert "Show all" in shown
+    (words,) = thread_words(stack, purchaseid)
+    assert stack.t.gettext("Show all") in words
     assert len(stack.thread(purchaseid)[0].blocks[1]["text"]["text"]) <= 701
 
 
@@ -153,7 +168,10 @@ def test_rakuten_refusing_a_reply_to_customer_service_is_told(stack: LocalStack)
 
     stack.submit_reply(view, text="Ci-joint.", to=f"service:{itemid}")
 
-    stack.wait_until(lambda: "Rakuten refused your reply" in json.dumps(stack.slack.ephemerals(SELLER)))
+    refused = stack.t.gettext(
+        "⚠️ Rakuten refused your reply on order {purchaseid}: {reason}", purchaseid=purchaseid, reason=ANY
+    )
+    stack.wait_until(lambda: says(shown(stack.slack.ephemerals(SELLER)), refused))
     assert stack.simulator.seller_mails(itemid) == []
 
 
@@ -161,16 +179,17 @@ def test_a_claim_opens_and_closes(stack: LocalStack) -> None:
     purchaseid, (itemid,) = accepted_order(stack)
     stack.simulator.open_claim(itemid, comment="Article cassé")
     stack.todo_poll()
-    assert "⚠️ claim open" in card_state(stack, purchaseid)
-    assert any("Claim opened" in text and "Article cassé" in text for text in thread_texts(stack, purchaseid))
+    assert claim_open(stack) in card_state(stack, purchaseid)
+    opened = stack.t.gettext("⚠️ *Claim opened* by the buyer")
+    assert any(opened in text and "Article cassé" in text for text in thread_words(stack, purchaseid))
 
     stack.simulator.close_claim(itemid)
     stack.todo_poll()
     stack.todo_poll()
 
-    closed = [text for text in thread_texts(stack, purchaseid) if "Claim closed" in text]
+    closed = [text for text in thread_words(stack, purchaseid) if stack.t.gettext("✅ *Claim closed*") in text]
     assert len(closed) == 1
-    assert "claim open" not in card_state(stack, purchaseid)
+    assert not any(claim_open(stack, count) in card_state(stack, purchaseid) for count in (1, 2))
 
 
 def test_an_order_older_than_the_bot_gets_its_card_before_its_message(stack: LocalStack) -> None:
@@ -196,13 +215,13 @@ def test_an_outsider_can_neither_reply_nor_cancel(stack: LocalStack) -> None:
 
     stack.click(purchaseid, ACTION_REPLY, user=OUTSIDER)
     stack.click(purchaseid, ACTION_CANCEL_ITEM, user=OUTSIDER)
-    stack.wait_until(lambda: len([r for r in stack.slack.responses if "Only members" in json.dumps(r)]) == 2)
+    stack.wait_until(lambda: len([r for r in stack.slack.responses if members_only(stack) in shown(r)]) == 2)
     assert stack.opened_views(VIEW_REPLY) == []
     assert stack.opened_views(VIEW_CANCEL) == []
     # A modal opened by a member and submitted by an outsider is refused too.
     view = open_modal(stack, purchaseid, ACTION_REPLY, VIEW_REPLY)
     stack.submit_reply(view, text="Je ne suis pas vendeur", user=OUTSIDER)
-    stack.wait_until(lambda: "Only members" in json.dumps(stack.slack.ephemerals(OUTSIDER)))
+    stack.wait_until(lambda: members_only(stack) in shown(stack.slack.ephemerals(OUTSIDER)))
     assert stack.simulator.seller_messages(itemid) == []
     assert stack.simulator.requests_for("cancelitem") == []
 
@@ -223,7 +242,7 @@ def test_cancel_item_with_a_reason(stack: LocalStack) -> None:
 def test_an_unanswered_message_is_reminded_once_after_a_day(make_stack: StackFactory) -> None:
     clock = Clock(datetime(2026, 11, 16, 9, 0, tzinfo=PARIS))
     stack = make_stack(clock=clock, poll_seconds=3600, follow_up_seconds=3600)
-    _purchaseid, (itemid,) = accepted_order(stack)
+    purchaseid, (itemid,) = accepted_order(stack)
     stack.simulator.buyer_writes(itemid, "Une question")
     stack.todo_poll()
 
@@ -233,5 +252,11 @@ def test_an_unanswered_message_is_reminded_once_after_a_day(make_stack: StackFac
     stack.follow_up()
     stack.follow_up()
 
-    reminders = [m for m in stack.slack.messages(CHANNEL) if "has waited" in m.text]
+    waited = stack.t.gettext(
+        "💬 A buyer message on order {purchaseid} has waited {waited} for an answer. Use Reply on its card (or on the "
+        "message).",
+        purchaseid=purchaseid,
+        waited=ANY,
+    )
+    reminders = [m for m in stack.slack.messages(CHANNEL) if says(m.text, waited)]
     assert len(reminders) == 1

@@ -4,7 +4,6 @@ orders keeps its cards in one thread."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,23 @@ from devkit.rakuten_simulator import ItemState as SimItemState
 from devkit.slack_standin import StoredMessage
 from rakuten.actions import Action
 from tests.e2e.bot_process import BotProcess
+from tests.e2e.conftest import only_in
+from tests.e2e.wording import (
+    ACCEPTED,
+    ANSWER_LOST,
+    burst_arrived,
+    rakuten_refused,
+    says,
+    shipped_via,
+    shown,
+    tracking_rejected,
+    tracking_sent,
+)
+
+# Real processes killed and started again: the suite's slowest tests, and what they check (nothing lost across a
+# kill -9) has no language, so they run once. Their words are compared with stack.t: without this mark they run in
+# French too.
+pytestmark = only_in("en")
 
 SET_TRACKING = Action.SET_TRACKING.value
 ACCEPT_SALE = Action.ACCEPT_SALE.value
@@ -46,13 +62,13 @@ def has_card(stack: LocalStack, purchaseid: str) -> bool:
     return any(_purchaseid(card) == purchaseid for card in stack.cards())
 
 
-def card_shows(stack: LocalStack, purchaseid: str, words: str) -> bool:
+def card_shows(stack: LocalStack, purchaseid: str, sentence: str) -> bool:
     card = stack.card_for(purchaseid)
-    return words in json.dumps({"text": card.text, "blocks": card.blocks}, ensure_ascii=False)
+    return says(shown({"text": card.text, "blocks": card.blocks}), sentence)
 
 
 def told_seller(stack: LocalStack) -> str:
-    return json.dumps(stack.slack.ephemerals(SELLER), ensure_ascii=False)
+    return shown(stack.slack.ephemerals(SELLER))
 
 
 def open_ship_modal(stack: LocalStack, purchaseid: str) -> dict[str, Any]:
@@ -120,15 +136,19 @@ def test_a_request_acked_right_before_a_kill_9_reaches_rakuten_after_the_restart
     (sent,) = stack.simulator.requests_for(action)
     assert (sent.params["itemid"], sent.status) == (itemid, 200)
     if accepting:
-        stack.slack.wait_for(lambda: card_shows(stack, purchaseid, "Awaiting shipment"), timeout=10)
+        awaiting = stack.t.gettext("📦 Awaiting shipment")
+        stack.slack.wait_for(lambda: card_shows(stack, purchaseid, awaiting), timeout=10)
         assert stack.simulator.item(itemid).status is SimItemState.ACCEPTED
-        stack.slack.wait_for(lambda: f"Order {purchaseid} accepted" in told_seller(stack), timeout=10)
+        accepted = stack.t.ngettext(*ACCEPTED, 1, purchaseid=purchaseid)
+        stack.slack.wait_for(lambda: accepted in told_seller(stack), timeout=10)
         return
     assert (sent.params["transporter_name"], sent.params["tracking_number"]) == ("Colissimo", COLISSIMO_NUMBER)
-    stack.slack.wait_for(lambda: card_shows(stack, purchaseid, "Shipped via Colissimo"), timeout=10)
+    stack.slack.wait_for(lambda: card_shows(stack, purchaseid, shipped_via(stack.t, "Colissimo")), timeout=10)
     assert stack.simulator.item(itemid).status is SimItemState.SHIPPED
-    assert card_shows(stack, purchaseid, f"<@{SELLER}>")  # who shipped it, from the stored claim
-    stack.slack.wait_for(lambda: f"Tracking sent to Rakuten for order {purchaseid}" in told_seller(stack), timeout=10)
+    # Who shipped it, from the stored claim.
+    assert card_shows(stack, purchaseid, stack.t.gettext("by {user}", user=f"<@{SELLER}>"))
+    sent_answer = tracking_sent(stack.t, purchaseid, "Colissimo", COLISSIMO_NUMBER)
+    stack.slack.wait_for(lambda: sent_answer in told_seller(stack), timeout=10)
 
 
 # ------------------------------------------------------------------- Rakuten recorded it, the bot was killed
@@ -150,14 +170,14 @@ def test_a_tracking_rakuten_recorded_while_the_bot_was_killed_mid_call_shows_shi
 
     bot.start()
 
-    stack.slack.wait_for(lambda: "confirmed it already has it" in told_seller(stack), timeout=10)
-    stack.slack.wait_for(lambda: card_shows(stack, purchaseid, "Shipped via Colissimo"), timeout=10)
+    stack.slack.wait_for(lambda: stack.t.gettext(ANSWER_LOST) in told_seller(stack), timeout=10)
+    stack.slack.wait_for(lambda: card_shows(stack, purchaseid, shipped_via(stack.t, "Colissimo")), timeout=10)
     first, resend = stack.simulator.requests_for(SET_TRACKING)
     assert (first.fault, resend.status) == (Fault.SLOW, 400)  # the resend: "a déjà été expédié"
     told = told_seller(stack)
-    assert f"Tracking sent to Rakuten for order {purchaseid}" in told
-    assert "Rakuten rejected" not in told
-    assert not card_shows(stack, purchaseid, "Rakuten refused")
+    assert tracking_sent(stack.t, purchaseid, "Colissimo", COLISSIMO_NUMBER) in told
+    assert not says(told, tracking_rejected(stack.t, purchaseid))
+    assert not card_shows(stack, purchaseid, rakuten_refused(stack.t))
 
 
 # ------------------------------------------------------------------------- a burst interrupted by kill -9
@@ -184,6 +204,6 @@ def test_a_burst_interrupted_by_a_kill_9_keeps_all_its_cards_in_one_thread(
     ]
     assert len(summaries) == 1, [summary.text for summary in summaries]
     (summary,) = summaries
-    assert "5 new orders" in summary.text
+    assert burst_arrived(stack.t, 5) in summary.text
     assert sorted(_purchaseid(card) or "" for card in stack.cards()) == sorted(purchaseids)
     assert {card.thread_ts for card in stack.cards()} == {summary.ts}

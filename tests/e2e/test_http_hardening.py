@@ -25,6 +25,7 @@ from bot.app import build_app
 from bot.constants import ACTION_LOGIN, ACTION_TOKEN, BLOCK_LOGIN, BLOCK_TOKEN, COMMAND, VIEW_CONNECT
 from bot.health import health_report
 from bot.slack.http_server import EVENTS_PATH, HEALTH_PATH, HttpServer, ServerLimits, SlackWsgiApp
+from bot.ui.messages import help_summary
 from devkit.local_stack import ADMIN, CHANNEL, LOGIN, SIGNING_SECRET, TOKEN, LocalStack, wait_until
 from devkit.slack_requests import (
     FORM_CONTENT_TYPE,
@@ -42,7 +43,11 @@ from devkit.slack_requests import (
     text_input_state,
     view_submission_body,
 )
+from tests.e2e.conftest import only_in
 from tests.e2e.test_run_modes import ROOT, bot_env
+
+# The HTTP layer and the log have no language: one is enough.
+pytestmark = only_in("en")
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -186,7 +191,7 @@ def help_command(stack: LocalStack, text: str = "help") -> dict[str, str]:
 
 
 def help_answers(stack: LocalStack) -> list[dict]:
-    return [answer for answer in stack.slack.responses if "How to use" in str(answer.get("text", ""))]
+    return [answer for answer in stack.slack.responses if answer.get("text") == help_summary(stack.t)]
 
 
 def test_unsigned_requests_get_401_and_signed_malformed_ones_400_never_a_traceback(

@@ -19,8 +19,11 @@ from bot.ui.messages import help_summary
 from devkit.local_stack import ADMIN, CHANNEL, LOGIN, OUTSIDER, SELLER, LocalStack
 from devkit.rakuten_simulator import Fault
 from devkit.slack_requests import conversations_select_state, static_select_state
-from tests.e2e.conftest import StackFactory
+from tests.e2e.conftest import StackFactory, only_in
 from tests.i18n import EN, FR
+
+# Each test sets its stacks' languages itself (a French shop, people with other Slack languages): no second run.
+pytestmark = only_in("fr")
 
 
 def new_order(stack: LocalStack) -> str:

@@ -1,14 +1,13 @@
 """Details the listings lack, fetched a few orders per poll: prepaid labels (the card links the label, the
-modal carries its number) and the order total with shipping."""
+modal carries its number) and the order total with shipping. Each runs in English and in French (see ``conftest``)."""
 
 from __future__ import annotations
-
-import json
 
 from bot.constants import ACTION_MARK_SHIPPED, VIEW_SHIP
 from bot.services.poller import DETAIL_CALLS_PER_POLL
 from devkit.local_stack import LOGIN, LocalStack
 from rakuten.actions import Action
+from tests.e2e.wording import shown
 
 SHIPPING_INFO = Action.GET_SHIPPING_INFORMATION.value
 BILLING_INFO = Action.GET_BILLING_INFORMATION.value
@@ -25,9 +24,9 @@ def test_the_card_of_a_prepaid_order_links_the_label_and_shows_its_tracking_numb
     assert label is not None
 
     assert stack.poll().ok
-    card = json.dumps(stack.card_for(purchaseid).blocks, ensure_ascii=False)
+    card = shown(stack.card_for(purchaseid).blocks)
 
-    assert "Print the label" in card
+    assert stack.t.gettext("🏷️ Print the label") in card
     assert label.number in card
     assert [request.params["purchaseid"] for request in stack.simulator.requests_for(SHIPPING_INFO)] == [purchaseid]
 
@@ -90,6 +89,6 @@ def test_the_card_shows_the_total_rakuten_charged_once_known(stack: LocalStack) 
     assert order is not None
     assert order.total is not None
     assert order.total.amount == charged  # items and shipping, as getbillinginformation gives them
-    fields = json.dumps(stack.card_for(purchaseid).blocks, ensure_ascii=False)
-    assert "*Total*" in fields
-    assert "Total (items)" not in fields
+    fields = shown(stack.card_for(purchaseid).blocks)
+    assert f"*{stack.t.gettext('Total')}*\n{stack.t.money(order.total)}" in fields
+    assert stack.t.gettext("Total (items)") not in fields

@@ -1,7 +1,8 @@
 """Orders flow into Slack, end to end over loopback: simulator -> poller -> store -> Slack stand-in.
 
 Each test drives the real parts through ``LocalStack`` and asserts what can be observed from outside:
-the channel in the Slack stand-in, the requests the simulator recorded, and the store.
+the channel in the Slack stand-in, the requests the simulator recorded, and the store. Each runs in English and
+in French (see ``conftest``): words on cards and notices are compared with the stack's translator.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from devkit.local_stack import CHANNEL, LOGIN, PACKER_GROUP, SIGNING_SECRET, Loc
 from devkit.rakuten_simulator.faults import Fault
 from devkit.slack_standin import StoredMessage
 from rakuten.actions import Action
+from tests.e2e.conftest import only_in
+from tests.e2e.wording import ANY, burst_arrived, polling_failed, reachable_again, says, shown
 
 ROOT = Path(__file__).resolve().parents[2]
 StackFactory = Callable[..., LocalStack]
@@ -77,8 +80,38 @@ def notices(stack: LocalStack) -> list[StoredMessage]:
     ]
 
 
-def notices_saying(stack: LocalStack, words: str) -> list[StoredMessage]:
-    return [message for message in notices(stack) if words in message.text]
+def notices_saying(stack: LocalStack, sentence: str) -> list[StoredMessage]:
+    return [message for message in notices(stack) if says(message.text, sentence)]
+
+
+def cannot_be_polled(stack: LocalStack, count: int) -> str:
+    """The outage alert's details: ``count`` failed attempts, then the last error (any)."""
+    return stack.t.ngettext(
+        "⚠️ *Rakuten account {account} cannot be polled.* {count} attempt failed in a row since {when}; "
+        "new orders are not reaching Slack meanwhile.\nLast error: {error}",
+        "⚠️ *Rakuten account {account} cannot be polled.* {count} attempts failed in a row since {when}; "
+        "new orders are not reaching Slack meanwhile.\nLast error: {error}",
+        count,
+        account=LOGIN,
+        when=ANY,
+        error=ANY,
+    )
+
+
+def quota_used_up(stack: LocalStack, action: str) -> str:
+    """The channel notice of a spent hourly quota; ``action`` is the notice's name of the Rakuten action."""
+    return stack.t.gettext(
+        "⏳ Rakuten's hourly quota for {action} is used up on account {account}. Polling for it resumes at {when} "
+        "(Paris time), when the quota renews; nothing is lost.",
+        action=action,
+        account=LOGIN,
+        when=ANY,
+    )
+
+
+def state_label(stack: LocalStack, msgid: str) -> str:
+    """A card's state line for a state without details (``"📦 Awaiting shipment"``), in the stack's language."""
+    return f"*{stack.t.gettext(msgid)}*"
 
 
 def successful_posts(stack: LocalStack) -> int:
@@ -198,10 +231,16 @@ def test_express_orders_stand_out(stack: LocalStack) -> None:
 
     express_card, standard_card = stack.card_for(express), stack.card_for(standard)
     assert EXPRESS_MARKER in header_text(express_card)
-    assert "EXPRESS" in header_text(express_card)
-    assert "Express" in express_card.text
+    assert header_text(express_card) == stack.t.gettext(
+        "{marker} EXPRESS · Order {purchaseid}", marker=EXPRESS_MARKER, purchaseid=express
+    )
+    assert express_card.text.startswith(
+        stack.t.gettext("{marker} Express order {purchaseid}", marker=EXPRESS_MARKER, purchaseid=express)
+    )
     assert EXPRESS_MARKER not in header_text(standard_card)
-    assert "Express" not in standard_card.text
+    assert header_text(standard_card) == stack.t.gettext("🛒 Order {purchaseid}", purchaseid=standard)
+    assert EXPRESS_MARKER not in standard_card.text
+    assert "Express" not in standard_card.text  # the word is "Express" in French too
     # No mention unless the account asks for one.
     assert "<!subteam^" not in express_card.text
     assert "<@" not in express_card.text
@@ -240,7 +279,7 @@ def test_an_order_accepted_on_the_site_before_the_bot_saw_it_gets_a_card(stack: 
     stack.poll()
 
     card = stack.card_for(purchaseid)
-    assert "Awaiting shipment" in state_text(card)
+    assert state_text(card) == state_label(stack, "📦 Awaiting shipment")
     assert ACTION_MARK_SHIPPED in button_ids(card)
     assert not button_ids(card) & {ACTION_ACCEPT, ACTION_REFUSE}
     assert stored_order(stack, purchaseid).state is OrderState.TO_SHIP
@@ -259,7 +298,7 @@ def test_orders_created_while_the_bot_was_stopped_get_cards_after_restart(stack:
 
     assert outcome.cards_posted == 2
     assert_one_card_each(stack, [before, waiting, accepted_meanwhile])
-    assert "Awaiting shipment" in state_text(stack.card_for(accepted_meanwhile))
+    assert state_text(stack.card_for(accepted_meanwhile)) == state_label(stack, "📦 Awaiting shipment")
 
 
 # ---------------------------------------------------------------------------------------- card updates
@@ -299,8 +338,8 @@ def test_a_cancelled_order_card_says_cancelled(stack: LocalStack) -> None:
     assert outcome.cards_updated == 1
     updated = stack.card_for(purchaseid)
     assert updated.ts == card.ts
-    assert "Cancelled" in state_text(updated)
-    assert "Cancelled" in updated.text
+    assert state_text(updated) == state_label(stack, "✖️ Cancelled")
+    assert stack.t.gettext("✖️ Cancelled") in updated.text
     assert not button_ids(updated) & {ACTION_ACCEPT, ACTION_REFUSE, ACTION_MARK_SHIPPED}
     assert successful_posts(stack) == 1
     assert stored_order(stack, purchaseid).state is OrderState.CANCELLED
@@ -319,7 +358,7 @@ def test_shipped_on_the_site_updates_the_card_to_shipped(stack: LocalStack) -> N
     assert outcome.cards_updated == 1
     updated = stack.card_for(purchaseid)
     assert updated.ts == card.ts
-    assert "Shipped" in state_text(updated)
+    assert state_text(updated) == state_label(stack, "✅ Shipped")
     assert ACTION_MARK_SHIPPED not in button_ids(updated)
     assert successful_posts(stack) == 1
     order = stack.bot.store.get_order(LOGIN, purchaseid)
@@ -389,6 +428,7 @@ def test_a_crash_between_posting_and_storing_a_card_posts_no_second_card(
 # --------------------------------------------------------------------------------------- rate limits
 
 
+@only_in("en")  # no words checked, and it waits out Slack's real Retry-After: once is enough
 def test_a_429_burst_loses_no_card(stack: LocalStack) -> None:
     purchaseids = stack.simulator.generate_sales(LOGIN, 3, express_ratio=0)
     # One more 429 than the WebClient's own retry handler takes: the paced sender waits out the rest.
@@ -434,7 +474,7 @@ def test_a_burst_becomes_one_summary_with_the_cards_in_its_thread(make_stack: St
     assert len(summaries) == 1
     summary = summaries[0]
     assert summary.thread_ts is None
-    assert "6 new orders" in summary.text
+    assert burst_arrived(stack.t, 6) in summary.text
     assert_one_card_each(stack, [*standard, express])
     for purchaseid in standard:
         assert stack.card_for(purchaseid).thread_ts == summary.ts
@@ -472,7 +512,7 @@ def test_a_burst_interrupted_between_its_summary_and_its_cards_keeps_one_thread_
 
     assert outcome.ok, outcome.error
     assert notices(stack) == [summary]  # no second summary: the restarted bot found the first one
-    assert "5 new orders" in summary.text
+    assert burst_arrived(stack.t, 5) in summary.text
     assert_one_card_each(stack, purchaseids)
     assert {card.thread_ts for card in stack.cards()} == {summary.ts}
     for purchaseid in purchaseids:
@@ -503,16 +543,16 @@ def test_a_spent_quota_is_told_once_and_that_action_waits_for_the_hour(stack: Lo
     assert all(outcome.ok for outcome in outcomes)
     assert len(stack.simulator.requests_for(CURRENT_SALES)) == 1
     assert len(stack.simulator.requests_for(NEW_SALES)) == 4  # the other action carries on
-    told = notices_saying(stack, "quota")
+    told = notices_saying(stack, quota_used_up(stack, ANY))
     assert len(told) == 1
-    assert "fetching current orders" in told[0].text
+    assert says(told[0].text, quota_used_up(stack, stack.t.gettext("fetching current orders")))
     assert_one_card_each(stack, [waiting])
     health = polling_health(stack)
     blocked_until = health.quota_blocked_until[CURRENT_SALES]
     assert blocked_until > datetime.now(UTC)
     assert (blocked_until.minute, blocked_until.second) == (0, 0)
     assert health.consecutive_failures == 0
-    assert notices_saying(stack, "polling has failed") == []
+    assert notices(stack) == told  # no outage alert
 
 
 def test_an_outage_is_alerted_once_and_its_end_once(stack: LocalStack) -> None:
@@ -522,18 +562,19 @@ def test_an_outage_is_alerted_once_and_its_end_once(stack: LocalStack) -> None:
     for attempt in range(1, threshold + 3):
         outcome = stack.poll()
         assert not outcome.ok
-        alerts = notices_saying(stack, "polling has failed")
+        alerts = notices(stack)
         assert len(alerts) == (1 if attempt >= threshold else 0), f"after failed poll {attempt}"
-    assert f"{threshold} times" in alerts[0].text
-    assert notices_saying(stack, "reachable again") == []
+    assert says(alerts[0].text, polling_failed(stack.t, threshold))
+    assert says(shown(alerts[0].blocks), cannot_be_polled(stack, threshold))  # the details, in the same language
 
     stack.simulator.clear_faults()
     arrived_meanwhile = stack.simulator.add_sale(LOGIN)
     for _ in range(3):
         assert stack.poll().ok
 
-    assert len(notices_saying(stack, "reachable again")) == 1
-    assert len(notices_saying(stack, "polling has failed")) == 1
+    alert, back = notices(stack)
+    assert alert == alerts[0]
+    assert says(back.text, reachable_again(stack.t))
     assert_one_card_each(stack, [arrived_meanwhile])
     health = polling_health(stack)
     assert health.consecutive_failures == 0
@@ -549,13 +590,15 @@ def test_a_bad_token_or_a_silent_rakuten_is_alerted_once(make_stack: StackFactor
     for _ in range(4):
         assert not stack.poll().ok
 
-    assert len(notices_saying(stack, "polling has failed")) == 1
+    (alert,) = notices(stack)
+    assert says(alert.text, polling_failed(stack.t, 2))
     assert polling_health(stack).consecutive_failures == 4
 
 
 # -------------------------------------------------------------------------------------------- processes
 
 
+@only_in("en")  # a process's refusal and the lock have no language
 def test_a_second_process_on_the_same_data_dir_is_refused(stack: LocalStack, free_port: int) -> None:
     env = {
         name: value
@@ -586,6 +629,7 @@ def test_a_second_process_on_the_same_data_dir_is_refused(stack: LocalStack, fre
     assert card_ids(stack) == [purchaseid]
 
 
+@only_in("en")  # no words checked, and it waits for the real poll interval: once is enough
 def test_the_scheduler_polls_on_its_own(make_stack: StackFactory) -> None:
     stack = make_stack(poll_seconds=2)
     stack.bot.start_polling()

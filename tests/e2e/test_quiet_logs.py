@@ -22,6 +22,10 @@ from devkit.local_stack import LOGIN, LocalStack
 from devkit.rakuten_simulator import Fault
 from devkit.slack_requests import app_uninstalled_event, tokens_revoked_event
 from tests.e2e.bot_process import BotProcess
+from tests.e2e.conftest import only_in
+
+# A process's log is in English, to operators, whatever the bot's language: once is enough.
+pytestmark = only_in("en")
 
 NEW_SALES = "getnewsales"
 CURRENT_SALES = "getcurrentsales"

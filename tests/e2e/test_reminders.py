@@ -1,9 +1,9 @@
 """Reminders and the daily summary end to end: the Rakuten simulator, the Slack stand-in and the bot over loopback,
-all on one clock that the test moves (no waiting for real hours), the bot restarted and crashed on its data dir."""
+all on one clock that the test moves (no waiting for real hours), the bot restarted and crashed on its data dir.
+Each runs in English and in French (see ``conftest``): the words are compared with the stack's translator."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -15,8 +15,9 @@ from bot.constants import DAILY_SUMMARY_EVENT_TYPE, REMINDER_EVENT_TYPE
 from bot.domain.orders import OrderRecord
 from devkit.local_stack import CHANNEL, LOGIN, LocalStack
 from devkit.slack_standin import StoredMessage
-from rakuten.models import PARIS
+from rakuten.models import PARIS, Money
 from tests.e2e.conftest import StackFactory
+from tests.e2e.wording import ANY, pattern, says, shown
 
 GRACE = timedelta(minutes=10)  # Tuning.follow_up_claim_grace's default
 
@@ -82,7 +83,13 @@ def summaries(stack: LocalStack) -> list[StoredMessage]:
 
 def card_text(stack: LocalStack, purchaseid: str) -> str:
     card = stack.card_for(purchaseid)
-    return json.dumps({"text": card.text, "blocks": card.blocks}, ensure_ascii=False)
+    return shown({"text": card.text, "blocks": card.blocks})
+
+
+def late_line(stack: LocalStack, deadline: datetime | None = None) -> str:
+    """The card's line of an order late to ship (due at ``deadline``, or at any time)."""
+    due = stack.t.short_datetime(deadline) if deadline is not None else ANY
+    return stack.t.gettext("⏰ *Late*: was due {deadline}", deadline=due)
 
 
 def restart(stack: LocalStack, *, orderly: bool = True) -> None:
@@ -115,7 +122,13 @@ def test_each_reminder_fires_once_at_its_time_across_restarts_and_none_after_the
     follow_up_often(stack)
     assert reminders(stack, purchaseid) == ["accept_soon"]
     (soon,) = reminder_messages(stack)
-    assert soon.text.startswith(f"<!here> ⏳ Order {purchaseid} still awaits your decision")
+    awaits = stack.t.gettext(
+        "⏳ Order {purchaseid} still awaits your decision: accept or refuse it by {deadline} ({left} left).",
+        purchaseid=purchaseid,
+        deadline=ANY,
+        left=ANY,
+    )
+    assert pattern(f"<!here> {awaits}").match(soon.text)
     restart(stack)
     follow_up_often(stack)
     assert reminders(stack, purchaseid) == ["accept_soon"]
@@ -136,19 +149,19 @@ def test_each_reminder_fires_once_at_its_time_across_restarts_and_none_after_the
     clock.set(late_at - timedelta(minutes=1))
     follow_up_often(stack)
     assert reminders(stack, purchaseid) == ["accept_soon", "accept_expired"]
-    assert "*Late*" not in card_text(stack, purchaseid)
+    assert not says(card_text(stack, purchaseid), late_line(stack))
 
     clock.set(late_at)
     follow_up_often(stack)
     restart(stack)
     follow_up_often(stack)
     assert reminders(stack, purchaseid) == ["accept_soon", "accept_expired", "ship_late"]
-    assert "⏰ *Late*: was due Nov 23, 10:00" in card_text(stack, purchaseid)
+    assert late_line(stack, late_at) in card_text(stack, purchaseid)
 
     # Shipped: the card stops saying late, and nothing more is ever posted.
     stack.simulator.ship_on_site(itemid, "Colissimo", "6A12345678901")
     poll_until(stack, purchaseid, lambda order: not order.is_open)
-    assert "*Late*" not in card_text(stack, purchaseid)
+    assert not says(card_text(stack, purchaseid), late_line(stack))
     clock.advance(days=10)
     follow_up_often(stack)
     assert reminders(stack, purchaseid) == ["accept_soon", "accept_expired", "ship_late"]
@@ -302,14 +315,24 @@ def test_the_daily_summary_gives_yesterdays_figures_once_a_day(make_stack: Stack
 
     (summary,) = summaries(stack)
     assert summary.thread_ts is None  # in the channel, not in a thread
-    assert "📋 Daily summary · Dec 2, 2026" in summary.text
-    assert "2 new orders yesterday, €20.50" in summary.text
-    assert "1 order shipped yesterday" in summary.text
+    t = stack.t
+    day = t.date(datetime(2026, 12, 2, 12, 0, tzinfo=PARIS))
+    assert t.gettext("📋 Daily summary · {date}", date=day) in summary.text
+    assert (
+        t.ngettext(
+            "🛒 {count} new order yesterday, {amount}",
+            "🛒 {count} new orders yesterday, {amount}",
+            2,
+            amount=t.money(Money(Decimal("20.50"))),
+        )
+        in summary.text
+    )
+    assert t.ngettext("✅ {count} order shipped yesterday", "✅ {count} orders shipped yesterday", 1) in summary.text
     blocks = {block.get("block_id"): block["text"]["text"] for block in summary.blocks if "text" in block}
     to_ship, overdue = blocks["summary_to_ship"], blocks["summary_late"]
-    assert to_ship.startswith("*📦 To ship (2), oldest first*")
+    assert to_ship.startswith(t.gettext("*📦 To ship ({count}), oldest first*", count=2))
     assert to_ship.index(late) < to_ship.index(recent)
-    assert overdue.startswith("*⏰ Late (1)*")
+    assert overdue.startswith(t.gettext("*⏰ Late ({count})*", count=1))
     assert f"{_permalink(stack, late)}|{late}>" in overdue
     assert f"{_permalink(stack, recent)}|{recent}>" in to_ship
     for absent in (shipped, first, second):

@@ -26,6 +26,7 @@ from devkit.slack_requests import (
 )
 from rakuten.actions import Action
 from tests.e2e.bot_process import ROOT, answers, bot_env, rakuten_bot, start_bot
+from tests.e2e.conftest import only_in
 from tests.i18n import EN, FR
 
 BAD_RAKUTEN_TOKEN = "not-the-token-7e1d"
@@ -39,9 +40,14 @@ def base_url(stack: LocalStack) -> str:
     return stack.app_url.removesuffix(EVENTS_PATH)
 
 
-def help_answers(stack: LocalStack, t: Translator = EN) -> list[dict]:
-    """Answers to ``/rakuten help`` in ``t``'s language (the stack's people have English Slack)."""
-    help_text = help_summary(t)
+# `rakuten-bot check` and `run` as processes: their command lines speak English, to operators, whatever the
+# bot's language, so those tests run once; the HTTP-mode tests of the in-process app run in both languages.
+processes_only_in_english = only_in("en")
+
+
+def help_answers(stack: LocalStack, t: Translator | None = None) -> list[dict]:
+    """Answers to ``/rakuten help`` in ``t``'s language (the stack's, by default: its people's Slack speaks it)."""
+    help_text = help_summary(t or stack.t)
     return [answer for answer in stack.slack.responses if answer.get("text") == help_text]
 
 
@@ -125,6 +131,7 @@ def test_requests_without_slack_s_signature_are_refused(stack: LocalStack) -> No
 # ---------------------------------------------------------------------------------------------- check
 
 
+@processes_only_in_english
 def test_check_passes_against_the_simulator_and_the_stand_in(stack: LocalStack, tmp_path: Path) -> None:
     result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data"))
 
@@ -140,6 +147,7 @@ def test_check_passes_against_the_simulator_and_the_stand_in(stack: LocalStack, 
     assert stack.simulator.requests_for(Action.GET_ITEM_TODO_LIST.value)
 
 
+@processes_only_in_english
 def test_check_fails_on_a_bad_rakuten_token_without_showing_it(stack: LocalStack, tmp_path: Path) -> None:
     result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data", RAKUTEN_TOKEN=BAD_RAKUTEN_TOKEN))
 
@@ -150,6 +158,7 @@ def test_check_fails_on_a_bad_rakuten_token_without_showing_it(stack: LocalStack
     assert BAD_RAKUTEN_TOKEN not in result.stdout + result.stderr
 
 
+@processes_only_in_english
 def test_check_fails_on_a_bad_slack_token_without_showing_it(stack: LocalStack, tmp_path: Path) -> None:
     result = rakuten_bot("check", env=bot_env(stack, tmp_path / "check-data", SLACK_BOT_TOKEN=BAD_SLACK_TOKEN))
 
@@ -162,6 +171,7 @@ def test_check_fails_on_a_bad_slack_token_without_showing_it(stack: LocalStack, 
 # ------------------------------------------------------------------------------------------ config errors
 
 
+@processes_only_in_english
 def test_run_lists_every_configuration_problem_at_once(stack: LocalStack, tmp_path: Path) -> None:
     secret_like = "xoxp-a-user-token-pasted-by-mistake"
     env = bot_env(
@@ -185,6 +195,7 @@ def test_run_lists_every_configuration_problem_at_once(stack: LocalStack, tmp_pa
     assert not (tmp_path / "never-created").exists()  # nothing was started
 
 
+@processes_only_in_english
 def test_run_refuses_an_account_from_the_environment_without_admins(stack: LocalStack, tmp_path: Path) -> None:
     # Nobody would be admin, and the first member to run /rakuten connect would take the shop over.
     data_dir = tmp_path / "never-created"
@@ -200,6 +211,7 @@ def test_run_refuses_an_account_from_the_environment_without_admins(stack: Local
     assert stack.simulator.requests == []
 
 
+@processes_only_in_english
 def test_a_missing_bot_token_is_named(stack: LocalStack, tmp_path: Path) -> None:
     result = rakuten_bot("check", env=bot_env(stack, tmp_path / "never-created", SLACK_BOT_TOKEN=None))
 
@@ -210,6 +222,7 @@ def test_a_missing_bot_token_is_named(stack: LocalStack, tmp_path: Path) -> None
 # ------------------------------------------------------------------------------------------ rakuten-bot run
 
 
+@only_in("en")  # the French default with RAKUTEN_DEFAULT_LOCALE unset, read by an admin whose Slack is English
 def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
     stack: LocalStack, tmp_path: Path, free_port: int, running_bots: list[subprocess.Popen[str]]
 ) -> None:
@@ -250,7 +263,7 @@ def test_rakuten_bot_run_serves_http_polls_and_stops_cleanly_on_sigterm(
         signed = sender.command(**help_command)
     assert signed.status_code == 200
     assert forged.status_code == 401
-    stack.slack.wait_for(lambda: len(help_answers(stack)) == 1)  # the admin's own Slack speaks English
+    stack.slack.wait_for(lambda: len(help_answers(stack, EN)) == 1)  # the admin's own Slack speaks English
 
     second = rakuten_bot("run", env=env)
     assert second.returncode != 0

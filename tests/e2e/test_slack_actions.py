@@ -2,7 +2,8 @@
 
 Every request reaches the app signed as Slack signs it (slash commands as a form body, interactivity as
 ``payload=``, view submissions with ``state.values``, events as JSON); the assertions read what the Slack
-stand-in was asked to do, what the Rakuten simulator received, and what the bot's store holds.
+stand-in was asked to do, what the Rakuten simulator received, and what the bot's store holds. Each test runs in
+English and in French (see ``conftest``): what the bot says is compared with the stack's translator, ``stack.t``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from bot.domain.accounts import AccountRecord
 from bot.domain.orders import ItemState, OrderRecord, OrderState
 from bot.services.permissions import BOOTSTRAP_ADMIN_KEY
 from bot.ui.account_views import build_connect_modal
+from bot.ui.order_card import BLOCK_STATE, EXPRESS_MARKER
 from bot.ui.refs import ConnectModalMetadata
 from devkit.local_stack import (
     ADMIN,
@@ -71,6 +73,17 @@ from devkit.slack_requests import (
 )
 from rakuten.actions import Action
 from tests.e2e.conftest import StackFactory
+from tests.e2e.wording import (
+    ACCEPTED,
+    ANSWER_LOST,
+    ANY,
+    rakuten_refused,
+    says,
+    shipped_via,
+    shown,
+    tracking_rejected,
+    tracking_sent,
+)
 from tests.i18n import EN
 
 SET_TRACKING = Action.SET_TRACKING.value
@@ -79,6 +92,11 @@ REFUSE_SALE = Action.REFUSE_SALE.value
 RAKUTEN_ACTIONS = (SET_TRACKING, ACCEPT_SALE, REFUSE_SALE)
 BAD_TOKEN = "wrong-token-77aa31"
 COLISSIMO_NUMBER = "6A12345678901"
+# The subcommands as the help names them: French readers see the French aliases.
+HELP_NAMES = {
+    "en": ("connect", "status", "orders", "ship", "settings", "disconnect"),
+    "fr": ("connecter", "statut", "commandes", "expedier", "reglages", "deconnecter"),
+}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -132,6 +150,12 @@ def card_json(stack: LocalStack, purchaseid: str) -> str:
     return json.dumps({"text": card.text, "blocks": card.blocks}, ensure_ascii=False)
 
 
+def card_words(stack: LocalStack, purchaseid: str) -> str:
+    """Every text on the order's card (notification, blocks, buttons, confirmations), one per line."""
+    card = stack.card_for(purchaseid)
+    return shown({"text": card.text, "blocks": card.blocks})
+
+
 def card_buttons(stack: LocalStack, purchaseid: str) -> list[str]:
     card = stack.card_for(purchaseid)
     return [
@@ -152,8 +176,60 @@ def response_text(response: dict[str, Any]) -> str:
     return json.dumps({"text": response.get("text"), "blocks": response.get("blocks")}, ensure_ascii=False)
 
 
+def response_words(response: dict[str, Any]) -> str:
+    """Every text of a response (its notification text and its blocks'), one per line."""
+    return shown({"text": response.get("text"), "blocks": response.get("blocks")})
+
+
 def ephemerals_for(stack: LocalStack, user: str) -> str:
-    return json.dumps(stack.slack.ephemerals(user), ensure_ascii=False)
+    return shown(stack.slack.ephemerals(user))
+
+
+# What the bot says, in the stack's language (``ANY``: a part the test does not check).
+
+
+def refusal(stack: LocalStack, what: str, why: str = ANY) -> str:
+    """A "🚫 You can't …: …" answer; ``what`` is the refused task's message id."""
+    return stack.t.gettext("🚫 You can't {what}: {why}", what=stack.t.gettext(what), why=why)
+
+
+def members_only(stack: LocalStack) -> str:
+    return stack.t.gettext("Only members of {channel} can act on these orders.", channel=f"<#{CHANNEL}>")
+
+
+def sending(stack: LocalStack, purchaseid: str, carrier: str, tracking: str, count: int) -> str:
+    """The shipper's first answer: the tracking is on its way to Rakuten."""
+    return stack.t.ngettext(
+        "Sending {carrier} {tracking} to Rakuten for order {purchaseid} ({count} item).",
+        "Sending {carrier} {tracking} to Rakuten for order {purchaseid} ({count} items).",
+        count,
+        carrier=carrier,
+        tracking=tracking,
+        purchaseid=purchaseid,
+    )
+
+
+def not_answering(stack: LocalStack, purchaseid: str) -> list[str]:
+    """The answers telling that the order's tracking is queued while Rakuten does not answer (with or without the
+    time of the next try)."""
+    what = stack.t.gettext("the tracking for order {purchaseid}", purchaseid=purchaseid)
+    return [
+        stack.t.gettext(
+            "⏳ Rakuten is not answering right now: {what} is queued and will be retried automatically.", what=what
+        ),
+        stack.t.gettext(
+            "⏳ Rakuten is not answering right now: {what} is queued and will be retried automatically "
+            "(next try at {when}).",
+            what=what,
+            when=ANY,
+        ),
+    ]
+
+
+def state_line(stack: LocalStack, purchaseid: str) -> str:
+    """The state line of the order's card."""
+    (state,) = [block for block in stack.card_for(purchaseid).blocks if block.get("block_id") == BLOCK_STATE]
+    return str(state["text"]["text"])
 
 
 def open_modal(stack: LocalStack, purchaseid: str, *, user: str = SELLER) -> dict[str, Any]:
@@ -243,7 +319,10 @@ def test_connect_with_a_good_pair_stores_the_token_encrypted_and_starts_polling(
 
     view = open_connect_modal(stack)
     assert stack.slack.calls_to("views.open")
-    assert "My Account > Tokens" in json.dumps(view["blocks"])
+    assert stack.t.gettext(
+        "Paste the token from My Account > Tokens on Rakuten (Mon compte > Tokens). "
+        "It is checked against Rakuten, encrypted at rest, and never shown again."
+    ) in shown(view["blocks"])
 
     response = stack.submit_view(view, connect_values(LOGIN, TOKEN), user=ADMIN)
 
@@ -257,7 +336,12 @@ def test_connect_with_a_good_pair_stores_the_token_encrypted_and_starts_polling(
     assert stack.bot.cipher.decrypt(account.token_ciphertext) == TOKEN
     # The first poll starts at once: the waiting order's card appears without anyone polling by hand.
     stack.slack.wait_for(lambda: any(card for card in stack.cards() if waiting in card.text), timeout=10)
-    stack.slack.wait_for(lambda: any("connected" in m.text for m in stack.slack.messages(CHANNEL)))
+    connected = stack.t.gettext(
+        "✅ Rakuten account *{login}* connected. New orders will be posted in {channel}; the first check runs now.",
+        login=LOGIN,
+        channel=f"<#{CHANNEL}>",
+    )
+    stack.slack.wait_for(lambda: any(connected in m.text for m in stack.slack.messages(CHANNEL)))
     assert stack.simulator.requests_for(Action.GET_ITEM_TODO_LIST.value)  # the pair was checked first
 
     data_dir = stack.data_dir
@@ -279,7 +363,9 @@ def test_connect_with_a_bad_pair_shows_an_error_on_the_token_field_and_stores_no
     errors = errors_of(stack.submit_view(view, connect_values(LOGIN, BAD_TOKEN), user=ADMIN))
 
     assert list(errors) == [BLOCK_TOKEN]
-    assert "Rakuten refused" in errors[BLOCK_TOKEN]
+    assert errors[BLOCK_TOKEN] == stack.t.gettext(
+        "Rakuten refused this login and token. Check the login, or make a new token."
+    )
     assert stack.bot.store.list_accounts() == []
     assert [r.status for r in stack.simulator.requests_for(Action.GET_ITEM_TODO_LIST.value)] == [401]
     assert not files_containing(stack.data_dir, BAD_TOKEN)
@@ -306,7 +392,7 @@ def test_a_non_admin_cannot_connect_even_with_a_forged_submission(make_stack: St
     refused = stack.command("connect", user=SELLER)
 
     assert refused.status_code == 200
-    assert "can't connect a Rakuten account" in refused.json()["text"]
+    assert says(refused.json()["text"], refusal(stack, "connect a Rakuten account"))
     assert "RAKUTEN_ADMINS" in refused.json()["text"]
     assert stack.slack.calls_to("views.open") == []
 
@@ -314,7 +400,7 @@ def test_a_non_admin_cannot_connect_even_with_a_forged_submission(make_stack: St
     view = open_connect_modal(stack, user=ADMIN)
     response = stack.submit_view(view, connect_values(LOGIN, TOKEN), user=SELLER)
     assert response.status_code == 200
-    stack.slack.wait_for(lambda: "can't connect" in ephemerals_for(stack, SELLER))
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, SELLER), refusal(stack, "connect a Rakuten account")))
     assert stack.bot.store.list_accounts() == []
     assert stack.simulator.requests == []
 
@@ -331,11 +417,14 @@ def test_with_no_admins_configured_the_first_connector_becomes_the_admin(
     assert account_of(stack).connected_by == SELLER
 
     stack.submit_view(second, connect_values(LOGIN, TOKEN), user=ADMIN)
-    stack.slack.wait_for(lambda: "the person who first connected" in ephemerals_for(stack, ADMIN))
+    first_connector_only = stack.t.gettext(
+        "Only the bot's admin (the person who first connected an account) can {what}.", what=ANY
+    )
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, ADMIN), first_connector_only))
     assert account_of(stack).connected_by == SELLER
 
     refused = stack.command("connect", user=OUTSIDER, channel="C0ELSEWHERE")
-    assert "the person who first connected an account" in refused.json()["text"]
+    assert says(refused.json()["text"], first_connector_only)
     before = len(stack.slack.responses)
     assert stack.command("disconnect", user=SELLER).text == ""  # the bootstrap admin may administer
     (prompt,) = new_responses(stack, before)
@@ -364,7 +453,7 @@ def test_an_account_from_the_environment_cannot_be_taken_over_when_no_admin_is_s
         forged_connect_view("C0ELSEWHERE"), connect_values("outsider-shop", "outsider-token-7a2b"), user=OUTSIDER
     )
     assert response.status_code == 200
-    stack.slack.wait_for(lambda: "can't connect" in ephemerals_for(stack, OUTSIDER))
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, OUTSIDER), refusal(stack, "connect a Rakuten account")))
     assert stack.bot.store.get_meta(BOOTSTRAP_ADMIN_KEY) is None
     assert [account.login for account in stack.bot.store.list_accounts()] == [LOGIN]
     assert account_of(stack).channel_id == CHANNEL
@@ -386,11 +475,14 @@ def test_the_bootstrap_rule_applies_once_to_a_bot_with_no_account(make_stack: St
     stack.bot.accounts.disconnect(SELLER, LOGIN)
     assert stack.bot.store.list_accounts() == []
     refused = stack.command("connect", user=OUTSIDER, channel="C0ELSEWHERE")
-    assert "the person who first connected an account" in refused.json()["text"]
+    first_connector_only = stack.t.gettext(
+        "Only the bot's admin (the person who first connected an account) can {what}.", what=ANY
+    )
+    assert says(refused.json()["text"], first_connector_only)
     stack.submit_view(
         forged_connect_view("C0ELSEWHERE"), connect_values("outsider-shop", "outsider-token-7a2b"), user=OUTSIDER
     )
-    stack.slack.wait_for(lambda: "can't connect" in ephemerals_for(stack, OUTSIDER))
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, OUTSIDER), refusal(stack, "connect a Rakuten account")))
     assert stack.bot.store.list_accounts() == []
     assert stack.bot.store.get_meta(BOOTSTRAP_ADMIN_KEY) == SELLER
 
@@ -422,10 +514,10 @@ def test_mark_shipped_for_all_items_sends_one_call_per_item_and_updates_the_card
     assert card.ts == card_ts
     assert card.updated >= 1
     assert {call.params["ts"] for call in stack.slack.calls_to("chat.update")} == {card_ts}
-    shown = card_json(stack, purchaseid)
-    assert "Shipped via Colissimo" in shown
-    assert COLISSIMO_NUMBER in shown
-    assert f"<@{SELLER}>" in shown
+    words = card_words(stack, purchaseid)
+    assert shipped_via(stack.t, "Colissimo") in words
+    assert COLISSIMO_NUMBER in words
+    assert stack.t.gettext("by {user}", user=f"<@{SELLER}>") in words
     assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
     audit = stack.bot.store.list_audit(purchaseid=purchaseid)
     assert [entry.action for entry in audit].count("ship") == 2
@@ -444,7 +536,9 @@ def test_mark_shipped_for_some_items_leaves_the_button_for_the_rest(stack: Local
     assert [r.params["itemid"] for r in stack.simulator.requests_for(SET_TRACKING)] == [first]
     assert order.item(first).state is ItemState.SHIPPED  # type: ignore[union-attr]
     assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)
-    assert "Partially shipped (1 of 3)" in card_json(stack, purchaseid)
+    assert state_line(stack, purchaseid) == stack.t.gettext(
+        "*{state} ({shipped} of {total})*", state=stack.t.gettext("📦 Partially shipped"), shipped=1, total=3
+    )
 
     second_view = open_modal(stack, purchaseid)
     assert sorted(modal_item_options(second_view)) == sorted(rest)  # the shipped item is not offered again
@@ -465,7 +559,9 @@ def test_autre_without_a_url_is_an_error_on_the_url_field_and_sends_nothing(stac
     errors = errors_of(stack.submit_ship(view, carrier="Autre", tracking="ABC123456"))
 
     assert list(errors) == [BLOCK_TRACKING_URL]
-    assert "Autre" in errors[BLOCK_TRACKING_URL]
+    assert errors[BLOCK_TRACKING_URL] == stack.t.gettext(
+        "A tracking URL is required when the carrier is “{other}”, so the buyer can follow it.", other="Autre"
+    )
     assert stack.simulator.requests_for(SET_TRACKING) == []
     assert all(item.pending is None for item in order_of(stack, purchaseid).items)
 
@@ -487,7 +583,12 @@ def test_an_invalid_tracking_number_is_an_error_on_its_field(stack: LocalStack) 
     errors = errors_of(stack.submit_ship(view, carrier="Colissimo", tracking="12 34"))
 
     assert list(errors) == [BLOCK_TRACKING_NUMBER]
-    assert "tracking number" in errors[BLOCK_TRACKING_NUMBER]
+    assert says(
+        errors[BLOCK_TRACKING_NUMBER],
+        stack.t.gettext(
+            "A tracking number has {low} to {high} characters; this one has {length}.", low=ANY, high=ANY, length=ANY
+        ),
+    )
     assert stack.simulator.requests_for(SET_TRACKING) == []
 
 
@@ -509,8 +610,19 @@ def test_a_double_submit_makes_one_rakuten_call_per_item(stack: LocalStack) -> N
     assert sorted(sent) == sorted(itemids(stack, purchaseid))
     stack.slack.wait_for(lambda: len(stack.slack.ephemerals(SELLER)) >= 3)
     answers = [ephemeral["text"] for ephemeral in stack.slack.ephemerals(SELLER)]
-    assert sum(answer.startswith("Sending Colissimo") for answer in answers) == 1
-    assert sum(("already" in answer or "nothing left to ship" in answer) for answer in answers) == 2
+    assert answers.count(sending(stack, purchaseid, "Colissimo", COLISSIMO_NUMBER, 2)) == 1
+    nothing_sent = [
+        stack.t.gettext("Order {purchaseid}: the tracking is already being sent to Rakuten.", purchaseid=purchaseid),
+        stack.t.gettext(
+            "Order {purchaseid}: those items are already shipped or being sent. Nothing was sent twice.",
+            purchaseid=purchaseid,
+        ),
+        stack.t.gettext(
+            "Order {purchaseid} was already marked shipped: nothing was sent to Rakuten again.", purchaseid=purchaseid
+        ),
+        stack.t.gettext("Order {purchaseid} has nothing left to ship.", purchaseid=purchaseid),
+    ]
+    assert sum(answer in nothing_sent for answer in answers) == 2
 
 
 def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card(stack: LocalStack) -> None:
@@ -522,12 +634,11 @@ def test_a_rakuten_refusal_is_told_to_the_clicker_recorded_and_shown_on_the_card
 
     stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    stack.slack.wait_for(lambda: "Rakuten rejected the tracking for" in ephemerals_for(stack, SELLER))
-    assert "déjà été expédié" in ephemerals_for(stack, SELLER)
+    rejected = tracking_rejected(stack.t, purchaseid, ANY + "déjà été expédié" + ANY)  # Rakuten's own words
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, SELLER), rejected))
     order = wait_settled(stack, purchaseid, lambda o: o.items[0].failure is not None)
     assert order.items[0].state is ItemState.TO_SHIP  # not marked shipped by us
-    assert "Rakuten refused" in card_json(stack, purchaseid)
-    assert "déjà été expédié" in card_json(stack, purchaseid)
+    assert says(card_words(stack, purchaseid), rakuten_refused(stack.t, ANY + "déjà été expédié"))
     (failed,) = [e for e in stack.bot.store.list_audit(purchaseid=purchaseid) if e.action == "ship"]
     assert failed.outcome == "failed"
     assert failed.actor == SELLER
@@ -556,29 +667,37 @@ def test_a_tracking_rakuten_recorded_but_whose_answer_was_lost_ends_shipped_and_
     assert order.items[0].failure is None
     assert order.items[0].shipment is not None
     assert order.items[0].shipment.shipped_by == SELLER
-    shown = card_json(stack, purchaseid)
-    assert "Shipped via Colissimo" in shown
-    assert "Rakuten refused" not in shown
+    words = card_words(stack, purchaseid)
+    assert shipped_via(stack.t, "Colissimo") in words
+    assert not says(words, rakuten_refused(stack.t))
     assert ACTION_MARK_SHIPPED not in card_buttons(stack, purchaseid)
-    stack.slack.wait_for(lambda: "confirmed it already has it" in ephemerals_for(stack, SELLER))
+    stack.slack.wait_for(lambda: stack.t.gettext(ANSWER_LOST) in ephemerals_for(stack, SELLER))
     told = ephemerals_for(stack, SELLER)
-    assert f"Tracking sent to Rakuten for order {purchaseid}" in told
-    assert "Rakuten rejected" not in told
-    assert "Mark shipped again" not in told
+    assert tracking_sent(stack.t, purchaseid, "Colissimo", COLISSIMO_NUMBER) in told
+    assert not says(told, tracking_rejected(stack.t, purchaseid))
+    assert stack.t.gettext("Check the carrier and tracking number, then use Mark shipped again.") not in told
     (done,) = [entry for entry in stack.bot.store.list_audit(purchaseid=purchaseid) if entry.action == "ship"]
     assert (done.outcome, done.actor) == ("ok", SELLER)
     assert "answer lost" in (done.detail or "")
 
 
+REFUSED = ("⛔ Order {purchaseid} refused ({count} item).", "⛔ Order {purchaseid} refused ({count} items).")
+REJECTED = (
+    "⚠️ Rakuten rejected the acceptance of order {purchaseid}: {reason}",
+    "⚠️ Rakuten rejected the refusal of order {purchaseid}: {reason}",
+)
+
+
 @pytest.mark.parametrize(
-    ("button", "action", "done", "final", "words"),
+    ("button", "action", "done", "final", "success"),
     [
-        (ACTION_ACCEPT, ACCEPT_SALE, OrderState.TO_SHIP, SimItemState.ACCEPTED, "accepted"),
-        (ACTION_REFUSE, REFUSE_SALE, OrderState.REFUSED, SimItemState.REFUSED, "refused"),
+        (ACTION_ACCEPT, ACCEPT_SALE, OrderState.TO_SHIP, SimItemState.ACCEPTED, ACCEPTED),
+        (ACTION_REFUSE, REFUSE_SALE, OrderState.REFUSED, SimItemState.REFUSED, REFUSED),
     ],
+    ids=["accept", "refuse"],
 )
 def test_an_accept_or_refuse_whose_answer_was_lost_is_confirmed_by_the_resend(
-    stack: LocalStack, button: str, action: str, done: OrderState, final: SimItemState, words: str
+    stack: LocalStack, button: str, action: str, done: OrderState, final: SimItemState, success: tuple[str, str]
 ) -> None:
     purchaseid = add_order(stack, new=True)
     post_cards(stack)
@@ -591,9 +710,11 @@ def test_an_accept_or_refuse_whose_answer_was_lost_is_confirmed_by_the_resend(
     assert [request.status for request in stack.simulator.requests_for(action)][1:] == [400]  # "already …"
     assert stack.simulator.item(itemid).status is final
     assert order.items[0].failure is None
-    stack.slack.wait_for(lambda: "confirmed it already has it" in ephemerals_for(stack, SELLER))
-    assert f"Order {purchaseid} {words}" in ephemerals_for(stack, SELLER)
-    assert "Rakuten rejected" not in ephemerals_for(stack, SELLER)
+    stack.slack.wait_for(lambda: stack.t.gettext(ANSWER_LOST) in ephemerals_for(stack, SELLER))
+    told = ephemerals_for(stack, SELLER)
+    assert stack.t.ngettext(*success, 1, purchaseid=purchaseid) in told
+    for rejected in REJECTED:
+        assert not says(told, stack.t.gettext(rejected, purchaseid=purchaseid, reason=ANY))
 
 
 def test_an_outage_is_retried_in_the_background_until_rakuten_answers(stack: LocalStack) -> None:
@@ -607,11 +728,14 @@ def test_an_outage_is_retried_in_the_background_until_rakuten_answers(stack: Loc
     wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
     statuses = [r.status for r in stack.simulator.requests_for(SET_TRACKING)]
     assert statuses == [503, 503, 503, 200]  # exactly one successful call
-    history = json.dumps(stack.card_for(purchaseid).history, ensure_ascii=False)
-    assert "Sending tracking to Rakuten" in history
-    assert "(retrying)" in history
-    assert "Shipped via Colissimo" in card_json(stack, purchaseid)
-    stack.slack.wait_for(lambda: "Rakuten is not answering right now" in ephemerals_for(stack, SELLER))
+    history = shown(stack.card_for(purchaseid).history)
+    sending_tracking = stack.t.gettext("📤 *Sending tracking to Rakuten…*")
+    assert sending_tracking in history
+    assert stack.t.gettext("{state} (retrying)", state=sending_tracking) in history
+    assert shipped_via(stack.t, "Colissimo") in card_words(stack, purchaseid)
+    stack.slack.wait_for(
+        lambda: any(says(ephemerals_for(stack, SELLER), queued) for queued in not_answering(stack, purchaseid))
+    )
 
 
 def test_a_spent_quota_is_named_with_the_time_the_shipment_goes_out(stack: LocalStack) -> None:
@@ -622,13 +746,24 @@ def test_a_spent_quota_is_named_with_the_time_the_shipment_goes_out(stack: Local
 
     stack.submit_ship(view, carrier="Colissimo", tracking=COLISSIMO_NUMBER)
 
-    stack.slack.wait_for(lambda: "quota" in ephemerals_for(stack, SELLER))
+    def quota_used_up(resumes: str) -> str:
+        return stack.t.gettext(
+            "⏳ Rakuten's hourly quota for {action} is used up: the tracking for order {purchaseid} is queued and "
+            "goes out {resumes}, when the quota renews.",
+            action=stack.t.gettext("sending tracking numbers"),
+            purchaseid=purchaseid,
+            resumes=resumes,
+        )
+
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, SELLER), quota_used_up(ANY)))
     told = ephemerals_for(stack, SELLER)
-    assert "hourly quota for sending tracking numbers is used up" in told
     this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     next_hour = this_hour + timedelta(hours=1)  # the hour may turn during the test
-    assert any(f"goes out at {EN.short_datetime(hour)}" in told for hour in (this_hour, next_hour))
-    assert "not answering" not in told
+    at = [
+        stack.t.gettext("at {when} (Paris time)", when=stack.t.short_datetime(hour)) for hour in (this_hour, next_hour)
+    ]
+    assert any(quota_used_up(resumes) in told for resumes in at)
+    assert not any(says(told, queued) for queued in not_answering(stack, purchaseid))
     order = stack.bot.store.get_order(LOGIN, purchaseid)
     assert order is not None
     assert order.items[0].pending is not None  # still queued, not given up
@@ -645,9 +780,12 @@ def test_a_shipment_that_never_gets_through_ends_as_a_definite_failure(stack: Lo
     order = wait_settled(stack, purchaseid, lambda o: o.items[0].failure is not None)
     assert order.items[0].failed_attempts == 5
     assert order.items[0].state is ItemState.TO_SHIP
-    stack.slack.wait_for(lambda: "could not be reached after 5 attempts" in str(stack.card_for(purchaseid).blocks))
+    unreachable = "Rakuten could not be reached after {attempts} attempts ({reason})"
+    gave_up = rakuten_refused(stack.t, stack.t.gettext(unreachable, attempts=5, reason=ANY))
+    stack.slack.wait_for(lambda: says(shown(stack.card_for(purchaseid).blocks), gave_up))
     assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)  # the seller can try again later
-    stack.slack.wait_for(lambda: "could not be reached" in ephemerals_for(stack, SELLER))
+    told = tracking_rejected(stack.t, purchaseid, stack.t.gettext(unreachable, attempts=5, reason=ANY))
+    stack.slack.wait_for(lambda: says(ephemerals_for(stack, SELLER), told))
 
 
 # ----------------------------------------------------------------------------------- /rakuten ship ...
@@ -664,12 +802,12 @@ def test_ship_command_works_like_the_button(stack: LocalStack, carrier_words: st
     assert response.status_code == 200
     (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
-    assert f"Sending Mondial Relay 12345678 to Rakuten for order {purchaseid} (2 items)" in answer["text"]
+    assert answer["text"] == sending(stack, purchaseid, "Mondial Relay", "12345678", 2)
     wait_settled(stack, purchaseid, lambda o: o.state is OrderState.SHIPPED)
     requests = stack.simulator.requests_for(SET_TRACKING)
     assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
     assert {r.params["transporter_name"] for r in requests} == {"Mondial Relay"}
-    assert f"<@{SELLER}>" in card_json(stack, purchaseid)
+    assert stack.t.gettext("by {user}", user=f"<@{SELLER}>") in card_words(stack, purchaseid)
 
 
 def test_ship_command_with_a_url_and_with_bad_input(stack: LocalStack) -> None:
@@ -683,9 +821,15 @@ def test_ship_command_with_a_url_and_with_bad_input(stack: LocalStack) -> None:
         answers.append(new_responses(stack, before + len(answers))[-1])
     usage, no_url, unknown = answers
 
-    assert "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`" in usage["text"]
-    assert "tracking URL is required" in no_url["text"]
-    assert "I know no order 000000001" in unknown["text"]
+    assert stack.t.gettext(
+        "Usage: `/rakuten ship ORDER CARRIER TRACKING [URL]`, e.g. `/rakuten ship 123456789 Colissimo 6A12345678901`"
+    ) in response_words(usage)
+    assert stack.t.gettext(
+        "A tracking URL is required when the carrier is “{other}”, so the buyer can follow it.", other="Autre"
+    ) in response_words(no_url)
+    assert stack.t.gettext(
+        "I know no order {purchaseid}. `/rakuten orders` lists the open ones.", purchaseid="000000001"
+    ) in response_words(unknown)
     assert stack.simulator.requests_for(SET_TRACKING) == []
 
     stack.command(f"ship {purchaseid} Autre XK55443322 https://track.example.com/XK55443322", user=SELLER)
@@ -701,8 +845,10 @@ def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipmen
     purchaseid = add_order(stack, items=2, new=True)
     post_cards(stack)
     assert card_buttons(stack, purchaseid) == [ACTION_ACCEPT, ACTION_REFUSE]
-    assert "decide by <!date^" in card_json(stack, purchaseid)  # the deadline, shown in each reader's time zone
-    assert "charges the buyer's card" in card_json(stack, purchaseid)  # the Accept button's confirmation
+    words = card_words(stack, purchaseid)
+    # The deadline, shown in each reader's time zone; the Accept button's confirmation.
+    assert says(words, stack.t.gettext("decide by {deadline}", deadline="<!date^" + ANY))
+    assert stack.t.gettext("Accepting charges the buyer's card and commits you to ship within the deadline.") in words
     before = len(stack.slack.responses)
 
     assert stack.click(purchaseid, ACTION_ACCEPT).status_code == 200
@@ -710,12 +856,17 @@ def test_accept_calls_acceptsale_per_item_and_the_card_moves_to_awaiting_shipmen
     (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
     assert answer["replace_original"] is False
-    assert f"Accepting order {purchaseid} (2 items)" in answer["text"]
+    assert answer["text"] == stack.t.ngettext(
+        "Accepting order {purchaseid} ({count} item) on Rakuten…",
+        "Accepting order {purchaseid} ({count} items) on Rakuten…",
+        2,
+        purchaseid=purchaseid,
+    )
     wait_settled(stack, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
     requests = stack.simulator.requests_for(ACCEPT_SALE)
     assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
     assert all(stack.simulator.item(i).status is SimItemState.ACCEPTED for i in itemids(stack, purchaseid))
-    assert "Awaiting shipment" in card_json(stack, purchaseid)
+    assert state_line(stack, purchaseid) == f"*{stack.t.gettext('📦 Awaiting shipment')}*"
     assert ACTION_MARK_SHIPPED in card_buttons(stack, purchaseid)
     assert stack.simulator.requests_for(REFUSE_SALE) == []
 
@@ -729,14 +880,18 @@ def test_refuse_calls_refusesale_per_item_and_the_card_says_refused(stack: Local
         for element in block.get("elements", [])
         if element.get("action_id") == ACTION_REFUSE
     )
-    assert "better for your seller score" in json.dumps(refuse["confirm"], ensure_ascii=False)
+    assert stack.t.ngettext(
+        "Refusing now is better for your seller score than cancelling later. Refuse this item?",
+        "Refusing now is better for your seller score than cancelling later. Refuse all {count} items?",
+        2,
+    ) in shown(refuse["confirm"])
 
     stack.click(purchaseid, ACTION_REFUSE)
 
     wait_settled(stack, purchaseid, lambda o: o.state is OrderState.REFUSED)
     requests = stack.simulator.requests_for(REFUSE_SALE)
     assert sorted(r.params["itemid"] for r in requests) == sorted(itemids(stack, purchaseid))
-    assert "Refused" in card_json(stack, purchaseid)
+    assert state_line(stack, purchaseid) == f"*{stack.t.gettext('⛔ Refused')}*"
     assert card_buttons(stack, purchaseid) == []
     assert stack.simulator.requests_for(ACCEPT_SALE) == []
 
@@ -750,8 +905,13 @@ def test_a_double_click_on_accept_makes_one_call_per_item(stack: LocalStack) -> 
         clicks = list(pool.map(lambda _: stack.click(purchaseid, ACTION_ACCEPT), range(2)))
 
     assert [click.status_code for click in clicks] == [200, 200]
-    answers = " ".join(response["text"] for response in new_responses(stack, before, 2))
-    assert "Nothing sent twice" in answers
+    answers = [response["text"] for response in new_responses(stack, before, 2)]
+    assert (
+        stack.t.gettext(
+            "Order {purchaseid} has no item waiting for a decision any more. Nothing sent twice.", purchaseid=purchaseid
+        )
+        in answers
+    )
     wait_settled(stack, purchaseid, lambda o: o.state is OrderState.TO_SHIP)
     assert sorted(r.params["itemid"] for r in stack.simulator.requests_for(ACCEPT_SALE)) == sorted(
         itemids(stack, purchaseid)
@@ -809,11 +969,11 @@ def test_an_outsider_is_refused_everything_with_an_explanation_and_rakuten_is_ne
     assert len(answers) == 5
     for answer in answers:
         assert answer["response_type"] == "ephemeral"
-        assert f"Only members of <#{CHANNEL}> can act on these orders" in answer["text"]
+        assert members_only(stack) in answer["text"]
     assert len(stack.slack.calls_to("views.open")) == views_before
     for command in ("connect", "disconnect", "settings"):
         refused = stack.command(command, user=OUTSIDER)
-        assert "🚫 You can't" in refused.json()["text"], command
+        assert says(refused.json()["text"], refusal(stack, ANY)), command
     assert rakuten_calls(stack) == []
     assert order_of(stack, to_ship).items[0].pending is None
 
@@ -828,7 +988,7 @@ def test_the_ship_modal_checks_again_on_submit(stack: LocalStack) -> None:
     assert response.status_code == 200
     # The outsider is not in the order channel, so the explanation comes as a direct message.
     stack.slack.wait_for(
-        lambda: any("Only members of" in m.text for m in stack.slack.messages("D0OUTSIDER")),
+        lambda: any(members_only(stack) in m.text for m in stack.slack.messages("D0OUTSIDER")),
     )
     assert stack.simulator.requests_for(SET_TRACKING) == []
     assert order_of(stack, purchaseid).items[0].pending is None
@@ -840,7 +1000,7 @@ def test_a_member_of_the_shipper_group_may_act(stack: LocalStack) -> None:
     post_cards(stack)
     before = len(stack.slack.responses)
     stack.click(to_accept, ACTION_ACCEPT, user=PACKER)
-    assert "Only members of" in new_responses(stack, before)[-1]["text"]
+    assert members_only(stack) in new_responses(stack, before)[-1]["text"]
 
     stack.bot.store.update_account(LOGIN, _with_settings(shipper_group=PACKER_GROUP))
 
@@ -867,10 +1027,12 @@ def test_an_unknown_subcommand_gets_a_short_usage_message(stack: LocalStack, tex
 
     (answer,) = new_responses(stack, before)
     assert answer["response_type"] == "ephemeral"
-    shown = response_text(answer)
-    assert f"I don't know `/rakuten {text.split()[0].lower()}`" in shown
-    assert "/rakuten ship ORDER CARRIER TRACKING [URL]" in shown
-    assert "/rakuten connect" in shown
+    words = response_words(answer)
+    command = f"/rakuten {text.split()[0].lower()}"
+    assert stack.t.gettext("I don't know `{command}`. Here is what I can do:", command=command) in words
+    connect, _, _, ship, *_ = HELP_NAMES[stack.t.locale]
+    assert f"/rakuten {ship} {stack.t.gettext('ORDER CARRIER TRACKING [URL]')}" in words
+    assert f"/rakuten {connect}" in words
 
 
 @pytest.mark.parametrize("text", ["help", "", "  HELP  "])
@@ -880,9 +1042,11 @@ def test_help_lists_every_subcommand(stack: LocalStack, text: str) -> None:
     stack.command(text, user=OUTSIDER)
 
     (answer,) = new_responses(stack, before)
-    shown = response_text(answer)
-    for sub in ("connect", "status", "orders", "ship ORDER CARRIER TRACKING [URL]", "settings", "disconnect"):
-        assert f"/rakuten {sub}" in shown
+    words = response_words(answer)
+    for name in HELP_NAMES[stack.t.locale]:
+        assert f"`/rakuten {name}" in words
+    ship = HELP_NAMES[stack.t.locale][3]
+    assert f"`/rakuten {ship} {stack.t.gettext('ORDER CARRIER TRACKING [URL]')}`" in words
     assert answer["response_type"] == "ephemeral"
 
 
@@ -899,24 +1063,44 @@ def test_status_shows_accounts_polls_open_orders_and_the_last_error(make_stack: 
     stack.command("status", user=SELLER)
 
     (answer,) = new_responses(stack, before)
-    shown = response_text(answer)
-    assert LOGIN in shown
-    assert f"<#{CHANNEL}>" in shown
-    assert "Last successful poll:" in shown
-    assert "ago)" in shown
-    assert "next poll:" in shown
-    assert "not scheduled" not in shown
-    assert "Open orders: 1 to accept · 2 to ship" in shown
-    assert "healthy" in shown
+    t = stack.t
+    words = response_words(answer)
+    assert LOGIN in words
+    assert f"<#{CHANNEL}>" in words
+    assert says(
+        words,
+        t.gettext("Last successful poll: {when}", when=t.gettext("{when} ({duration} ago)", when=ANY, duration=ANY)),
+    )
+    assert says(words, t.gettext("next poll: {when}", when=ANY))
+    assert t.gettext("next poll: {when}", when=t.gettext("not scheduled")) not in words
+    counts = [
+        t.ngettext("{count} to accept", "{count} to accept", 1),
+        t.ngettext("{count} to ship", "{count} to ship", 2),
+    ]
+    assert t.gettext("Open orders: {counts}", counts=" · ".join(counts)) in words
+    assert t.gettext("✅ healthy") in words
+    assert answer["text"] == t.ngettext(
+        "Rakuten status: {count} account, all healthy", "Rakuten status: {count} accounts, all healthy", 1
+    )
 
     stack.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
     assert not stack.poll().ok
     stack.command("status", user=SELLER)
     (failing,) = new_responses(stack, before + 1)
-    shown = response_text(failing)
-    assert "1 failure in a row" in shown
-    assert "last error: Rakuten:" in shown
-    assert "1 failing" in failing["text"]
+    failure = t.ngettext(
+        "⚠️ {count} failure in a row, last at {when}; last error: {error}",
+        "⚠️ {count} failures in a row, last at {when}; last error: {error}",
+        1,
+        when=ANY,
+        error=t.gettext("Rakuten: {detail}", detail=ANY),
+    )
+    assert says(response_words(failing), failure)
+    assert failing["text"] == t.ngettext(
+        "Rakuten status: {count} account, {failing} failing",
+        "Rakuten status: {count} accounts, {failing} failing",
+        1,
+        failing=t.number(1),
+    )
 
 
 def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_only(stack: LocalStack) -> None:
@@ -935,13 +1119,14 @@ def test_orders_lists_the_open_orders_needing_action_newest_first_to_the_caller_
     (outsiders,) = new_responses(stack, before + 1)
 
     assert mine["response_type"] == "ephemeral"
-    shown = response_text(mine)
-    assert "3 open orders need action" in shown
-    assert done not in shown
-    assert shown.index(newest) < shown.index(middle) < shown.index(old)
-    assert "To accept" in shown
-    assert "Awaiting shipment" in shown
-    assert "Nothing to do" in response_text(outsiders)
+    words = response_words(mine)
+    t = stack.t
+    assert t.ngettext("{count} open order needs action", "{count} open orders need action", 3) in words
+    assert done not in words
+    assert words.index(newest) < words.index(middle) < words.index(old)
+    assert t.gettext("🟡 To accept") in words
+    assert t.gettext("📦 Awaiting shipment") in words
+    assert t.gettext("Nothing to do: no order is waiting for acceptance or shipment.") in response_words(outsiders)
 
 
 # ----------------------------------------------------------------------------- settings and disconnect
@@ -955,7 +1140,7 @@ def test_settings_modal_changes_the_account_and_cards_follow(stack: LocalStack) 
     assert street not in card_json(stack, express)
     assert ACTION_SHOW_ADDRESS in card_buttons(stack, express)
 
-    assert stack.command("settings", user=SELLER).json()["text"].startswith("🚫 You can't change the settings")
+    assert says(stack.command("settings", user=SELLER).json()["text"], refusal(stack, "change the settings"))
     assert stack.command("settings", user=ADMIN).text == ""
     stack.slack.wait_for(lambda: bool(stack.opened_views(VIEW_SETTINGS)))
     view = stack.opened_views(VIEW_SETTINGS)[-1]
@@ -971,7 +1156,8 @@ def test_settings_modal_changes_the_account_and_cards_follow(stack: LocalStack) 
     assert settings.shipper_group == PACKER_GROUP
     assert f"<@{ADMIN}>" in stack.card_for(express).text
     assert ACTION_SHOW_ADDRESS not in card_buttons(stack, express)
-    stack.slack.wait_for(lambda: f"Settings of {LOGIN} saved" in ephemerals_for(stack, ADMIN))
+    saved = stack.t.gettext("Settings of {login} saved.", login=LOGIN)
+    stack.slack.wait_for(lambda: saved in ephemerals_for(stack, ADMIN))
     assert "settings_changed" in [entry.action for entry in stack.bot.store.list_audit(account=LOGIN)]
 
 
@@ -984,7 +1170,10 @@ def test_settings_errors_show_on_their_fields_and_a_forged_submission_is_refused
     assert set(errors) == {BLOCK_EXPRESS_MENTION, BLOCK_SHIPPER_GROUP}
 
     stack.submit_view(view, settings_values(options=(OPTION_AUTO_ACCEPT,)), user=SELLER)
-    stack.slack.wait_for(lambda: "Only the bot's admins can change the settings" in ephemerals_for(stack, SELLER))
+    admins_only = stack.t.gettext(
+        "Only the bot's admins can {what} (RAKUTEN_ADMINS).", what=stack.t.gettext("change the settings")
+    )
+    stack.slack.wait_for(lambda: admins_only in ephemerals_for(stack, SELLER))
     assert account_of(stack).settings.auto_accept is False
 
 
@@ -1021,12 +1210,20 @@ def test_disconnect_asks_first_then_removes_the_account_and_its_token_and_stops_
 
     confirm(SELLER)  # a forged click by a non-admin
     (refused,) = new_responses(stack, before + 1)
-    assert "Only the bot's admins can disconnect an account" in refused["text"]
+    assert (
+        stack.t.gettext(
+            "Only the bot's admins can {what} (RAKUTEN_ADMINS).", what=stack.t.gettext("disconnect an account")
+        )
+        in refused["text"]
+    )
     assert stack.bot.store.get_account(LOGIN) is not None
 
     confirm(ADMIN)
     (done,) = new_responses(stack, before + 2)
-    assert f"Disconnected {LOGIN}" in done["text"]
+    assert (
+        stack.t.gettext("Disconnected {login}: its token is deleted and polling has stopped.", login=LOGIN)
+        in done["text"]
+    )
     assert stack.bot.store.get_account(LOGIN) is None
     assert stack.bot.scheduler.next_poll(LOGIN) is None
     assert stack.poll().skipped
@@ -1075,17 +1272,18 @@ def test_app_home_opened_publishes_the_queue_and_account_health(stack: LocalStac
     home = stack.slack.published_home(SELLER)
     assert home is not None
     sections = {block.get("block_id"): block["text"]["text"] for block in home["blocks"] if block["type"] == "section"}
-    assert "To accept (1)" in sections["home_to_accept"]
+    t = stack.t
+    assert sections["home_to_accept"].startswith(f"*{t.gettext('🟡 To accept')} (1)*")
     assert to_accept in sections["home_to_accept"]
-    assert "To ship (2)" in sections["home_to_ship"]
+    assert sections["home_to_ship"].startswith(f"*{t.gettext('📦 To ship')} (2)*")
     assert late in sections["home_to_ship"]
     assert express in sections["home_to_ship"]
-    assert "Express (1)" in sections["home_express"]
+    assert sections["home_express"].startswith(f"*{t.gettext('{marker} Express', marker=EXPRESS_MARKER)} (1)*")
     assert express in sections["home_express"]
-    assert "Late (1)" in sections["home_late"]
+    assert sections["home_late"].startswith(f"*{t.gettext('⏰ Late')} (1)*")
     assert late in sections["home_late"]
     assert LOGIN in sections["home_account_0"]
-    assert "healthy" in sections["home_account_0"]
+    assert t.gettext("✅ healthy") in sections["home_account_0"]
 
     stack.simulator.inject_fault(Action.GET_NEW_SALES.value, Fault.AUTH_ERROR)
     assert not stack.poll().ok
@@ -1094,8 +1292,16 @@ def test_app_home_opened_publishes_the_queue_and_account_health(stack: LocalStac
     home = stack.slack.published_home(SELLER)
     assert home is not None
     health = next(block for block in home["blocks"] if block.get("block_id") == "home_account_0")["text"]["text"]
-    assert "1 failure in a row" in health
-    assert "last error" in health
+    assert says(
+        health,
+        t.ngettext(
+            "⚠️ {count} failure in a row, last at {when}; last error: {error}",
+            "⚠️ {count} failures in a row, last at {when}; last error: {error}",
+            1,
+            when=ANY,
+            error=ANY,
+        ),
+    )
 
 
 def test_the_messages_tab_gets_no_home_view(stack: LocalStack) -> None:

@@ -3,7 +3,8 @@ the channel once with a plain reason, ``GET /healthz`` 503 with the reason in ``
 or half-stored, and the first good poll posts what was missed, once, with one recovery message.
 
 The whole app stack over loopback (simulator, Slack stand-in, the app's HTTP server); see ``disks`` for how
-the disk breaks.
+the disk breaks. The channel speaks the stack's language (each test runs in English and in French, see
+``conftest``); ``/healthz`` speaks English, to operators.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ from devkit.local_stack import CHANNEL, LOGIN, LocalStack
 from devkit.slack_standin import StoredMessage
 from tests.e2e.conftest import StackFactory
 from tests.e2e.disks import BreakableDisk, breakable_disk
+from tests.e2e.wording import ANY, polling_failed, reachable_again, says, shown
 
+# Why polls fail, as /healthz tells operators (in English) and the channel alert tells the shop (its language).
 REASONS = {"full": "data directory is full", "read-only": "data directory is read-only"}
+ALERT_REASONS = {
+    "full": "the bot's data directory is full, so new orders cannot be saved ({detail}); free some space",
+    "read-only": "the bot's data directory is read-only, so new orders cannot be saved ({detail})",
+}
 
 
 @pytest.fixture(params=["full", "read-only"])
@@ -69,8 +76,9 @@ def test_polls_fail_loudly_while_the_data_dir_takes_no_writes_and_nothing_is_los
         assert not outcome.ok
     # Told once, in plain words, when the threshold was reached; not once per poll.
     (alert,) = notices(stack)
-    assert "polling has failed 2 times" in alert.text
-    assert reason in str(alert.blocks)
+    assert says(alert.text, polling_failed(stack.t, 2))
+    told_reason = stack.t.gettext(ALERT_REASONS[disk.kind], detail=ANY)  # type: ignore[attr-defined]
+    assert says(shown(alert.blocks), told_reason)
     unhealthy = healthz(stack)
     assert unhealthy.status_code == 503
     (account,) = unhealthy.json()["accounts"]
@@ -91,7 +99,7 @@ def test_polls_fail_loudly_while_the_data_dir_takes_no_writes_and_nothing_is_los
     assert cards_for(stack, [earlier]) == {earlier: 1}
     alert_again, back = notices(stack)
     assert alert_again.ts == alert.ts
-    assert "reachable again" in back.text
+    assert says(back.text, reachable_again(stack.t))
     assert healthz(stack).status_code == 200
     assert healthz(stack).json()["problems"] == []
     # Recorded for good: a restart posts nothing again.

@@ -33,6 +33,12 @@ def test_clip_truncates_before_escaping_so_entities_stay_whole() -> None:
     assert fmt.clip(None, 5) == ""
 
 
+def test_clip_keeps_a_translated_sentence_s_no_break_spaces_and_collapses_the_rest() -> None:
+    assert fmt.clip("Rakuten\xa0: HTTP 503 ; 2:05\u202fPM", 50) == "Rakuten\xa0: HTTP 503 ; 2:05\u202fPM"
+    assert fmt.clip("\xa0a\xa0\xa0b \xa0c\n\xa0", 50) == "a b c"
+    assert fmt.plain("Commande\xa0: 12\n 34", 50) == "Commande\xa0: 12 34"
+
+
 def test_clip_leaves_no_formatting_mark_as_typed() -> None:
     assert fmt.clip("*Jean* _Dupont_ ~x~ `y`", 50) == "＊Jean＊ ＿Dupont＿ ～x～ ｀y｀"
     assert fmt.literal("<b>*") == "&lt;b&gt;＊"
