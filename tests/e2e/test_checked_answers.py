@@ -54,7 +54,8 @@ def test_an_accept_answered_with_an_unexpected_status_is_a_refusal_not_an_accept
     assert order.state is OrderState.TO_ACCEPT  # not accepted by us
     assert "PENDING" in (order.items[0].failure or "")
     stack.slack.wait_for(lambda: "PENDING" in _told(stack))
-    stack.slack.wait_for(lambda: "Rakuten refused" in _card(stack, purchaseid))
+    refused = stack.t.gettext("⚠️ Rakuten refused: {reason}", reason="").rstrip()
+    stack.slack.wait_for(lambda: refused in _card(stack, purchaseid))
     assert "PENDING" in _card(stack, purchaseid)
     assert len(stack.simulator.requests_for(ACCEPT_SALE)) == 1  # a refusal is not retried
     assert stack.simulator.item(order.items[0].itemid).status is SimItemState.TO_CONFIRM
@@ -77,7 +78,10 @@ def test_a_tracking_answered_with_an_empty_status_is_not_marked_shipped(stack: L
     order = _settled_failure(stack, purchaseid)
     assert order.items[0].state is ItemState.TO_SHIP
     assert "without a status" in (order.items[0].failure or "")
-    stack.slack.wait_for(lambda: "Rakuten rejected the tracking" in _told(stack))
+    rejected = stack.t.gettext(
+        "⚠️ Rakuten rejected the tracking for order {purchaseid}: {reason}", purchaseid=purchaseid, reason=""
+    ).rstrip()
+    stack.slack.wait_for(lambda: rejected in _told(stack))
     assert len(stack.simulator.requests_for(SET_TRACKING)) == 1
 
 
